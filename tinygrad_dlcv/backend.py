@@ -1,0 +1,215 @@
+"""The one module that knows NumPy from CuPy.
+
+Everything else asks this module for the array module (``xp``) of a device or
+of an array and calls ``xp.*``, never ``numpy.*`` directly on tensor data, so
+the same engine code runs on the CPU and on a CUDA GPU (Chainer's trick).
+
+Device strings are ``"cpu"``, ``"cuda"`` (the current GPU) and ``"cuda:N"``.
+CuPy is imported the first time a CUDA device is used, never at import time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from types import ModuleType
+from typing import Any
+
+import numpy
+
+_DEVICE_PATTERN = re.compile(r"^(cpu|cuda)(?::(\d+))?$")
+_FLOAT_DTYPES = (numpy.dtype("float16"), numpy.dtype("float32"), numpy.dtype("float64"))
+
+# Read at import, checked at first use: importing the package must not import CuPy.
+_default_device: str | None = os.environ.get("TINYGRAD_DLCV_DEVICE") or None
+_default_device_checked = False
+_default_dtype = numpy.dtype("float32")
+_cupy: ModuleType | None = None
+
+
+# --------------------------------------------------------------------------- devices
+
+
+def _import_cupy() -> ModuleType:
+    """Import CuPy once, turning its absence into the error a user can act on."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy
+        except Exception as error:  # ImportError, or a CUDA library that fails to load
+            raise RuntimeError(
+                "CUDA was requested but CuPy is not installed or failed to import "
+                f"({type(error).__name__}: {error}); install it with "
+                "`pip install tinygrad-dlcv[cuda]` or use device='cpu'"
+            ) from None
+        _cupy = cupy
+    return _cupy
+
+
+def cuda_available() -> bool:
+    """Return True when CuPy imports and sees at least one CUDA GPU."""
+    try:
+        cupy = _import_cupy()
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+def normalize_device(device: str | None) -> str:
+    """Return the canonical form of a device string: ``"cpu"`` or ``"cuda:N"``.
+
+    ``None`` means the default device. ``"cuda"`` means the current GPU. A
+    CUDA device is checked here, so a missing CuPy or GPU fails early with a
+    RuntimeError that says which is missing.
+    """
+    if device is None:
+        return default_device()
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a string like 'cpu' or 'cuda:0', got {device!r}")
+    match = _DEVICE_PATTERN.match(device.strip().lower())
+    if match is None:
+        raise ValueError(f"unknown device {device!r}; expected 'cpu', 'cuda' or 'cuda:N'")
+    kind, index = match.groups()
+    if kind == "cpu":
+        if index is not None:
+            raise ValueError(f"unknown device {device!r}; the CPU has no index")
+        return "cpu"
+    cupy = _import_cupy()
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as error:
+        raise RuntimeError(
+            f"CUDA was requested but no usable GPU was found ({type(error).__name__}: {error})"
+        ) from None
+    if count == 0:
+        raise RuntimeError("CUDA was requested but CuPy sees no GPU on this machine")
+    number = cupy.cuda.runtime.getDevice() if index is None else int(index)
+    if number >= count:
+        raise RuntimeError(f"device {device!r} does not exist: this machine has {count} GPU(s)")
+    return f"cuda:{number}"
+
+
+def default_device() -> str:
+    """Return the device new tensors go to when none is given."""
+    global _default_device, _default_device_checked
+    if _default_device is None:
+        return "cpu"
+    if not _default_device_checked:
+        # The environment variable is only validated here, at first use.
+        _default_device = normalize_device(_default_device)
+        _default_device_checked = True
+    return _default_device
+
+
+def set_default_device(device: str) -> None:
+    """Make ``device`` the default for new tensors; CUDA is checked at once."""
+    global _default_device, _default_device_checked
+    _default_device = normalize_device(device)
+    _default_device_checked = True
+
+
+def array_module(device: str) -> ModuleType:
+    """Return numpy for "cpu" and cupy for "cuda:N" (device already normalized)."""
+    return numpy if device == "cpu" else _import_cupy()
+
+
+def is_cuda_array(array: Any) -> bool:
+    """True for a CuPy ndarray, without importing CuPy."""
+    return type(array).__module__.startswith("cupy")
+
+
+def array_module_of(array: Any) -> ModuleType:
+    """Return the array module that owns ``array``."""
+    if type(array) is numpy.ndarray:
+        return numpy
+    return _import_cupy() if is_cuda_array(array) else numpy
+
+
+def device_of(array: Any) -> str:
+    """Return the device string of a backend array."""
+    if type(array) is numpy.ndarray:
+        return "cpu"
+    if is_cuda_array(array):
+        return f"cuda:{array.device.id}"
+    return "cpu"
+
+
+def check_same_device(op_name: str, *arrays: Any) -> None:
+    """Raise RuntimeError naming both devices when ``arrays`` live on different devices."""
+    if all(type(array) is numpy.ndarray for array in arrays):
+        return
+    devices = [device_of(array) for array in arrays]
+    if any(device != devices[0] for device in devices):
+        other = next(device for device in devices if device != devices[0])
+        raise RuntimeError(
+            f"{op_name}: expected all tensors on the same device, found {devices[0]} and {other}"
+        )
+
+
+def move_to_device(array: Any, device: str) -> Any:
+    """Return ``array`` on ``device`` (a copy only when it has to move)."""
+    if device == "cpu":
+        return array.get() if is_cuda_array(array) else array
+    cupy = _import_cupy()
+    number = int(device.split(":")[1])
+    if is_cuda_array(array) and array.device.id == number:
+        return array
+    with cupy.cuda.Device(number):
+        return cupy.asarray(array)
+
+
+def to_host(array: Any) -> numpy.ndarray:
+    """Return a NumPy array with the values of ``array`` (no copy for NumPy input)."""
+    return array.get() if is_cuda_array(array) else numpy.asarray(array)
+
+
+def ignore_underflow(xp: ModuleType) -> contextlib.AbstractContextManager:
+    """Context in which exp() may underflow to 0 silently.
+
+    exp(-1000) = 0 is the right answer inside sigmoid/softmax, not an error, so
+    it must not trip ``np.errstate(all="raise")`` set by the user.
+    """
+    if xp is numpy:
+        return numpy.errstate(under="ignore")
+    return contextlib.nullcontext()
+
+
+def scatter_add(xp: ModuleType, target: Any, index: Any, values: Any) -> None:
+    """``target[index] += values`` where repeated indices add up (unbuffered)."""
+    if xp is numpy:
+        numpy.add.at(target, index, values)
+    else:
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+
+
+# --------------------------------------------------------------------------- dtypes
+
+
+def default_dtype() -> numpy.dtype:
+    """Return the dtype given to floating data when none is asked for."""
+    return _default_dtype
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the default floating dtype (float32 or float64; float16 is accepted too)."""
+    global _default_dtype
+    resolved = to_dtype(dtype)
+    if resolved not in _FLOAT_DTYPES:
+        raise TypeError(f"set_default_dtype: expected a floating dtype, got {resolved}")
+    _default_dtype = resolved
+
+
+def to_dtype(dtype: Any) -> numpy.dtype:
+    """Turn a dtype name, NumPy dtype or scalar type into a ``numpy.dtype``."""
+    try:
+        return numpy.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"not a dtype: {dtype!r}") from None
+
+
+def is_float_dtype(dtype: numpy.dtype) -> bool:
+    """True for floating dtypes (the only ones that carry gradients)."""
+    return dtype.kind == "f"

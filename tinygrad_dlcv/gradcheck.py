@@ -1,0 +1,92 @@
+"""Check analytic gradients (backward) against numeric ones (central differences)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy
+
+from .tensor import Tensor
+
+
+def gradcheck(
+    fn: Callable[..., Tensor],
+    *inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> bool:
+    """Compare backward() with central differences, in float64.
+
+    Every Tensor input that requires grad is checked. A non-scalar output is
+    reduced to ``sum(output * v)`` with a fixed random ``v``, which checks the
+    whole vector-Jacobian product. Each element of each checked input is
+    perturbed by +-eps; ``(f(x + eps) - f(x - eps)) / 2 eps`` must match the
+    analytic gradient within ``atol + rtol * |numeric|``.
+
+    Returns
+    -------
+    True when every element matches.
+
+    Raises
+    ------
+    RuntimeError
+        On the first mismatch, naming the input, the element and both values.
+    ValueError
+        When no input requires grad.
+    """
+    # float64 copies: float32 round-off would swamp a difference quotient.
+    inputs = [
+        Tensor(x, dtype="float64", requires_grad=True)
+        if isinstance(x, Tensor) and x.requires_grad
+        else x
+        for x in inputs
+    ]
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
+
+    output = fn(*inputs)
+    if not isinstance(output, Tensor):
+        raise TypeError(f"gradcheck: fn must return a Tensor, got {type(output).__name__}")
+    projection = numpy.random.default_rng(0).uniform(0.5, 1.5, size=output.shape)
+
+    def objective() -> float:
+        result = fn(*inputs)
+        return float((result.numpy().astype(numpy.float64) * projection).sum())
+
+    weights = Tensor(projection, dtype=output.dtype, device=output.device)
+    (output * weights).sum().backward()
+
+    for position in checked:
+        tensor = inputs[position]
+        analytic = tensor.grad.numpy() if tensor.grad is not None else numpy.zeros(tensor.shape)
+        host = tensor.numpy()
+        for element in numpy.ndindex(*tensor.shape):
+            original = host[element]
+            host[element] = original + eps
+            tensor.data[...] = _to_device_like(host, tensor)
+            upper = objective()
+            host[element] = original - eps
+            tensor.data[...] = _to_device_like(host, tensor)
+            lower = objective()
+            host[element] = original
+            tensor.data[...] = _to_device_like(host, tensor)
+            numeric = (upper - lower) / (2 * eps)
+            if not abs(numeric - analytic[element]) <= atol + rtol * abs(numeric):
+                raise RuntimeError(
+                    f"gradcheck: gradient mismatch for input {position} at element {element}: "
+                    f"numeric {numeric!r} vs analytic {float(analytic[element])!r} "
+                    f"(atol={atol}, rtol={rtol})"
+                )
+    return True
+
+
+def _to_device_like(host: numpy.ndarray, tensor: Tensor) -> Any:
+    """``host`` on the tensor's device, ready to be written into its data."""
+    return (
+        host
+        if tensor.device == "cpu"
+        else Tensor(host, dtype=tensor.dtype, device=tensor.device).data
+    )

@@ -1,0 +1,696 @@
+"""Primitive differentiable ops: each forward next to its backward.
+
+Every op is one small class. ``forward`` works on backend arrays (NumPy or
+CuPy, whichever the inputs live on) and returns the output array. ``backward``
+receives the gradient of the output as a Tensor and returns one gradient per
+input (or None where an input needs none). Backward is written in Tensor ops,
+so when ``create_graph=True`` the backward pass is itself recorded and can be
+differentiated again; otherwise it runs under ``no_grad`` and records nothing.
+
+The first line of each docstring is the op's local derivative; ``viz`` prints
+it on the graph.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from .backend import array_module_of, ignore_underflow, move_to_device, scatter_add
+
+
+class Function:
+    """One recorded application of an op in the graph.
+
+    ``inputs`` are the input Tensors (the graph's edges); ``output`` is the
+    Tensor the op produced, for ops whose derivative is best written in terms
+    of their result (exp, sigmoid, tanh, softmax, ...).
+    """
+
+    needs_output = False
+    inputs: tuple = ()
+    _output_ref: Any = None
+
+    def forward(self, *arrays: Any) -> Any:
+        """Compute the output array from the input arrays."""
+        raise NotImplementedError
+
+    def backward(self, grad: Any) -> tuple:
+        """Return the gradient of each input, given the gradient of the output."""
+        raise NotImplementedError
+
+    @property
+    def output(self) -> Any:
+        """The Tensor this op produced (alive for as long as the graph is)."""
+        return self._output_ref()
+
+    def remember_output(self, output: Any) -> None:
+        """Keep a weak link to the output: a strong one would be a reference cycle."""
+        self._output_ref = weakref.ref(output)
+
+    @property
+    def name(self) -> str:
+        """PyTorch-style node name, e.g. ``MulBackward``."""
+        return type(self).__name__ + "Backward"
+
+    @classmethod
+    def derivative(cls) -> str:
+        """The one-line local derivative from the docstring."""
+        return (cls.__doc__ or "").strip().splitlines()[0]
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def apply(op_class: type[Function], *inputs: Any, **params: Any) -> Any:
+    """Run ``op_class`` on Tensors (the Tensor class records the graph)."""
+    return type(inputs[0])._apply(op_class, *inputs, **params)
+
+
+def constant(like: Any, array: Any) -> Any:
+    """Wrap an array (a mask, a weight) as a Tensor that carries no gradient."""
+    return type(like)._wrap(array)
+
+
+def unbroadcast(grad: Any, shape: tuple) -> Any:
+    """Sum ``grad`` back down to ``shape``: the adjoint of NumPy broadcasting.
+
+    Broadcasting copies an input along new leading axes and along axes of size
+    1, so its gradient adds those copies up again.
+    """
+    if grad.shape == shape:
+        return grad
+    leading = grad.ndim - len(shape)
+    axes = tuple(range(leading)) + tuple(
+        leading + axis
+        for axis, size in enumerate(shape)
+        if size == 1 and grad.shape[leading + axis] != 1
+    )
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def kept_shape(shape: tuple, axis: tuple | None) -> tuple:
+    """Shape of a reduction over ``axis`` with keepdims=True."""
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if index in axis else size for index, size in enumerate(shape))
+
+
+def expand_reduced(grad: Any, shape: tuple, axis: tuple | None, keepdims: bool) -> Any:
+    """Spread the gradient of a reduction back over the axes it reduced."""
+    if not keepdims:
+        grad = grad.reshape(kept_shape(shape, axis))
+    return grad.expand(shape)
+
+
+def reduced_size(shape: tuple, axis: tuple | None) -> int:
+    """Number of elements that a reduction over ``axis`` combines into one."""
+    count = 1
+    for index, size in enumerate(shape):
+        if axis is None or index in axis:
+            count *= size
+    return count
+
+
+def swap_last_axes(tensor: Any) -> Any:
+    """Transpose the last two axes (the matrix transpose of a batch)."""
+    axes = list(range(tensor.ndim))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return tensor.permute(*axes)
+
+
+# --------------------------------------------------------------------------- elementwise binary
+
+
+class Add(Function):
+    """d(a + b)/da = 1, d(a + b)/db = 1"""
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        return unbroadcast(grad, a.shape), unbroadcast(grad, b.shape)
+
+
+class Sub(Function):
+    """d(a - b)/da = 1, d(a - b)/db = -1"""
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        return unbroadcast(grad, a.shape), (
+            unbroadcast(-grad, b.shape) if b.requires_grad else None
+        )
+
+
+class Mul(Function):
+    """d(a * b)/da = b, d(a * b)/db = a"""
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        return (
+            unbroadcast(grad * b, a.shape) if a.requires_grad else None,
+            unbroadcast(grad * a, b.shape) if b.requires_grad else None,
+        )
+
+
+class Div(Function):
+    """d(a / b)/da = 1 / b, d(a / b)/db = -a / b^2"""
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        return (
+            unbroadcast(grad / b, a.shape) if a.requires_grad else None,
+            unbroadcast(-grad * a / (b * b), b.shape) if b.requires_grad else None,
+        )
+
+
+class Pow(Function):
+    """d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln(a)"""
+
+    needs_output = True
+
+    def forward(self, a, b):
+        return a**b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        grad_a = grad_b = None
+        if a.requires_grad:
+            grad_a = unbroadcast(grad * b * a ** (b - 1), a.shape)
+        if b.requires_grad:
+            # ln(a) is only real for a > 0; elsewhere the exponent gets no gradient (as at a = 0).
+            positive = constant(a, (a.data > 0).astype(a.data.dtype))
+            safe_log = (a * positive + (1 - positive)).log()
+            grad_b = unbroadcast(grad * self.output * safe_log * positive, b.shape)
+        return grad_a, grad_b
+
+
+class Maximum(Function):
+    """d max(a, b)/da = [a > b] + [a = b]/2 (ties share the gradient, as PyTorch)"""
+
+    def forward(self, a, b):
+        return array_module_of(a).maximum(a, b)
+
+    def backward(self, grad):
+        a, b = self.inputs
+        return _split_by_winner(grad, a, b, a.data > b.data)
+
+
+class Minimum(Function):
+    """d min(a, b)/da = [a < b] + [a = b]/2 (ties share the gradient, as PyTorch)"""
+
+    def forward(self, a, b):
+        return array_module_of(a).minimum(a, b)
+
+    def backward(self, grad):
+        a, b = self.inputs
+        return _split_by_winner(grad, a, b, a.data < b.data)
+
+
+def _split_by_winner(grad, a, b, a_wins):
+    """Route grad to the winning input of max/min; a tie gives each half."""
+    ties = (a.data == b.data) * 0.5
+    weight_a = (a_wins + ties).astype(grad.dtype)
+    weight_b = (1 - weight_a).astype(grad.dtype)
+    return (
+        unbroadcast(grad * constant(grad, weight_a), a.shape) if a.requires_grad else None,
+        unbroadcast(grad * constant(grad, weight_b), b.shape) if b.requires_grad else None,
+    )
+
+
+class Where(Function):
+    """d where(c, a, b)/da = [c], d where(c, a, b)/db = [not c]"""
+
+    def __init__(self, condition):
+        self.condition = condition
+
+    def forward(self, a, b):
+        return array_module_of(a).where(self.condition, a, b)
+
+    def backward(self, grad):
+        a, b = self.inputs
+        chosen = constant(grad, self.condition.astype(grad.dtype))
+        return (
+            unbroadcast(grad * chosen, a.shape) if a.requires_grad else None,
+            unbroadcast(grad * (1 - chosen), b.shape) if b.requires_grad else None,
+        )
+
+
+# --------------------------------------------------------------------------- elementwise unary
+
+
+class Neg(Function):
+    """d(-a)/da = -1"""
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, grad):
+        return (-grad,)
+
+
+class PowScalar(Function):
+    """d(a^p)/da = p a^(p-1)  (p a constant)"""
+
+    def __init__(self, exponent):
+        self.exponent = exponent
+
+    def forward(self, a):
+        return a**self.exponent
+
+    def backward(self, grad):
+        (a,) = self.inputs
+        if self.exponent == 0:
+            return (grad * 0,)
+        return (grad * self.exponent * a ** (self.exponent - 1),)
+
+
+class Exp(Function):
+    """d exp(a)/da = exp(a)"""
+
+    needs_output = True
+
+    def forward(self, a):
+        xp = array_module_of(a)
+        with ignore_underflow(xp):
+            return xp.exp(a)
+
+    def backward(self, grad):
+        return (grad * self.output,)
+
+
+class Log(Function):
+    """d ln(a)/da = 1 / a"""
+
+    def forward(self, a):
+        return array_module_of(a).log(a)
+
+    def backward(self, grad):
+        return (grad / self.inputs[0],)
+
+
+class Sqrt(Function):
+    """d sqrt(a)/da = 1 / (2 sqrt(a))"""
+
+    needs_output = True
+
+    def forward(self, a):
+        return array_module_of(a).sqrt(a)
+
+    def backward(self, grad):
+        return (grad / (self.output * 2),)
+
+
+class Abs(Function):
+    """d |a|/da = sign(a)"""
+
+    def forward(self, a):
+        return array_module_of(a).abs(a)
+
+    def backward(self, grad):
+        (a,) = self.inputs
+        return (grad * constant(grad, array_module_of(a.data).sign(a.data)),)
+
+
+class Sigmoid(Function):
+    """d sigmoid(a)/da = sigmoid(a) (1 - sigmoid(a))"""
+
+    needs_output = True
+
+    def forward(self, a):
+        # exp(-|a|) never overflows; the two branches are the same function.
+        xp = array_module_of(a)
+        with ignore_underflow(xp):
+            small = xp.exp(-xp.abs(a))
+        return xp.where(a >= 0, 1 / (1 + small), small / (1 + small))
+
+    def backward(self, grad):
+        out = self.output
+        return (grad * out * (1 - out),)
+
+
+class Tanh(Function):
+    """d tanh(a)/da = 1 - tanh(a)^2"""
+
+    needs_output = True
+
+    def forward(self, a):
+        return array_module_of(a).tanh(a)
+
+    def backward(self, grad):
+        out = self.output
+        return (grad * (1 - out * out),)
+
+
+class ReLU(Function):
+    """d relu(a)/da = [a > 0]"""
+
+    def forward(self, a):
+        return array_module_of(a).maximum(a, 0)
+
+    def backward(self, grad):
+        return (grad * constant(grad, (self.inputs[0].data > 0).astype(grad.dtype)),)
+
+
+class LeakyReLU(Function):
+    """d leaky_relu(a)/da = 1 if a > 0 else slope"""
+
+    def __init__(self, slope):
+        self.slope = slope
+
+    def forward(self, a):
+        return array_module_of(a).where(a > 0, a, a * self.slope)
+
+    def backward(self, grad):
+        a = self.inputs[0].data
+        local = array_module_of(a).where(a > 0, 1, self.slope).astype(grad.dtype)
+        return (grad * constant(grad, local),)
+
+
+class Clip(Function):
+    """d clip(a, lo, hi)/da = [lo <= a <= hi]"""
+
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+    def forward(self, a):
+        return array_module_of(a).clip(a, self.low, self.high)
+
+    def backward(self, grad):
+        a = self.inputs[0].data
+        inside = array_module_of(a).ones(a.shape, dtype=bool)
+        if self.low is not None:
+            inside &= a >= self.low
+        if self.high is not None:
+            inside &= a <= self.high
+        return (grad * constant(grad, inside.astype(grad.dtype)),)
+
+
+class Cast(Function):
+    """d cast(a)/da = 1 (the gradient is cast back to a's dtype)"""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, a):
+        return a.astype(self.dtype)
+
+    def backward(self, grad):
+        return (grad.astype(self.inputs[0].dtype),)
+
+
+class ToDevice(Function):
+    """d to(a, device)/da = 1 (the gradient moves back to a's device)"""
+
+    def __init__(self, device):
+        self.device = device
+
+    def forward(self, a):
+        return move_to_device(a, self.device)
+
+    def backward(self, grad):
+        return (grad.to(self.inputs[0].device),)
+
+
+# --------------------------------------------------------------------------- reductions
+
+
+class Sum(Function):
+    """d sum(a)/da_i = 1"""
+
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, a):
+        return a.sum(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, grad):
+        (a,) = self.inputs
+        return (expand_reduced(grad, a.shape, self.axis, self.keepdims),)
+
+
+class Mean(Function):
+    """d mean(a)/da_i = 1 / n"""
+
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, a):
+        return a.mean(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, grad):
+        (a,) = self.inputs
+        count = reduced_size(a.shape, self.axis)
+        return (expand_reduced(grad, a.shape, self.axis, self.keepdims) * (1.0 / count),)
+
+
+class Max(Function):
+    """d max(a)/da_i = [a_i = max] / #ties (tied maxima share the gradient)"""
+
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, a):
+        self.extreme = a.max(axis=self.axis, keepdims=True)
+        return self.extreme if self.keepdims else self.extreme.reshape(_drop(a.shape, self.axis))
+
+    def backward(self, grad):
+        return (_route_to_extremes(self, grad),)
+
+
+class Min(Function):
+    """d min(a)/da_i = [a_i = min] / #ties (tied minima share the gradient)"""
+
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, a):
+        self.extreme = a.min(axis=self.axis, keepdims=True)
+        return self.extreme if self.keepdims else self.extreme.reshape(_drop(a.shape, self.axis))
+
+    def backward(self, grad):
+        return (_route_to_extremes(self, grad),)
+
+
+def _drop(shape: tuple, axis: tuple | None) -> tuple:
+    """Shape of a reduction over ``axis`` with keepdims=False."""
+    if axis is None:
+        return ()
+    return tuple(size for index, size in enumerate(shape) if index not in axis)
+
+
+def _route_to_extremes(function, grad):
+    """Gradient of max/min: equal shares for every element that attains the extreme."""
+    a = function.inputs[0]
+    hits = (a.data == function.extreme).astype(grad.dtype)
+    share = hits / hits.sum(axis=function.axis, keepdims=True)
+    spread = expand_reduced(grad, a.shape, function.axis, function.keepdims)
+    return spread * constant(grad, share)
+
+
+class Logsumexp(Function):
+    """d logsumexp(a)/da_i = exp(a_i - logsumexp(a)) = softmax(a)_i"""
+
+    needs_output = True
+
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, a):
+        result = _logsumexp_keepdims(a, self.axis)
+        return result if self.keepdims else result.reshape(_drop(a.shape, self.axis))
+
+    def backward(self, grad):
+        (a,) = self.inputs
+        shape = kept_shape(a.shape, self.axis)
+        softmax = (a - self.output.reshape(shape)).exp()
+        return (expand_reduced(grad, a.shape, self.axis, self.keepdims) * softmax,)
+
+
+def _logsumexp_keepdims(a, axis):
+    """log(sum(exp(a))) with the maximum taken out first, so exp never overflows."""
+    xp = array_module_of(a)
+    peak = a.max(axis=axis, keepdims=True)
+    # A slice that is all -inf (or holds inf) must not turn into nan via inf - inf.
+    peak = xp.where(xp.isfinite(peak), peak, 0)
+    with ignore_underflow(xp):
+        return xp.log(xp.exp(a - peak).sum(axis=axis, keepdims=True)) + peak
+
+
+class Softmax(Function):
+    """d softmax(a)_i/da_j = s_i ([i = j] - s_j)"""
+
+    needs_output = True
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, a):
+        xp = array_module_of(a)
+        with ignore_underflow(xp):
+            shifted = xp.exp(a - a.max(axis=self.axis, keepdims=True))
+        return shifted / shifted.sum(axis=self.axis, keepdims=True)
+
+    def backward(self, grad):
+        out = self.output
+        return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    """d log_softmax(a)_i/da_j = [i = j] - softmax(a)_j"""
+
+    needs_output = True
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, a):
+        return a - _logsumexp_keepdims(a, (self.axis,))
+
+    def backward(self, grad):
+        softmax = self.output.exp()
+        return (grad - softmax * grad.sum(axis=self.axis, keepdims=True),)
+
+
+# --------------------------------------------------------------------------- shape and indexing
+
+
+class Reshape(Function):
+    """d reshape(a)/da = reshape of the gradient back to a's shape"""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, a):
+        return a.reshape(self.shape)
+
+    def backward(self, grad):
+        return (grad.reshape(self.inputs[0].shape),)
+
+
+class Permute(Function):
+    """d permute(a, axes)/da = permute of the gradient by the inverse permutation"""
+
+    def __init__(self, axes):
+        self.axes = axes
+
+    def forward(self, a):
+        return a.transpose(self.axes)
+
+    def backward(self, grad):
+        inverse = [0] * len(self.axes)
+        for position, axis in enumerate(self.axes):
+            inverse[axis] = position
+        return (grad.permute(*inverse),)
+
+
+class Expand(Function):
+    """d broadcast_to(a)/da = sum of the gradient over the broadcast axes"""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, a):
+        return array_module_of(a).broadcast_to(a, self.shape)
+
+    def backward(self, grad):
+        return (unbroadcast(grad, self.inputs[0].shape),)
+
+
+class GetItem(Function):
+    """d a[index]/da = scatter-add of the gradient into zeros of a's shape"""
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, a):
+        return a[self.index]
+
+    def backward(self, grad):
+        a = self.inputs[0]
+        return (apply(ScatterAdd, grad, index=self.index, shape=a.shape),)
+
+
+class ScatterAdd(Function):
+    """d scatter_add(g, index)/dg = g'[index] (the adjoint of indexing)"""
+
+    def __init__(self, index, shape):
+        self.index, self.shape = index, shape
+
+    def forward(self, grad):
+        xp = array_module_of(grad)
+        result = xp.zeros(self.shape, dtype=grad.dtype)
+        if _has_integer_array(self.index):
+            # Repeated integer indices must add up, which plain assignment would not do.
+            scatter_add(xp, result, self.index, grad)
+        else:
+            result[self.index] = grad
+        return result
+
+    def backward(self, grad):
+        return (apply(GetItem, grad, index=self.index),)
+
+
+def _has_integer_array(index) -> bool:
+    """True when an index tuple holds an integer array (which may repeat positions)."""
+    return any(
+        hasattr(part, "dtype") and part.dtype.kind in "iu" and part.ndim > 0 for part in index
+    )
+
+
+class Cat(Function):
+    """d cat(a_1..a_n)/da_k = the k-th slice of the gradient"""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *arrays):
+        return array_module_of(arrays[0]).concatenate(arrays, axis=self.axis)
+
+    def backward(self, grad):
+        grads, start = [], 0
+        for part in self.inputs:
+            stop = start + part.shape[self.axis]
+            if part.requires_grad:
+                index = (slice(None),) * self.axis + (slice(start, stop),)
+                grads.append(grad[index])
+            else:
+                grads.append(None)
+            start = stop
+        return tuple(grads)
+
+
+class MatMul(Function):
+    """d(a @ b)/da = g @ b^T, d(a @ b)/db = a^T @ g"""
+
+    def forward(self, a, b):
+        return array_module_of(a).matmul(a, b)
+
+    def backward(self, grad):
+        a, b = self.inputs
+        # Treat vectors as matrices (a row for a, a column for b), as matmul itself does.
+        a_matrix = a.reshape(1, a.shape[0]) if a.ndim == 1 else a
+        b_matrix = b.reshape(b.shape[0], 1) if b.ndim == 1 else b
+        if a.ndim == 1:
+            grad = grad.unsqueeze(-2)
+        if b.ndim == 1:
+            grad = grad.unsqueeze(-1)
+        grad_a = grad_b = None
+        if a.requires_grad:
+            grad_a = unbroadcast(grad @ swap_last_axes(b_matrix), a_matrix.shape).reshape(a.shape)
+        if b.requires_grad:
+            grad_b = unbroadcast(swap_last_axes(a_matrix) @ grad, b_matrix.shape).reshape(b.shape)
+        return grad_a, grad_b

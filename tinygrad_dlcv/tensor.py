@@ -1,0 +1,1199 @@
+"""The Tensor: an array with a gradient and a link to the op that made it.
+
+A Tensor wraps a backend array (NumPy or CuPy). Every differentiable method
+dispatches to one op of :mod:`tinygrad_dlcv.ops`; when gradients are enabled
+and an input requires one, the op is recorded as the result's ``grad_fn`` and
+its inputs become the edges of the graph that ``backward()`` walks in reverse.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy
+
+from . import ops
+from .backend import (
+    array_module,
+    array_module_of,
+    check_same_device,
+    default_device,
+    default_dtype,
+    device_of,
+    is_cuda_array,
+    is_float_dtype,
+    normalize_device,
+    to_dtype,
+    to_host,
+)
+
+Shape = tuple[int, ...]
+
+# --------------------------------------------------------------------------- gradient mode
+
+_grad_enabled = True
+
+
+class _GradMode:
+    """Context manager and decorator that switches recording of the graph."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self.previous.append(_grad_enabled)
+        _grad_enabled = self.enabled
+
+    def __exit__(self, *exc_info: Any) -> None:
+        global _grad_enabled
+        _grad_enabled = self.previous.pop()
+
+    def __call__(self, function: Callable) -> Callable:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
+                return function(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradMode):  # noqa: N801  (PyTorch's name)
+    """Disable graph recording inside a ``with`` block or a decorated function."""
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(_GradMode):  # noqa: N801  (PyTorch's name)
+    """Re-enable graph recording, e.g. inside a ``no_grad`` block."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+def is_grad_enabled() -> bool:
+    """Return True when new ops are recorded for backward."""
+    return _grad_enabled
+
+
+# --------------------------------------------------------------------------- argument helpers
+
+
+def _shape_argument(shape: tuple, op_name: str) -> Shape:
+    """Accept ``f((2, 3))`` and ``f(2, 3)`` alike (PyTorch's convention)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    try:
+        return tuple(int(size) for size in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op_name}: a shape must be integers, got {shape!r}") from None
+
+
+def _normalize_axis(axis: int, ndim: int, op_name: str) -> int:
+    """Turn a possibly negative axis into 0..ndim-1, or raise IndexError."""
+    if not isinstance(axis, (int, numpy.integer)) or isinstance(axis, bool):
+        raise TypeError(f"{op_name}: axis must be an int, got {axis!r}")
+    if not -ndim <= axis < max(ndim, 1):
+        raise IndexError(
+            f"{op_name}: axis {axis} is out of range for a tensor with {ndim} dimension(s)"
+        )
+    return int(axis) % max(ndim, 1)
+
+
+def _normalize_axes(axis: Any, ndim: int, op_name: str) -> tuple[int, ...] | None:
+    """Normalize ``axis=None|int|tuple`` to None or a sorted tuple of distinct axes."""
+    if axis is None:
+        return None
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    normalized = tuple(sorted(_normalize_axis(each, ndim, op_name) for each in axes))
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{op_name}: repeated axis in {axis!r}")
+    return normalized
+
+
+def _scalar_dtype(value: Any, tensor_dtype: numpy.dtype) -> numpy.dtype:
+    """Dtype of a Python scalar next to a tensor: a scalar never widens a tensor."""
+    if isinstance(value, (bool, numpy.bool_)):
+        return tensor_dtype
+    if isinstance(value, (int, numpy.integer)):
+        return numpy.dtype("int64") if tensor_dtype.kind == "b" else tensor_dtype
+    return tensor_dtype if tensor_dtype.kind in "fc" else default_dtype()
+
+
+_SCALAR_TYPES = (int, float, bool, numpy.integer, numpy.floating, numpy.bool_)
+
+
+# --------------------------------------------------------------------------- Tensor
+
+
+class Tensor:
+    """An n-dimensional array that records the ops applied to it.
+
+    Parameters
+    ----------
+    data : scalar, nested list, numpy/cupy array or Tensor
+        The values; always copied. Floating data take the default dtype
+        (float32) unless ``dtype`` is given; integer and bool data and Tensors
+        keep their dtype.
+    requires_grad : bool
+        Record ops on this tensor so ``backward()`` fills ``.grad``.
+    dtype : numpy dtype or its name, optional
+    device : "cpu", "cuda" or "cuda:N", optional
+        Defaults to the data's device for CuPy arrays and Tensors, otherwise
+        to the default device.
+    name : str, optional
+        A label for pictures of the graph.
+    """
+
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "grad_fn",
+        "name",
+        "_hooks",
+        "_retains_grad",
+        "__weakref__",
+    )
+    # NumPy must hand `ndarray + tensor` to Tensor.__radd__ instead of looping over elements.
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def __init__(
+        self,
+        data: Any,
+        requires_grad: bool = False,
+        dtype: Any = None,
+        device: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.data = _to_array(data, dtype, device)
+        self.grad: Tensor | None = None
+        self.grad_fn: ops.Function | None = None
+        self.requires_grad = False
+        self.name = name
+        self._hooks: dict[int, Callable] | None = None
+        self._retains_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array: Any) -> Tensor:
+        """Make a Tensor around an existing backend array, without copying or checks."""
+        tensor = object.__new__(cls)
+        tensor.data = array
+        tensor.grad = None
+        tensor.grad_fn = None
+        tensor.requires_grad = False
+        tensor.name = None
+        tensor._hooks = None
+        tensor._retains_grad = False
+        return tensor
+
+    @staticmethod
+    def _apply(op_class: type[ops.Function], *inputs: Tensor, **params: Any) -> Tensor:
+        """Run one op forward and, when gradients are on, record it in the graph."""
+        function = op_class(**params)
+        arrays = [tensor.data for tensor in inputs]
+        if len(arrays) > 1:
+            check_same_device(op_class.__name__.lower(), *arrays)
+        try:
+            data = function.forward(*arrays)
+        except ValueError as error:
+            shapes = ", ".join(str(tensor.shape) for tensor in inputs)
+            raise ValueError(f"{op_class.__name__.lower()}: {error} (shapes {shapes})") from None
+        except IndexError as error:
+            shapes = ", ".join(str(tensor.shape) for tensor in inputs)
+            raise IndexError(f"{op_class.__name__.lower()}: {error} (shapes {shapes})") from None
+        if isinstance(data, numpy.generic):  # NumPy reductions return scalars, not arrays
+            data = numpy.asarray(data)
+        out = Tensor._wrap(data)
+        if _grad_enabled and data.dtype.kind == "f":
+            for tensor in inputs:
+                if tensor.requires_grad:
+                    function.inputs = inputs
+                    out.grad_fn = function
+                    out.requires_grad = True
+                    if function.needs_output:
+                        function.remember_output(out)
+                    break
+        return out
+
+    # ----------------------------------------------------------------- attributes
+
+    @property
+    def shape(self) -> Shape:
+        """Tuple of dimension sizes."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return int(self.data.size)
+
+    @property
+    def dtype(self) -> numpy.dtype:
+        """The ``numpy.dtype`` of the elements."""
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        """ "cpu" or "cuda:N"."""
+        return device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by a recorded op."""
+        return self.grad_fn is None
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802  (NumPy's name)
+        """The tensor with all axes reversed."""
+        return self.transpose()
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[index] for index in range(self.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                "use .any() or .all() on .numpy()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu" or self.size != 1:
+            raise TypeError(f"only single-element integer tensors can be an index, got {self!r}")
+        return int(self.item())
+
+    __hash__ = object.__hash__  # tensors are graph nodes: identity, not value
+
+    def __repr__(self) -> str:
+        prefix = "Tensor("
+        values = numpy.array2string(
+            to_host(self.data), separator=", ", prefix=prefix, threshold=100, edgeitems=3
+        )
+        values = re.sub(r" +(?=[,\]])", "", values)  # NumPy pads "2. " to align columns
+        parts = [values, f"shape={self.shape}", f"dtype={self.dtype}", f"device={self.device}"]
+        if self.grad_fn is not None:
+            parts.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            parts.append("requires_grad=True")
+        if self.name is not None:
+            parts.append(f"name={self.name!r}")
+        return prefix + ", ".join(parts) + ")"
+
+    # ----------------------------------------------------------------- conversions
+
+    def numpy(self) -> numpy.ndarray:
+        """Return a NumPy copy of the values (also for tensors that require grad)."""
+        return self.data.get() if is_cuda_array(self.data) else self.data.copy()
+
+    def item(self) -> int | float | bool:
+        """Return the single value of a one-element tensor as a Python scalar."""
+        if self.size != 1:
+            raise ValueError(f"item: only one-element tensors convert, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        """Return the values as (nested) Python lists."""
+        return to_host(self.data).tolist()
+
+    def to(self, device: str) -> Tensor:
+        """Return this tensor on ``device`` (itself when it is already there)."""
+        device = normalize_device(device)
+        if device == self.device:
+            return self
+        return Tensor._apply(ops.ToDevice, self, device=device)
+
+    def cpu(self) -> Tensor:
+        """Return this tensor on the CPU."""
+        return self.to("cpu")
+
+    def cuda(self, index: int | None = None) -> Tensor:
+        """Return this tensor on the current (or given) GPU."""
+        return self.to("cuda" if index is None else f"cuda:{index}")
+
+    def detach(self) -> Tensor:
+        """Return a tensor that shares the data but is cut from the graph."""
+        return Tensor._wrap(self.data)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """Return the tensor cast to ``dtype`` (differentiable between float dtypes)."""
+        dtype = to_dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        return Tensor._apply(ops.Cast, self, dtype=dtype)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Switch gradient recording on a leaf tensor, in place; returns self."""
+        if requires_grad and not is_float_dtype(self.dtype):
+            raise TypeError(
+                f"requires_grad_: only floating tensors can require gradients, got {self.dtype}"
+            )
+        if not requires_grad and not self.is_leaf:
+            raise RuntimeError("requires_grad_: cannot switch off gradients of a non-leaf tensor")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` of this non-leaf tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: the tensor does not require grad")
+        if not self.is_leaf:
+            self._retains_grad = True
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> numpy.ndarray:
+        if is_cuda_array(self.data):
+            raise TypeError(
+                f"cannot convert a tensor on {self.device} to NumPy implicitly; "
+                "use .numpy() or .cpu() first"
+            )
+        array = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return array.copy() if copy else array
+
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self.data.__dlpack_device__()
+
+    # ----------------------------------------------------------------- operand coercion
+
+    def _operands(self, other: Any) -> tuple[Tensor, Tensor] | None:
+        """Bring ``other`` to a Tensor of a common dtype (None when unsupported)."""
+        if isinstance(other, Tensor):
+            if other.dtype == self.dtype:
+                return self, other
+            common = numpy.result_type(self.dtype, other.dtype)
+            return self.astype(common), other.astype(common)
+        if isinstance(other, _SCALAR_TYPES):
+            dtype = _scalar_dtype(other, self.dtype)
+            xp = array_module_of(self.data)
+            return self.astype(dtype), Tensor._wrap(xp.asarray(other, dtype=dtype))
+        if isinstance(other, (list, tuple, numpy.ndarray)) or is_cuda_array(other):
+            device = device_of(other) if is_cuda_array(other) else self.device
+            return self._operands(Tensor(other, device=device))
+        return None
+
+    def _binary(self, other: Any, op_class: type[ops.Function], reflected: bool = False) -> Any:
+        pair = self._operands(other)
+        if pair is None:
+            return NotImplemented
+        a, b = pair
+        return Tensor._apply(op_class, b, a) if reflected else Tensor._apply(op_class, a, b)
+
+    def _floating(self) -> Tensor:
+        """The tensor itself, or cast to the default float dtype when it is int/bool."""
+        return self if self.dtype.kind == "f" else self.astype(default_dtype())
+
+    # ----------------------------------------------------------------- arithmetic
+
+    def __add__(self, other: Any) -> Tensor:
+        return self._binary(other, ops.Add)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return self._binary(other, ops.Add, reflected=True)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return self._binary(other, ops.Sub)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return self._binary(other, ops.Sub, reflected=True)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return self._binary(other, ops.Mul)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return self._binary(other, ops.Mul, reflected=True)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        pair = self._operands(other)
+        if pair is None:
+            return NotImplemented
+        a, b = pair
+        return Tensor._apply(ops.Div, a._floating(), b._floating())
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        pair = self._operands(other)
+        if pair is None:
+            return NotImplemented
+        a, b = pair
+        return Tensor._apply(ops.Div, b._floating(), a._floating())
+
+    def __neg__(self) -> Tensor:
+        return Tensor._apply(ops.Neg, self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return self.abs()
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        if isinstance(exponent, _SCALAR_TYPES):
+            base = self.astype(_scalar_dtype(exponent, self.dtype))
+            return Tensor._apply(ops.PowScalar, base, exponent=exponent)
+        return self._binary(exponent, ops.Pow)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return self._binary(base, ops.Pow, reflected=True)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return self.matmul(other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        pair = self._operands(other)
+        if pair is None:
+            return NotImplemented
+        return pair[1].matmul(pair[0])
+
+    def matmul(self, other: Any) -> Tensor:
+        """Matrix product with NumPy's rules for 1-D, 2-D and batched operands."""
+        pair = self._operands(other)
+        if pair is None:
+            raise TypeError(f"matmul: expected a Tensor or array, got {type(other).__name__}")
+        a, b = pair
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(f"matmul: both operands need >= 1 dimension, got {a.shape}, {b.shape}")
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not line up")
+        return Tensor._apply(ops.MatMul, a, b)
+
+    def maximum(self, other: Any) -> Tensor:
+        """Elementwise maximum (tied elements share the gradient)."""
+        return self._binary_or_raise(other, ops.Maximum)
+
+    def minimum(self, other: Any) -> Tensor:
+        """Elementwise minimum (tied elements share the gradient)."""
+        return self._binary_or_raise(other, ops.Minimum)
+
+    def _binary_or_raise(self, other: Any, op_class: type[ops.Function]) -> Tensor:
+        result = self._binary(other, op_class)
+        if result is NotImplemented:
+            raise TypeError(f"{op_class.__name__.lower()}: unsupported operand {other!r}")
+        return result
+
+    # ----------------------------------------------------------------- comparisons (no gradient)
+
+    def _compare(self, other: Any, compare: Callable) -> Tensor:
+        pair = self._operands(other)
+        if pair is None:
+            return NotImplemented
+        a, b = pair
+        check_same_device("comparison", a.data, b.data)
+        try:
+            return Tensor._wrap(compare(a.data, b.data))
+        except ValueError as error:
+            raise ValueError(f"comparison: {error} (shapes {a.shape}, {b.shape})") from None
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, lambda a, b: a == b)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, lambda a, b: a != b)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a < b)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a <= b)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a > b)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, lambda a, b: a >= b)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the largest element (flat index when axis is None), int64, no gradient."""
+        return self._arg_extreme("argmax", axis, keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the smallest element (flat index when axis is None), int64, no gradient."""
+        return self._arg_extreme("argmin", axis, keepdims)
+
+    def _arg_extreme(self, op_name: str, axis: int | None, keepdims: bool) -> Tensor:
+        if self.size == 0:
+            raise ValueError(f"{op_name}: empty tensor of shape {self.shape}")
+        if axis is not None:
+            axis = _normalize_axis(axis, self.ndim, op_name)
+        xp = array_module_of(self.data)
+        result = getattr(xp, op_name)(self.data, axis=axis, keepdims=keepdims)
+        return Tensor._wrap(xp.asarray(result, dtype=numpy.int64))
+
+    # ----------------------------------------------------------------- elementwise functions
+
+    def exp(self) -> Tensor:
+        """e ** x, elementwise."""
+        return Tensor._apply(ops.Exp, self._floating())
+
+    def log(self) -> Tensor:
+        """Natural logarithm, elementwise."""
+        return Tensor._apply(ops.Log, self._floating())
+
+    def sqrt(self) -> Tensor:
+        """Square root, elementwise."""
+        return Tensor._apply(ops.Sqrt, self._floating())
+
+    def abs(self) -> Tensor:
+        """Absolute value, elementwise."""
+        return Tensor._apply(ops.Abs, self)
+
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + e ** -x), elementwise, stable for any finite x."""
+        return Tensor._apply(ops.Sigmoid, self._floating())
+
+    def tanh(self) -> Tensor:
+        """Hyperbolic tangent, elementwise."""
+        return Tensor._apply(ops.Tanh, self._floating())
+
+    def relu(self) -> Tensor:
+        """max(x, 0), elementwise."""
+        return Tensor._apply(ops.ReLU, self)
+
+    def leaky_relu(self, slope: float = 0.01) -> Tensor:
+        """x for x > 0, slope * x otherwise."""
+        return Tensor._apply(ops.LeakyReLU, self, slope=slope)
+
+    def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
+        """Limit values to [low, high]; either bound may be None."""
+        if low is None and high is None:
+            raise ValueError("clip: give at least one of low and high")
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"clip: low ({low}) is greater than high ({high})")
+        return Tensor._apply(ops.Clip, self, low=low, high=high)
+
+    # ----------------------------------------------------------------- reductions
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axis`` (None: all axes)."""
+        axes = _normalize_axes(axis, self.ndim, "sum")
+        return Tensor._apply(ops.Sum, self, axis=axes, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Mean over ``axis`` (None: all axes)."""
+        axes = _normalize_axes(axis, self.ndim, "mean")
+        return Tensor._apply(ops.Mean, self._floating(), axis=axes, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Largest value over ``axis``; tied maxima share the gradient."""
+        return self._extreme(ops.Max, axis, keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Smallest value over ``axis``; tied minima share the gradient."""
+        return self._extreme(ops.Min, axis, keepdims)
+
+    def _extreme(self, op_class: type[ops.Function], axis: Any, keepdims: bool) -> Tensor:
+        name = op_class.__name__.lower()
+        axes = _normalize_axes(axis, self.ndim, name)
+        if self.size == 0:
+            raise ValueError(f"{name}: empty tensor of shape {self.shape}")
+        return Tensor._apply(op_class, self, axis=axes, keepdims=keepdims)
+
+    def var(self, axis: Any = None, correction: int = 1, keepdims: bool = False) -> Tensor:
+        """Variance over ``axis``, dividing by n - correction (PyTorch's default: 1)."""
+        x = self._floating()
+        axes = _normalize_axes(axis, self.ndim, "var")
+        count = ops.reduced_size(self.shape, axes)
+        centered = x - x.mean(axis=axes, keepdims=True)
+        return (centered * centered).sum(axis=axes, keepdims=keepdims) / float(count - correction)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """log(sum(exp(x))) over ``axis``, without overflow."""
+        axes = _normalize_axes(axis, self.ndim, "logsumexp")
+        return Tensor._apply(ops.Logsumexp, self._floating(), axis=axes, keepdims=keepdims)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """exp(x) / sum(exp(x)) along ``axis``."""
+        axis = _normalize_axis(axis, self.ndim, "softmax")
+        return Tensor._apply(ops.Softmax, self._floating(), axis=axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """x - logsumexp(x) along ``axis``."""
+        axis = _normalize_axis(axis, self.ndim, "log_softmax")
+        return Tensor._apply(ops.LogSoftmax, self._floating(), axis=axis)
+
+    # ----------------------------------------------------------------- shape
+
+    def reshape(self, *shape: Any) -> Tensor:
+        """The same values in a new shape (one size may be -1)."""
+        shape = _shape_argument(shape, "reshape")
+        if shape == self.shape:
+            return self
+        return Tensor._apply(ops.Reshape, self, shape=shape)
+
+    def permute(self, *axes: Any) -> Tensor:
+        """Reorder the axes: ``axes`` is a permutation of 0..ndim-1."""
+        axes = _shape_argument(axes, "permute")
+        normalized = tuple(_normalize_axis(axis, self.ndim, "permute") for axis in axes)
+        if sorted(normalized) != list(range(self.ndim)):
+            raise ValueError(f"permute: {axes} is not a permutation of the axes of {self.shape}")
+        return Tensor._apply(ops.Permute, self, axes=normalized)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Reverse the axes, or permute them as NumPy does when ``axes`` are given."""
+        if not axes or (len(axes) == 1 and axes[0] is None):
+            return self.permute(*reversed(range(self.ndim)))
+        return self.permute(*axes)
+
+    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+        """Merge axes start_axis..end_axis into one."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start = _normalize_axis(start_axis, self.ndim, "flatten")
+        end = _normalize_axis(end_axis, self.ndim, "flatten")
+        if start > end:
+            raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis}")
+        merged = int(numpy.prod(self.shape[start : end + 1]))
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1 :])
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        """Drop axes of size 1 (all of them, or those in ``axis``)."""
+        if axis is None:
+            return self.reshape(tuple(size for size in self.shape if size != 1))
+        axes = _normalize_axes(axis, self.ndim, "squeeze")
+        for each in axes:
+            if self.shape[each] != 1:
+                raise ValueError(
+                    f"squeeze: axis {each} has size {self.shape[each]}, not 1 (shape {self.shape})"
+                )
+        return self.reshape(tuple(size for i, size in enumerate(self.shape) if i not in axes))
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        """Insert an axis of size 1 at ``axis``."""
+        axis = _normalize_axis(axis, self.ndim + 1, "unsqueeze")
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def expand(self, *shape: Any) -> Tensor:
+        """Broadcast to ``shape`` without copying (-1 keeps a size)."""
+        shape = _shape_argument(shape, "expand")
+        leading = len(shape) - self.ndim
+        if leading < 0:
+            raise ValueError(f"expand: cannot expand shape {self.shape} to {shape}")
+        shape = tuple(
+            self.shape[i - leading] if size == -1 and i >= leading else size
+            for i, size in enumerate(shape)
+        )
+        if shape == self.shape:
+            return self
+        return Tensor._apply(ops.Expand, self, shape=shape)
+
+    broadcast_to = expand
+
+    def __getitem__(self, index: Any) -> Tensor:
+        index = _normalize_index(index, self)
+        return Tensor._apply(ops.GetItem, self, index=index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError(
+            "Tensor does not support item assignment (it would break the graph); "
+            "build a new tensor, or write to .data under no_grad"
+        )
+
+    # ----------------------------------------------------------------- autograd
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> _HookHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed.
+
+        The hook sees the total gradient of one backward pass, before it is
+        stored or passed on, and may return a replacement. Returns a handle
+        whose ``remove()`` unregisters the hook.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: the tensor does not require grad")
+        if self._hooks is None:
+            self._hooks = {}
+        key = next(_hook_ids)
+        self._hooks[key] = hook
+        return _HookHandle(self._hooks, key)
+
+    def backward(
+        self, grad: Any = None, retain_grad: bool = False, create_graph: bool = False
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
+
+        ``grad`` is the gradient of some scalar with respect to this tensor; it
+        may be omitted only when this tensor has a single element. With
+        ``retain_grad`` every non-leaf keeps its ``.grad`` too; with
+        ``create_graph`` the backward pass is recorded so gradients can be
+        differentiated again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: the tensor does not require grad and has no grad_fn "
+                "(did you create it under no_grad, or forget requires_grad=True?)"
+            )
+        seed = _seed_gradient(self, grad, "backward", create_graph)
+        _backpropagate([self], [seed], create_graph=create_graph, retain_all=retain_grad)
+
+
+class _HookHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: dict[int, Callable], key: int) -> None:
+        self._hooks, self._key = hooks, key
+
+    def remove(self) -> None:
+        """Unregister the hook (removing twice is harmless)."""
+        self._hooks.pop(self._key, None)
+
+
+_hook_ids = itertools.count()
+
+
+# --------------------------------------------------------------------------- construction helpers
+
+
+def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
+    """Copy ``data`` into a backend array of the right dtype on the right device."""
+    if isinstance(data, Tensor):
+        source, keeps_dtype = data.data, True
+    elif isinstance(data, numpy.ndarray) or is_cuda_array(data):
+        source, keeps_dtype = data, False
+    else:
+        try:
+            source = numpy.asarray(data)
+        except (ValueError, TypeError) as error:
+            raise TypeError(f"Tensor: cannot make a tensor from {data!r} ({error})") from None
+        keeps_dtype = False
+    if source.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Tensor: expected numbers or booleans, got data of dtype {source.dtype} "
+            f"({type(data).__name__})"
+        )
+    if dtype is not None:
+        target_dtype = to_dtype(dtype)
+    elif source.dtype.kind == "f" and not keeps_dtype:
+        target_dtype = default_dtype()
+    else:
+        target_dtype = source.dtype
+    if device is None:
+        device = device_of(source) if is_cuda_array(source) else default_device()
+    else:
+        device = normalize_device(device)
+    xp = array_module(device)
+    if xp is numpy:
+        return numpy.array(to_host(source), dtype=target_dtype, copy=True)
+    with xp.cuda.Device(int(device.split(":")[1])):
+        return xp.array(source, dtype=target_dtype, copy=True)
+
+
+def _normalize_index(index: Any, tensor: Tensor) -> tuple:
+    """Turn an index into a tuple of ints, slices, None, Ellipsis and device arrays."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    xp = array_module_of(tensor.data)
+    parts = []
+    for part in index:
+        if isinstance(part, Tensor):
+            check_same_device("index", tensor.data, part.data)
+            part = part.data
+        elif isinstance(part, list) or (xp is not numpy and isinstance(part, numpy.ndarray)):
+            part = xp.asarray(part)
+        if hasattr(part, "dtype") and part.dtype.kind not in "biu":
+            raise IndexError(
+                f"index: arrays used as indices must be integer or bool, got {part.dtype}"
+            )
+        if isinstance(part, float):
+            raise IndexError(f"index: {part!r} is a float; indices must be integers")
+        parts.append(part)
+    return tuple(parts)
+
+
+def _seed_gradient(output: Tensor, grad: Any, op_name: str, create_graph: bool) -> Tensor:
+    """The gradient backward starts from: ones for a single element, else the one given."""
+    if grad is None:
+        if output.size != 1:
+            raise RuntimeError(
+                f"{op_name}: grad can be omitted only for a single-element output, "
+                f"got shape {output.shape}; pass grad= of that shape"
+            )
+        return Tensor._wrap(array_module_of(output.data).ones(output.shape, dtype=output.dtype))
+    if not isinstance(grad, Tensor):
+        grad = Tensor(grad, dtype=output.dtype, device=output.device)
+    if grad.shape != output.shape:
+        raise ValueError(f"{op_name}: grad has shape {grad.shape}, the output has {output.shape}")
+    check_same_device(op_name, output.data, grad.data)
+    if grad.dtype != output.dtype:
+        grad = grad.astype(output.dtype)
+    return grad if create_graph else grad.detach()
+
+
+# --------------------------------------------------------------------------- the backward walk
+
+
+def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Tensors that need a gradient, each after every tensor it was computed from.
+
+    Iterative depth-first search (no recursion), so graphs of any depth work.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False) for root in reversed(roots)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        if node.grad_fn is not None:
+            for parent in node.grad_fn.inputs:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def _backpropagate(
+    roots: Sequence[Tensor],
+    seeds: Sequence[Tensor],
+    create_graph: bool,
+    retain_all: bool = False,
+    capture: dict[int, Tensor | None] | None = None,
+) -> None:
+    """Walk the graph from ``roots`` back to the leaves, applying the chain rule.
+
+    Each tensor's gradient is the sum of what its consumers sent it; it is
+    complete once the walk reaches the tensor in reverse topological order. It
+    is then passed through the hooks, stored where asked, pushed to the inputs
+    of the op that made the tensor, and dropped, so intermediate gradients are
+    freed as soon as they are used. With ``capture`` (``tg.grad``) the
+    gradients of the captured tensors are returned there and no ``.grad`` is
+    touched.
+    """
+    grads: dict[int, Tensor] = {}
+    for root, seed in zip(roots, seeds, strict=True):
+        key = id(root)
+        grads[key] = seed if key not in grads else grads[key] + seed
+    with _GradMode(create_graph):
+        for node in reversed(_topological_order(roots)):
+            grad = grads.pop(id(node), None)
+            if grad is None:
+                continue
+            if node._hooks:
+                for hook in list(node._hooks.values()):
+                    replacement = hook(grad)
+                    if replacement is not None:
+                        grad = replacement
+            if capture is not None:
+                if id(node) in capture:
+                    capture[id(node)] = grad
+            elif node.grad_fn is None or retain_all or node._retains_grad:
+                node.grad = grad if node.grad is None else node.grad + grad
+            function = node.grad_fn
+            if function is None:
+                continue
+            input_grads = function.backward(grad)
+            del grad
+            for parent, parent_grad in zip(function.inputs, input_grads, strict=True):
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                if parent_grad.shape != parent.shape:
+                    raise RuntimeError(
+                        f"{function.name} returned a gradient of shape {parent_grad.shape} "
+                        f"for an input of shape {parent.shape}"
+                    )
+                key = id(parent)
+                grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    create_graph: bool = False,
+) -> tuple[Tensor, ...]:
+    """Return d(outputs)/d(inputs) as a tuple, without touching any ``.grad``.
+
+    ``grad_outputs`` plays the role of backward's ``grad`` for each output.
+    An input that the outputs do not depend on is a RuntimeError.
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    for tensor in outputs + inputs:
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"grad: expected Tensors, got {type(tensor).__name__}")
+    for output in outputs:
+        if not output.requires_grad:
+            raise RuntimeError("grad: an output does not require grad (it has no grad_fn)")
+    seeds = [
+        _seed_gradient(output, seed, "grad", create_graph)
+        for output, seed in zip(outputs, grad_outputs, strict=True)
+    ]
+    captured: dict[int, Tensor | None] = {id(tensor): None for tensor in inputs}
+    _backpropagate(outputs, seeds, create_graph=create_graph, capture=captured)
+    results = []
+    for position, tensor in enumerate(inputs):
+        value = captured[id(tensor)]
+        if value is None:
+            raise RuntimeError(
+                f"grad: input {position} (shape {tensor.shape}) was not used to compute the "
+                "outputs, or does not require grad"
+            )
+        results.append(value)
+    return tuple(results)
+
+
+# --------------------------------------------------------------------------- factories
+
+
+def tensor(
+    data: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False
+) -> Tensor:
+    """Make a Tensor from data (a copy); see :class:`Tensor`."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+
+
+def _factory(
+    make: Callable[[Any, numpy.dtype], Any],
+    dtype: Any,
+    device: str | None,
+    requires_grad: bool,
+    fallback_dtype: numpy.dtype | None = None,
+) -> Tensor:
+    """Build a tensor with ``make(xp, dtype)`` on the requested device."""
+    device = normalize_device(device)
+    dtype = to_dtype(dtype) if dtype is not None else (fallback_dtype or default_dtype())
+    xp = array_module(device)
+    if xp is numpy:
+        array = make(xp, dtype)
+    else:
+        with xp.cuda.Device(int(device.split(":")[1])):
+            array = make(xp, dtype)
+    result = Tensor._wrap(array)
+    return result.requires_grad_(True) if requires_grad else result
+
+
+def zeros(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
+    """A tensor of zeros; shape as a tuple or separate ints."""
+    shape = _shape_argument(shape, "zeros")
+    return _factory(lambda xp, dt: xp.zeros(shape, dtype=dt), dtype, device, requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
+    """A tensor of ones; shape as a tuple or separate ints."""
+    shape = _shape_argument(shape, "ones")
+    return _factory(lambda xp, dt: xp.ones(shape, dtype=dt), dtype, device, requires_grad)
+
+
+def full(
+    shape: Any,
+    fill_value: float | int | bool,
+    dtype: Any = None,
+    device: str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """A tensor filled with ``fill_value`` (its dtype follows the value, as PyTorch)."""
+    shape = _shape_argument(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
+    if isinstance(fill_value, (bool, numpy.bool_)):
+        inferred = numpy.dtype(bool)
+    elif isinstance(fill_value, (int, numpy.integer)):
+        inferred = numpy.dtype("int64")
+    else:
+        inferred = default_dtype()
+    return _factory(
+        lambda xp, dt: xp.full(shape, fill_value, dtype=dt), dtype, device, requires_grad, inferred
+    )
+
+
+def _like(other: Any, dtype: Any, device: str | None) -> tuple[Shape, Any, str]:
+    """Shape, dtype and device of ``other`` unless overridden."""
+    source = other if isinstance(other, Tensor) else Tensor._wrap(other)
+    return source.shape, dtype if dtype is not None else source.dtype, device or source.device
+
+
+def zeros_like(
+    other: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False
+) -> Tensor:
+    """Zeros with the shape (and, unless given, dtype and device) of ``other``."""
+    shape, dtype, device = _like(other, dtype, device)
+    return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(
+    other: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False
+) -> Tensor:
+    """Ones with the shape (and, unless given, dtype and device) of ``other``."""
+    shape, dtype, device = _like(other, dtype, device)
+    return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def arange(
+    start: float,
+    stop: float | None = None,
+    step: float = 1,
+    dtype: Any = None,
+    device: str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Evenly spaced values in [start, stop); int64 for int arguments, as PyTorch."""
+    if stop is None:
+        start, stop = 0, start
+    if step == 0:
+        raise ValueError("arange: step must not be zero")
+    all_ints = all(isinstance(v, (int, numpy.integer)) for v in (start, stop, step))
+    inferred = numpy.dtype("int64") if all_ints else default_dtype()
+    return _factory(
+        lambda xp, dt: xp.arange(start, stop, step).astype(dt),
+        dtype,
+        device,
+        requires_grad,
+        inferred,
+    )
+
+
+def eye(
+    n: int,
+    m: int | None = None,
+    dtype: Any = None,
+    device: str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """The identity matrix (n x m)."""
+    return _factory(lambda xp, dt: xp.eye(n, m, dtype=dt), dtype, device, requires_grad)
+
+
+_generator = numpy.random.default_rng()
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the generator behind rand, randn and every estimator with random_state=None."""
+    global _generator
+    _generator = numpy.random.default_rng(seed)
+
+
+def default_generator() -> numpy.random.Generator:
+    """The NumPy generator that ``manual_seed`` seeds."""
+    return _generator
+
+
+def _random(shape: Shape, sample: Callable, dtype: Any, device: str | None, requires_grad: bool):
+    # Drawn on the host so one seed gives the same numbers on every device.
+    dtype = to_dtype(dtype) if dtype is not None else default_dtype()
+    if dtype.kind != "f":
+        raise TypeError(f"random tensors must be floating, got {dtype}")
+    values = sample(shape, dtype=dtype if dtype in (numpy.float32, numpy.float64) else None)
+    result = Tensor(values, dtype=dtype, device=device)
+    return result.requires_grad_(True) if requires_grad else result
+
+
+def rand(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
+    """Uniform samples in [0, 1)."""
+    shape = _shape_argument(shape, "rand")
+    return _random(shape, _generator.random, dtype, device, requires_grad)
+
+
+def randn(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
+    """Standard normal samples."""
+    shape = _shape_argument(shape, "randn")
+    return _random(shape, _generator.standard_normal, dtype, device, requires_grad)
+
+
+# ---------------------------------------------------------------- functions of several tensors
+
+
+def _as_tensors(values: Iterable[Any], op_name: str) -> list[Tensor]:
+    """Tensors of one common dtype and device from a list of tensors/arrays."""
+    tensors = [value if isinstance(value, Tensor) else Tensor(value) for value in values]
+    if not tensors:
+        raise ValueError(f"{op_name}: expected a non-empty list of tensors")
+    check_same_device(op_name, *[t.data for t in tensors])
+    common = numpy.result_type(*[t.dtype for t in tensors])
+    return [t.astype(common) for t in tensors]
+
+
+def cat(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    tensors = _as_tensors(tensors, "cat")
+    ndim = tensors[0].ndim
+    if any(t.ndim != ndim for t in tensors) or ndim == 0:
+        shapes = [t.shape for t in tensors]
+        raise ValueError(f"cat: tensors need the same number (>= 1) of dimensions, got {shapes}")
+    axis = _normalize_axis(axis, ndim, "cat")
+    return Tensor._apply(ops.Cat, *tensors, axis=axis)
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors of one shape along a new axis."""
+    tensors = _as_tensors(tensors, "stack")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) != 1:
+        raise ValueError(f"stack: tensors need the same shape, got {sorted(shapes)}")
+    axis = _normalize_axis(axis, tensors[0].ndim + 1, "stack")
+    return cat([t.unsqueeze(axis) for t in tensors], axis=axis)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """Elementwise ``a if condition else b`` (gradients flow to the chosen side)."""
+    if isinstance(a, Tensor):
+        pair = a._operands(b)
+    elif isinstance(b, Tensor):
+        swapped = b._operands(a)
+        pair = None if swapped is None else (swapped[1], swapped[0])
+    else:
+        pair = Tensor(a)._operands(b)
+    if pair is None:
+        raise TypeError(f"where: unsupported operands {type(a).__name__}, {type(b).__name__}")
+    a, b = pair
+    if isinstance(condition, Tensor):
+        check_same_device("where", condition.data, a.data)
+        mask = condition.data
+    else:
+        mask = array_module_of(a.data).asarray(condition)
+    if mask.dtype != numpy.bool_:
+        mask = mask.astype(bool)
+    return Tensor._apply(ops.Where, a, b, condition=mask)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum of two tensors (or a tensor and a scalar)."""
+    return a.maximum(b) if isinstance(a, Tensor) else Tensor(a).maximum(b)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum of two tensors (or a tensor and a scalar)."""
+    return a.minimum(b) if isinstance(a, Tensor) else Tensor(a).minimum(b)
+
+
+def from_dlpack(source: Any) -> Tensor:
+    """Wrap another library's array (PyTorch, CuPy, NumPy, JAX) without copying."""
+    if not hasattr(source, "__dlpack_device__"):
+        raise TypeError(f"from_dlpack: {type(source).__name__} does not support DLPack")
+    device_type, _ = source.__dlpack_device__()
+    if device_type == 1:  # kDLCPU
+        return Tensor._wrap(numpy.from_dlpack(source))
+    if device_type == 2:  # kDLCUDA
+        return Tensor._wrap(array_module("cuda:0").from_dlpack(source))
+    raise RuntimeError(f"from_dlpack: unsupported DLPack device type {device_type}")
