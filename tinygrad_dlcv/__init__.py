@@ -12,6 +12,7 @@ imported where they are used.
 
 import numpy as _numpy
 
+from . import nn
 from .backend import cuda_available, set_default_device, set_default_dtype
 from .tensor import (
     Tensor,
@@ -69,6 +70,7 @@ __all__ = [
     "manual_seed",
     "maximum",
     "minimum",
+    "nn",
     "no_grad",
     "ones",
     "ones_like",

@@ -164,15 +164,18 @@ def to_host(array: Any) -> numpy.ndarray:
     return array.get() if is_cuda_array(array) else numpy.asarray(array)
 
 
+def errstate(xp: ModuleType, **settings: str) -> contextlib.AbstractContextManager:
+    """``numpy.errstate(**settings)`` on the CPU; CuPy never reports such errors."""
+    return numpy.errstate(**settings) if xp is numpy else contextlib.nullcontext()
+
+
 def ignore_underflow(xp: ModuleType) -> contextlib.AbstractContextManager:
     """Context in which exp() may underflow to 0 silently.
 
     exp(-1000) = 0 is the right answer inside sigmoid/softmax, not an error, so
     it must not trip ``np.errstate(all="raise")`` set by the user.
     """
-    if xp is numpy:
-        return numpy.errstate(under="ignore")
-    return contextlib.nullcontext()
+    return errstate(xp, under="ignore")
 
 
 def scatter_add(xp: ModuleType, target: Any, index: Any, values: Any) -> None:

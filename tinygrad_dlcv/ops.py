@@ -16,7 +16,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from .backend import array_module_of, ignore_underflow, move_to_device, scatter_add
+from .backend import array_module_of, errstate, ignore_underflow, move_to_device, scatter_add
 
 
 class Function:
@@ -192,7 +192,7 @@ class Pow(Function):
             grad_a = unbroadcast(grad * b * a ** (b - 1), a.shape)
         if b.requires_grad:
             # ln(a) is only real for a > 0; elsewhere the exponent gets no gradient (as at a = 0).
-            positive = constant(a, (a.data > 0).astype(a.data.dtype))
+            positive = constant(grad, (a.data > 0).astype(a.data.dtype))
             safe_log = (a * positive + (1 - positive)).log()
             grad_b = unbroadcast(grad * self.output * safe_log * positive, b.shape)
         return grad_a, grad_b
@@ -694,3 +694,99 @@ class MatMul(Function):
         if b.requires_grad:
             grad_b = unbroadcast(swap_last_axes(a_matrix) @ grad, b_matrix.shape).reshape(b.shape)
         return grad_a, grad_b
+
+
+# --------------------------------------------------------------------------- fused ops
+# Each of these equals a chain of the ops above; fusing them saves passes over
+# memory and, for the losses, avoids log(0) and exp overflow for large logits.
+
+
+def recording() -> bool:
+    """True while ops are recorded (a forward pass, or backward with create_graph)."""
+    from .tensor import is_grad_enabled  # deferred: tensor.py imports this module
+
+    return is_grad_enabled()
+
+
+class Linear(Function):
+    """d(x W^T + b)/dx = g W, d/dW = g^T x, d/db = sum_n g  (matmul and bias add fused)"""
+
+    def forward(self, x, weight, bias=None):
+        flat = x.reshape(-1, x.shape[-1])
+        out = flat @ weight.T
+        if bias is not None:
+            out += bias  # in place on the fresh matmul result: one pass less
+        return out.reshape(x.shape[:-1] + (weight.shape[0],))
+
+    def backward(self, grad):
+        x, weight = self.inputs[0], self.inputs[1]
+        grad_flat = grad.reshape(-1, weight.shape[0])
+        grads = [
+            (grad_flat @ weight).reshape(x.shape) if x.requires_grad else None,
+            grad_flat.T @ x.reshape(-1, x.shape[-1]) if weight.requires_grad else None,
+        ]
+        if len(self.inputs) == 3:
+            grads.append(grad_flat.sum(axis=0) if self.inputs[2].requires_grad else None)
+        return tuple(grads)
+
+
+class CrossEntropy(Function):
+    """d CE(z, t)/dz = softmax(z) - onehot(t)  (log-softmax and NLL fused, per sample)"""
+
+    def __init__(self, target):
+        self.target = target
+
+    def forward(self, logits):
+        xp = array_module_of(logits)
+        log_probabilities = logits - _logsumexp_keepdims(logits, (1,))
+        rows = xp.arange(logits.shape[0])
+        with ignore_underflow(xp):
+            self.probabilities = xp.exp(log_probabilities)
+        return -log_probabilities[rows, self.target]
+
+    def backward(self, grad):
+        (logits,) = self.inputs
+        xp = array_module_of(logits.data)
+        one_hot = xp.zeros(logits.shape, dtype=grad.dtype)
+        one_hot[xp.arange(logits.shape[0]), self.target] = 1
+        if recording():  # second derivatives need softmax as a function of the logits
+            probabilities = logits.softmax(axis=1)
+        else:
+            probabilities = constant(grad, self.probabilities)
+        return ((probabilities - constant(grad, one_hot)) * grad.unsqueeze(1),)
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """d BCE(sigmoid(z), t)/dz = sigmoid(z) - t  (sigmoid and BCE fused)"""
+
+    def __init__(self, target):
+        self.target = target
+
+    def forward(self, logits):
+        # max(z, 0) - z t + log(1 + exp(-|z|)): the same value, never exp of a large number.
+        xp = array_module_of(logits)
+        with ignore_underflow(xp):
+            return xp.maximum(logits, 0) - logits * self.target + xp.log1p(xp.exp(-xp.abs(logits)))
+
+    def backward(self, grad):
+        (logits,) = self.inputs
+        return (grad * (logits.sigmoid() - constant(grad, self.target)),)
+
+
+class BinaryCrossEntropy(Function):
+    """d BCE(p, t)/dp = (p - t) / max(p (1 - p), 1e-12)  (each log clamped at -100, as PyTorch)"""
+
+    def __init__(self, target):
+        self.target = target
+
+    def forward(self, probabilities):
+        xp = array_module_of(probabilities)
+        with errstate(xp, divide="ignore"):  # log(0) = -inf is expected: it gets clamped
+            log_p = xp.maximum(xp.log(probabilities), -100)
+            log_not_p = xp.maximum(xp.log(1 - probabilities), -100)
+        return -(self.target * log_p + (1 - self.target) * log_not_p)
+
+    def backward(self, grad):
+        (p,) = self.inputs
+        target = constant(grad, self.target)
+        return (grad * (p - target) / (p * (1 - p)).maximum(1e-12),)

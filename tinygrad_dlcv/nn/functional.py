@@ -1,0 +1,239 @@
+"""Stateless functions: activations, linear layer, losses (``F`` in PyTorch terms).
+
+The losses are fused where that is both faster and exact for large inputs:
+cross-entropy takes logits and never forms softmax's exp(z) on its own, and
+binary cross-entropy with logits never forms sigmoid(z) then log of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy
+
+from .. import ops
+from ..backend import array_module_of, move_to_device
+from ..tensor import Tensor
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _tensor(value: Any, name: str) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    raise TypeError(f"{name}: expected a Tensor, got {type(value).__name__}")
+
+
+def _reduce(losses: Tensor, reduction: str, name: str) -> Tensor:
+    """Apply a loss reduction: "mean", "sum" or "none"."""
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    if reduction == "none":
+        return losses
+    raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _target_array(target: Any, like: Tensor, dtype: Any, name: str) -> Any:
+    """The target's values as a backend array on ``like``'s device (targets get no gradient)."""
+    values = target.data if isinstance(target, Tensor) else target
+    if not hasattr(values, "dtype"):
+        values = numpy.asarray(values)
+    values = move_to_device(values, like.device)
+    return values if dtype is None else values.astype(dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- activations
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0)."""
+    return _tensor(x, "relu").relu()
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + exp(-x))."""
+    return _tensor(x, "sigmoid").sigmoid()
+
+
+def tanh(x: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    return _tensor(x, "tanh").tanh()
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, negative_slope * x otherwise."""
+    return _tensor(x, "leaky_relu").leaky_relu(negative_slope)
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis``."""
+    return _tensor(x, "softmax").softmax(axis)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """x - logsumexp(x) along ``axis``."""
+    return _tensor(x, "log_softmax").log_softmax(axis)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b, with W of shape (out_features, in_features); matmul and bias fused."""
+    x, weight = _tensor(x, "linear"), _tensor(weight, "linear")
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape} "
+            "(expected (..., in_features) and (out_features, in_features))"
+        )
+    inputs = [x, weight]
+    if bias is not None:
+        if _tensor(bias, "linear").shape != (weight.shape[0],):
+            raise ValueError(
+                f"linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}"
+            )
+        inputs.append(bias)
+    common = numpy.result_type(*[t.dtype for t in inputs])
+    return Tensor._apply(ops.Linear, *[t.astype(common) for t in inputs])
+
+
+def one_hot(target: Any, num_classes: int = -1) -> Tensor:
+    """Rows of the identity: int64 tensor of shape target.shape + (num_classes,)."""
+    labels = target if isinstance(target, Tensor) else Tensor(target)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: class labels must be integers, got {labels.dtype}")
+    xp = array_module_of(labels.data)
+    values = labels.data
+    if num_classes == -1:
+        num_classes = int(values.max()) + 1 if values.size else 0
+    if values.size and (int(values.min()) < 0 or int(values.max()) >= num_classes):
+        raise IndexError(
+            f"one_hot: class labels must lie in [0, {num_classes}), "
+            f"got values in [{int(values.min())}, {int(values.max())}]"
+        )
+    encoded = xp.zeros(values.shape + (num_classes,), dtype=numpy.int64)
+    xp.put_along_axis(encoded, values[..., None].astype(numpy.int64), 1, axis=-1)
+    return Tensor._wrap(encoded)
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def _class_targets(logits: Tensor, target: Any, name: str) -> Any:
+    """Validate integer class targets for (N, C) scores; return them as a device array."""
+    labels = _target_array(target, logits, None, name)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must hold integer class indices, got {labels.dtype}")
+    if labels.shape != logits.shape[:1]:
+        raise ValueError(
+            f"{name}: target of shape {labels.shape} does not match input of shape "
+            f"{logits.shape} (expected ({logits.shape[0]},))"
+        )
+    classes = logits.shape[1]
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= classes):
+        raise IndexError(
+            f"{name}: class index out of range [0, {classes}): "
+            f"got values in [{int(labels.min())}, {int(labels.max())}]"
+        )
+    return labels.astype(numpy.int64, copy=False)
+
+
+def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy of (N, C) logits against int class indices (N,).
+
+    Fused with log-softmax, so it is exact for logits of any finite size. A
+    floating target of the logits' shape is read as class probabilities.
+    """
+    logits = _tensor(logits, "cross_entropy")
+    if logits.ndim == 1:  # one unbatched sample, as PyTorch allows
+        labels = target if isinstance(target, Tensor) else Tensor(target, device=logits.device)
+        loss = cross_entropy(logits.unsqueeze(0), labels.reshape(1), reduction)
+        return loss.reshape(()) if reduction == "none" else loss
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must be (N, C), got shape {logits.shape}")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(
+            f"cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}"
+        )
+    values = target.data if isinstance(target, Tensor) else numpy.asarray(target)
+    if values.dtype.kind == "f":
+        if values.shape != logits.shape:
+            raise ValueError(
+                f"cross_entropy: probability target of shape {values.shape} does not match "
+                f"logits of shape {logits.shape}"
+            )
+        probabilities = Tensor._wrap(_target_array(values, logits, logits.dtype, "cross_entropy"))
+        losses = -(probabilities * logits.log_softmax(axis=1)).sum(axis=1)
+    else:
+        labels = _class_targets(logits, target, "cross_entropy")
+        losses = Tensor._apply(ops.CrossEntropy, logits._floating(), target=labels)
+    return _reduce(losses, reduction, "cross_entropy")
+
+
+def nll_loss(log_probabilities: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood: -log_probabilities[n, target[n]], reduced."""
+    log_probabilities = _tensor(log_probabilities, "nll_loss")
+    if log_probabilities.ndim != 2:
+        raise ValueError(f"nll_loss: input must be (N, C), got shape {log_probabilities.shape}")
+    labels = _class_targets(log_probabilities, target, "nll_loss")
+    rows = array_module_of(labels).arange(labels.shape[0])
+    return _reduce(-log_probabilities[rows, labels], reduction, "nll_loss")
+
+
+def _binary_target(input: Tensor, target: Any, name: str) -> Any:
+    values = _target_array(target, input, input.dtype, name)
+    if values.shape != input.shape:
+        raise ValueError(
+            f"{name}: target of shape {values.shape} does not match input of shape {input.shape}"
+        )
+    return values
+
+
+def binary_cross_entropy(probabilities: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """-[t log p + (1 - t) log(1 - p)], each log clamped at -100 as PyTorch does."""
+    probabilities = _tensor(probabilities, "binary_cross_entropy")._floating()
+    values = _binary_target(probabilities, target, "binary_cross_entropy")
+    data = probabilities.data
+    if data.size and (float(data.min()) < 0 or float(data.max()) > 1):
+        raise ValueError("binary_cross_entropy: input probabilities must lie in [0, 1]")
+    losses = Tensor._apply(ops.BinaryCrossEntropy, probabilities, target=values)
+    return _reduce(losses, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(
+    logits: Tensor, target: Any, reduction: str = "mean"
+) -> Tensor:
+    """Binary cross-entropy of sigmoid(logits), fused: exact for logits of any finite size."""
+    logits = _tensor(logits, "binary_cross_entropy_with_logits")._floating()
+    values = _binary_target(logits, target, "binary_cross_entropy_with_logits")
+    losses = Tensor._apply(ops.BinaryCrossEntropyWithLogits, logits, target=values)
+    return _reduce(losses, reduction, "binary_cross_entropy_with_logits")
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error (input - target)^2, reduced."""
+    input = _tensor(input, "mse_loss")
+    target_tensor = target if isinstance(target, Tensor) else Tensor(target, device=input.device)
+    if target_tensor.shape != input.shape:
+        raise ValueError(
+            f"mse_loss: target of shape {target_tensor.shape} does not match input of shape "
+            f"{input.shape}"
+        )
+    difference = input - target_tensor
+    return _reduce(difference * difference, reduction, "mse_loss")
+
+
+def l2_penalty(parameters: Iterable[Tensor] | Any) -> Tensor:
+    """The lecture's weight decay term E(w) = 1/2 sum of w^2 over all parameters.
+
+    Accepts an iterable of tensors or a Module (its parameters).
+    """
+    if hasattr(parameters, "parameters"):
+        parameters = parameters.parameters()
+    terms = [(p * p).sum() for p in parameters]
+    if not terms:
+        raise ValueError("l2_penalty: no parameters given")
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total * 0.5

@@ -1,0 +1,284 @@
+"""Layers: the lecture's single neuron, linear layers, MLPs, activations, losses."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+from ..backend import array_module_of
+from ..tensor import Tensor, default_generator, zeros
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+# --------------------------------------------------------------------------- activations
+
+
+class ReLU(Module):
+    """max(x, 0)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.relu()
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x))."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.sigmoid()
+
+
+class Tanh(Module):
+    """Hyperbolic tangent."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.tanh()
+
+
+class LeakyReLU(Module):
+    """x for x > 0, negative_slope * x otherwise."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.leaky_relu(self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Identity(Module):
+    """Returns its input."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x
+
+
+class Flatten(Module):
+    """Merge axes start_axis..end_axis (by default all but the batch axis)."""
+
+    def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
+        super().__init__()
+        self.start_axis, self.end_axis = start_axis, end_axis
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.flatten(self.start_axis, self.end_axis)
+
+    def extra_repr(self) -> str:
+        return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
+
+
+class Dropout(Module):
+    """In training, zero each element with probability p and scale the rest by 1/(1-p)."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must lie in [0, 1], got {p}")
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0:
+            return x
+        if self.p == 1:
+            return x * 0
+        keep = default_generator().random(x.shape) >= self.p
+        scale = array_module_of(x.data).asarray(keep / (1 - self.p), dtype=x.dtype)
+        return x * Tensor._wrap(scale)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+_ACTIVATIONS = {
+    "relu": ReLU,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "leaky_relu": LeakyReLU,
+    "identity": Identity,
+}
+
+
+def _activation(name: str | None, owner: str) -> Module:
+    """The activation module called ``name`` (None means identity)."""
+    key = "identity" if name is None else str(name).lower()
+    if key not in _ACTIVATIONS:
+        raise ValueError(
+            f"{owner}: unknown activation {name!r}; choose from {sorted(_ACTIVATIONS)}"
+        )
+    return _ACTIVATIONS[key]()
+
+
+# --------------------------------------------------------------------------- layers
+
+
+class Linear(Module):
+    """y = x W^T + b, with W of shape (out_features, in_features), as torch.nn.Linear.
+
+    Initialised as PyTorch does: W and b uniform in +-1/sqrt(in_features).
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        dtype: Any = None,
+        device: str | None = None,
+    ) -> None:
+        super().__init__()
+        if in_features < 1 or out_features < 1:
+            raise ValueError(
+                f"Linear: sizes must be positive, got in={in_features}, out={out_features}"
+            )
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(zeros(out_features, in_features, dtype=dtype, device=device))
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if bias:
+            self.bias = Parameter(zeros(out_features, dtype=dtype, device=device))
+            bound = 1 / math.sqrt(in_features)
+            init.uniform_(self.bias, -bound, bound)
+        else:
+            self.bias = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class Neuron(Module):
+    """The lecture's single neuron: activation(x . w + b).
+
+    ``w`` has shape (in_features,) and ``b`` shape (); for inputs of shape
+    (N, in_features) the output has shape (N,). With the sigmoid it is
+    logistic regression, trained by "prediction error x feature".
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        activation: str | None = "sigmoid",
+        dtype: Any = None,
+        device: str | None = None,
+    ) -> None:
+        super().__init__()
+        if in_features < 1:
+            raise ValueError(f"Neuron: in_features must be positive, got {in_features}")
+        self.in_features = in_features
+        self.activation_name = activation
+        self.activation = _activation(activation, "Neuron")
+        bound = 1 / math.sqrt(in_features)
+        self.w = init.uniform_(
+            Parameter(zeros(in_features, dtype=dtype, device=device)), -bound, bound
+        )
+        self.b = init.uniform_(Parameter(zeros((), dtype=dtype, device=device)), -bound, bound)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.activation(x @ self.w + self.b)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, activation={self.activation_name!r}"
+
+
+class Sequential(Module):
+    """Modules applied one after another; named "0", "1", ... (or by an OrderedDict)."""
+
+    def __init__(self, *modules: Module | OrderedDict) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                setattr(self, name, module)
+        else:
+            for index, module in enumerate(modules):
+                if not isinstance(module, Module):
+                    raise TypeError(f"Sequential: {module!r} is not a Module")
+                setattr(self, str(index), module)
+
+    def forward(self, x: Tensor) -> Tensor:
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __getitem__(self, index: int) -> Module:
+        return list(self._modules.values())[index]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+
+class MLP(Sequential):
+    """Linear layers with an activation between them (none after the last).
+
+    ``MLP(784, [256], 10)`` is ``Sequential(Linear(784, 256), ReLU(),
+    Linear(256, 10))``, so its state_dict keys are those of the equivalent
+    torch.nn.Sequential: ``0.weight``, ``0.bias``, ``2.weight``, ``2.bias``.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        hidden: list[int],
+        out_features: int,
+        activation: str = "relu",
+        dtype: Any = None,
+        device: str | None = None,
+    ) -> None:
+        sizes = [in_features, *hidden, out_features]
+        layers: list[Module] = []
+        for position, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            layers.append(Linear(fan_in, fan_out, dtype=dtype, device=device))
+            if position < len(sizes) - 2:
+                layers.append(_activation(activation, "MLP"))
+        super().__init__(*layers)
+
+
+# --------------------------------------------------------------------------- loss modules
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy of logits against class indices (fused, stable)."""
+
+    def forward(self, logits: Tensor, target: Any) -> Tensor:
+        return F.cross_entropy(logits, target, self.reduction)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy of probabilities."""
+
+    def forward(self, probabilities: Tensor, target: Any) -> Tensor:
+        return F.binary_cross_entropy(probabilities, target, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy of sigmoid(logits) (fused, stable)."""
+
+    def forward(self, logits: Tensor, target: Any) -> Tensor:
+        return F.binary_cross_entropy_with_logits(logits, target, self.reduction)
+
+
+class MSELoss(_Loss):
+    """Mean squared error."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.mse_loss(input, target, self.reduction)

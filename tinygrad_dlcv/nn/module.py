@@ -1,0 +1,210 @@
+"""Module and Parameter: models as trees of modules that own parameters."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy
+
+from ..backend import move_to_device, normalize_device, to_host
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module owns and an optimizer updates (requires_grad=True)."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        data: Any,
+        requires_grad: bool = True,
+        dtype: Any = None,
+        device: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype, device=device, name=name)
+
+
+class Module:
+    """Base class of layers and models, with PyTorch's conventions.
+
+    Assigning a Parameter or a Module to an attribute registers it, in order, so
+    ``named_parameters()`` yields PyTorch's names (``0.weight``,
+    ``layers.1.bias``) and a ``state_dict`` moves between this engine and the
+    equivalent ``torch.nn`` model unchanged.
+    """
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        registry = self.__dict__.get("_parameters")
+        if registry is None:
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() has run "
+                "(call super().__init__() first)"
+            )
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Compute the module's output; subclasses define it."""
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # ----------------------------------------------------------------- the module tree
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Direct submodules with their attribute names."""
+        yield from self._modules.items()
+
+    def children(self) -> Iterator[Module]:
+        """Direct submodules."""
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and every module below it, with dotted names ("" for self)."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [
+                (f"{name}.{child_name}" if name else child_name, child)
+                for child_name, child in module._modules.items()
+            ]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every module below it."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter with its dotted name, each shared parameter once."""
+        seen: set[int] = set()
+        for module_name, module in self.named_modules():
+            for name, parameter in module._parameters.items():
+                if id(parameter) in seen:
+                    continue
+                seen.add(id(parameter))
+                yield (f"{module_name}.{name}" if module_name else name), parameter
+
+    def parameters(self) -> Iterator[Parameter]:
+        """Every parameter, each shared parameter once."""
+        for _, parameter in self.named_parameters():
+            yield parameter
+
+    # ----------------------------------------------------------------- state
+
+    def zero_grad(self) -> None:
+        """Forget the gradients of every parameter (set them to None)."""
+        for parameter in self.parameters():
+            parameter.grad = None
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (dropout active) on this module and all below; returns self."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode; returns self."""
+        return self.train(False)
+
+    def state_dict(self) -> OrderedDict[str, numpy.ndarray]:
+        """Parameter name -> a NumPy copy of its values."""
+        return OrderedDict(
+            (name, to_host(parameter.data).copy()) for name, parameter in self.named_parameters()
+        )
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> None:
+        """Copy values into the parameters, checking every key and shape first.
+
+        Values may be NumPy arrays, Tensors or anything with ``.numpy()`` (a
+        torch tensor's ``.detach().numpy()``). A missing or unexpected key (with
+        ``strict``) or a wrong shape is a RuntimeError, and then no parameter
+        has changed.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: expected a mapping, got {type(state_dict).__name__}")
+        parameters = dict(self.named_parameters())
+        missing = [name for name in parameters if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in parameters]
+        if strict and (missing or unexpected):
+            raise RuntimeError(
+                f"load_state_dict: missing keys {missing}, unexpected keys {unexpected} "
+                f"for {type(self).__name__}"
+            )
+        staged = []
+        for name, parameter in parameters.items():
+            if name not in state_dict:
+                continue
+            values = _as_host_array(state_dict[name], name)
+            if values.shape != parameter.shape:
+                raise RuntimeError(
+                    f"load_state_dict: {name} has shape {values.shape} in the state_dict, "
+                    f"the model expects {parameter.shape}"
+                )
+            staged.append((parameter, values.astype(parameter.dtype, copy=True)))
+        for parameter, values in staged:  # every check passed: now change the model
+            parameter.data = move_to_device(values, parameter.device)
+
+    def to(self, device: str) -> Module:
+        """Move every parameter (and its gradient) to ``device``, in place; returns self."""
+        device = normalize_device(device)
+        for parameter in self.parameters():
+            parameter.data = move_to_device(parameter.data, device)
+            if parameter.grad is not None:
+                parameter.grad = parameter.grad.to(device)
+        return self
+
+    # ----------------------------------------------------------------- printing
+
+    def extra_repr(self) -> str:
+        """The arguments shown between the parentheses of ``repr``."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [self.extra_repr()] if self.extra_repr() else []
+        for name, module in self._modules.items():
+            child = repr(module).replace("\n", "\n  ")
+            lines.append(f"({name}): {child}")
+        if not self._modules:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        return type(self).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _as_host_array(value: Any, name: str) -> numpy.ndarray:
+    """A NumPy array from an array, a Tensor, or a torch tensor."""
+    if isinstance(value, Tensor):
+        return value.numpy()
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
+        return value.detach().cpu().numpy()
+    try:
+        return numpy.asarray(to_host(value))
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"load_state_dict: value for {name} is not an array ({type(value).__name__})"
+        ) from None
