@@ -842,7 +842,8 @@ def _seed_gradient(output: Tensor, grad: Any, op_name: str, create_graph: bool) 
     check_same_device(op_name, output.data, grad.data)
     if grad.dtype != output.dtype:
         grad = grad.astype(output.dtype)
-    return grad if create_graph else grad.detach()
+    # A copy: the gradient may end up as a leaf's .grad, which must not alias the caller's array.
+    return grad if create_graph else Tensor._wrap(grad.data.copy())
 
 
 # --------------------------------------------------------------------------- the backward walk
@@ -890,6 +891,7 @@ def _backpropagate(
     touched.
     """
     grads: dict[int, Tensor] = {}
+    stored: set[int] = set()
     for root, seed in zip(roots, seeds, strict=True):
         key = id(root)
         grads[key] = seed if key not in grads else grads[key] + seed
@@ -899,15 +901,12 @@ def _backpropagate(
             if grad is None:
                 continue
             if node._hooks:
-                for hook in list(node._hooks.values()):
-                    replacement = hook(grad)
-                    if replacement is not None:
-                        grad = replacement
+                grad = _run_hooks(node, grad)
             if capture is not None:
                 if id(node) in capture:
                     capture[id(node)] = grad
             elif node.grad_fn is None or retain_all or node._retains_grad:
-                node.grad = grad if node.grad is None else node.grad + grad
+                _store_grad(node, grad, create_graph, stored)
             function = node.grad_fn
             if function is None:
                 continue
@@ -923,6 +922,41 @@ def _backpropagate(
                     )
                 key = id(parent)
                 grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
+
+
+def _run_hooks(node: Tensor, grad: Tensor) -> Tensor:
+    """Pass the total gradient through the tensor's hooks; each may replace it."""
+    for hook in list(node._hooks.values()):
+        replacement = hook(grad)
+        if replacement is not None:
+            if not isinstance(replacement, Tensor) or replacement.shape != node.shape:
+                shape = getattr(replacement, "shape", type(replacement).__name__)
+                raise RuntimeError(
+                    f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
+                    f"{shape} for a tensor of shape {node.shape}"
+                )
+            grad = replacement
+    return grad
+
+
+def _store_grad(node: Tensor, grad: Tensor, create_graph: bool, stored: set[int]) -> None:
+    """Accumulate into ``node.grad``; a new ``.grad`` owns writable memory of its own.
+
+    Gradients flow through ops like ``+`` unchanged, so one array can reach
+    several tensors, or be a broadcast view or the user's seed. Copying those
+    (and only those) lets optimizers and users change a ``.grad`` in place.
+    """
+    if node.grad is not None:
+        node.grad = node.grad + grad
+        return
+    if not create_graph:
+        data = grad.data
+        flags = data.flags
+        if not flags.owndata or not getattr(flags, "writeable", True) or id(data) in stored:
+            data = data.copy()
+        stored.add(id(data))
+        grad = Tensor._wrap(data)
+    node.grad = grad
 
 
 def grad(

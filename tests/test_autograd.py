@@ -1,0 +1,616 @@
+"""Autograd semantics: graph reuse, accumulation, hooks, no_grad, tg.grad, memory.
+
+Where PyTorch defines the behaviour, the same expression runs in both engines
+and values and gradients are compared (float64, tight tolerances).
+"""
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import tinygrad_dlcv as tg
+from tinygrad_dlcv import Tensor
+
+RNG = np.random.default_rng(0)
+
+
+def _leaf(values, dtype="float64"):
+    return Tensor(values, dtype=dtype, requires_grad=True)
+
+
+def _check_like_torch(fn, *arrays):
+    """Run scalar-valued ``fn`` on tinygrad_dlcv and torch leaves; compare values and grads."""
+    torch = pytest.importorskip("torch")
+    ours = [Tensor(a, dtype="float64", requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
+    out, out_t = fn(*ours), fn(*theirs)
+    np.testing.assert_allclose(out.numpy(), out_t.detach().numpy(), rtol=1e-12)
+    out.backward()
+    out_t.backward()
+    for mine, ref in zip(ours, theirs, strict=True):
+        assert mine.grad is not None
+        assert mine.grad.shape == tuple(ref.shape)
+        np.testing.assert_allclose(mine.grad.numpy(), ref.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# --- reused non-leaves and diamond graphs ---------------------------------------------
+
+
+def test_reused_nonleaf_by_hand():
+    a = _leaf(3.0)
+    b = a + a
+    c = b * b  # c = 4 a^2, dc/da = 8 a
+    c.backward()
+    assert c.item() == 36.0
+    assert a.grad.item() == 24.0
+
+
+def _diamond(a):
+    b = a + a
+    return (b * b).sum()
+
+
+def _shared_used_five_times(a):
+    s = a * 2 + 1
+    return (s * s + s.exp() + s / (s * s + 1)).sum()
+
+
+def _multi_level_diamond(a):
+    b = a * a
+    c = b + a
+    d = b * c
+    e = d + c * b + a
+    return (e * d).sum()
+
+
+def _two_input_diamond(x, y):
+    s = x * y
+    t = s + x
+    u = t * s * y
+    return (u + t.tanh() * s).sum()
+
+
+def _diamond_through_reduction(a):
+    m = a.sum()
+    b = a * m
+    c = b - m
+    return (c * c).mean()
+
+
+def _same_tensor_thrice(a):
+    return (a * a * a + a).sum()
+
+
+@pytest.mark.parametrize(
+    "fn, n_inputs",
+    [
+        (_diamond, 1),
+        (_shared_used_five_times, 1),
+        (_multi_level_diamond, 1),
+        (_two_input_diamond, 2),
+        (_diamond_through_reduction, 1),
+        (_same_tensor_thrice, 1),
+    ],
+    ids=lambda v: getattr(v, "__name__", str(v)),
+)
+def test_diamond_graphs_match_torch(fn, n_inputs):
+    arrays = [RNG.uniform(-1.0, 1.0, size=(3, 4)) for _ in range(n_inputs)]
+    _check_like_torch(fn, *arrays)
+
+
+def test_deep_diamond_ladder_matches_torch():
+    def ladder(a):
+        x = a
+        for _ in range(20):  # each rung uses x twice: 2^20 paths, linear work
+            x = (x * 0.5 + x.tanh()) * 0.9
+        return x.sum()
+
+    _check_like_torch(ladder, RNG.normal(size=(5,)))
+
+
+# --- accumulation and graph lifetime --------------------------------------------------
+
+
+def test_backward_twice_accumulates_and_reset_clears():
+    x = _leaf([1.0, 2.0, 3.0])
+    y = (x * x).sum()
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0, 6.0])
+    y.backward()  # the graph survives the first backward
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0, 12.0])
+    x.grad = None
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0, 6.0])
+
+
+def test_leaf_grads_accumulate_across_graphs():
+    x = _leaf([1.0, -2.0])
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0 + 2.0, 3.0 - 4.0])
+
+
+def test_graph_survives_backward():
+    x = _leaf([0.5, 1.5])
+    b = x.exp()
+    c = (b * x).sum()
+    c.backward()
+    first = x.grad.numpy().copy()
+    assert c.grad_fn is not None
+    assert b.grad_fn is not None
+    assert b.grad is None  # intermediate grads are freed, the graph is not
+    c.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * first)
+
+
+def test_backward_on_leaf_itself():
+    x = _leaf(3.0)
+    x.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_input_without_requires_grad_gets_no_grad():
+    x = _leaf([1.0, 2.0])
+    c = Tensor([3.0, 4.0], dtype="float64")
+    (x * c).sum().backward()
+    assert c.grad is None
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 4.0])
+
+
+def test_leaf_grads_are_independent_writable_arrays():
+    # As in PyTorch, each leaf owns its .grad: in-place updates (an optimizer's
+    # weight decay, a manual zeroing) must neither fail nor touch another tensor.
+    x = _leaf([1.0, 2.0])
+    y = _leaf([3.0, 4.0])
+    w = _leaf([[1.0, 2.0, 3.0]])
+    ((x + y).sum() + w.sum()).backward()
+    assert x.grad is not y.grad
+    assert not np.shares_memory(x.grad.data, y.grad.data)
+    for t in (x, y, w):
+        assert t.grad.data.flags.writeable, "leaf .grad is a read-only (broadcast) view"
+    x.grad.data += 10.0
+    w.grad.data *= 3.0
+    np.testing.assert_allclose(x.grad.numpy(), [11.0, 11.0])
+    np.testing.assert_allclose(y.grad.numpy(), [1.0, 1.0])
+    np.testing.assert_allclose(w.grad.numpy(), [[3.0, 3.0, 3.0]])
+
+
+def test_leaf_grad_does_not_alias_the_grad_passed_to_backward():
+    x = _leaf([1.0, 2.0])
+    g = Tensor([0.5, 0.25], dtype="float64")
+    (x + 0.0).backward(g)
+    assert not np.shares_memory(x.grad.data, g.data)
+    g.data[0] = 99.0
+    np.testing.assert_allclose(x.grad.numpy(), [0.5, 0.25])
+
+
+# --- backward's arguments and errors --------------------------------------------------
+
+
+def test_non_scalar_backward_without_grad_raises():
+    x = _leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError):
+        (x * 2).backward()
+
+
+def test_single_element_non_scalar_backward_without_grad():
+    x = _leaf([[2.0]])
+    (x * 3).backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[3.0]])
+
+
+def test_backward_with_explicit_grad():
+    x = _leaf([1.0, 2.0, 3.0])
+    y = x * x
+    y.backward(Tensor([1.0, 10.0, 100.0], dtype="float64"))
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 40.0, 600.0])
+
+
+def test_backward_with_wrong_grad_shape_raises():
+    x = _leaf([1.0, 2.0, 3.0])
+    y = x * 2
+    with pytest.raises(ValueError):
+        y.backward(Tensor([1.0, 1.0], dtype="float64"))
+
+
+def test_backward_without_requires_grad_raises():
+    with pytest.raises(RuntimeError):
+        Tensor([1.0]).backward()
+    with pytest.raises(RuntimeError):
+        (Tensor([1.0, 2.0]) * 2).sum().backward()
+
+
+# --- retain_grad ----------------------------------------------------------------------
+
+
+def test_retain_grad_on_one_nonleaf():
+    x = _leaf([1.0, 2.0])
+    b = x * 3
+    b.retain_grad()
+    c = b * b
+    d = c.sum()
+    d.backward()
+    np.testing.assert_allclose(b.grad.numpy(), [6.0, 12.0])
+    assert c.grad is None
+    np.testing.assert_allclose(x.grad.numpy(), [18.0, 36.0])
+
+
+def test_backward_retain_grad_keeps_every_nonleaf_grad():
+    x = _leaf([1.0, 2.0])
+    b = x * 3
+    c = b * b
+    d = c.sum()
+    d.backward(retain_grad=True)
+    np.testing.assert_allclose(b.grad.numpy(), [6.0, 12.0])
+    np.testing.assert_allclose(c.grad.numpy(), [1.0, 1.0])
+    np.testing.assert_allclose(d.grad.numpy(), 1.0)
+    np.testing.assert_allclose(x.grad.numpy(), [18.0, 36.0])
+
+
+def test_nonleaf_grads_are_none_by_default():
+    x = _leaf([1.0, 2.0])
+    b = x * 3
+    c = (b * b).sum()
+    c.backward()
+    assert b.grad is None
+    assert c.grad is None
+    assert x.grad is not None
+
+
+# --- hooks ----------------------------------------------------------------------------
+
+
+def test_hook_runs_once_on_total_gradient():
+    x = _leaf([1.0, 2.0])
+    y = x * 2
+    calls = []
+    y.register_hook(lambda g: calls.append(g.numpy().copy()))
+    z = (y * y + y).sum()  # y used three times
+    z.backward()
+    assert len(calls) == 1
+    np.testing.assert_allclose(calls[0], 2 * y.numpy() + 1)
+    z.backward()
+    assert len(calls) == 2  # once per backward
+
+
+def test_hook_replacement_matches_torch():
+    torch = pytest.importorskip("torch")
+    values = [0.5, -1.0, 2.0]
+
+    def run(make):
+        x = make(values)
+        y = x * 2
+        y.register_hook(lambda g: g * 3)
+        y.retain_grad()
+        z = (y * y + y.exp()).sum()
+        z.backward()
+        return x.grad, y.grad
+
+    xg, yg = run(_leaf)
+    xg_t, yg_t = run(lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True))
+    np.testing.assert_allclose(xg.numpy(), xg_t.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(yg.numpy(), yg_t.numpy(), rtol=1e-12)
+
+
+def test_hook_handle_remove():
+    x = _leaf([1.0, 2.0])
+    y = x * 2
+    calls = []
+    handle = y.register_hook(lambda g: calls.append(1) or g * 10)
+    (y * y).sum().backward()
+    assert calls == [1]
+    np.testing.assert_allclose(x.grad.numpy(), [80.0, 160.0])
+    handle.remove()
+    x.grad = None
+    (y * y).sum().backward()
+    assert calls == [1]
+    np.testing.assert_allclose(x.grad.numpy(), [8.0, 16.0])
+
+
+def test_hook_on_leaf_modifies_stored_grad_like_torch():
+    torch = pytest.importorskip("torch")
+    x = _leaf([1.0, 2.0])
+    x_t = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    for t in (x, x_t):
+        t.register_hook(lambda g: g * 2)
+        (t * 3).sum().backward()
+        (t * 3).sum().backward()  # the hook sees each backward's gradient
+    np.testing.assert_allclose(x.grad.numpy(), x_t.grad.numpy())
+    np.testing.assert_allclose(x.grad.numpy(), [12.0, 12.0])
+
+
+def test_hook_returning_none_keeps_gradient():
+    x = _leaf([1.0, 2.0])
+    seen = []
+    x.register_hook(lambda g: seen.append(g.numpy().copy()))
+    (x * x).sum().backward()
+    np.testing.assert_allclose(seen[0], [2.0, 4.0])
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+
+
+@pytest.mark.parametrize("where", ["leaf", "intermediate"])
+def test_hook_replacement_of_wrong_shape_raises(where):
+    # PyTorch: "hook has changed the size of value"; never a silently mis-shaped .grad.
+    x = _leaf([1.0, 2.0])
+    y = x * 2
+    (x if where == "leaf" else y).register_hook(lambda g: Tensor([7.0], dtype="float64"))
+    with pytest.raises((ValueError, RuntimeError)):
+        (y * y).sum().backward()
+        assert x.grad.shape == (2,), f"hook result of shape (1,) stored as .grad: {x.grad!r}"
+
+
+# --- no_grad, enable_grad, detach -----------------------------------------------------
+
+
+def test_no_grad_context_manager():
+    x = _leaf([1.0, 2.0])
+    assert tg.is_grad_enabled() is True
+    with tg.no_grad():
+        assert tg.is_grad_enabled() is False
+        y = x * 2
+    assert tg.is_grad_enabled() is True
+    assert y.requires_grad is False
+    assert y.grad_fn is None
+    assert x.requires_grad is True
+    np.testing.assert_allclose(y.numpy(), [2.0, 4.0])
+
+
+def test_no_grad_restores_state_after_exception():
+    with pytest.raises(KeyError):
+        with tg.no_grad():
+            raise KeyError("boom")
+    assert tg.is_grad_enabled() is True
+
+
+def test_no_grad_decorator():
+    @tg.no_grad()
+    def double(t):
+        assert tg.is_grad_enabled() is False
+        return t * 2
+
+    x = _leaf([1.0])
+    y = double(x)
+    assert y.requires_grad is False
+    assert y.grad_fn is None
+    assert tg.is_grad_enabled() is True
+
+
+def test_enable_grad_inside_no_grad():
+    x = _leaf([1.0, 2.0])
+    with tg.no_grad():
+        with tg.enable_grad():
+            assert tg.is_grad_enabled() is True
+            y = x * x
+        assert tg.is_grad_enabled() is False
+        z = x * x
+    assert y.requires_grad is True
+    assert y.grad_fn is not None
+    assert z.grad_fn is None
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+
+
+def test_detach_shares_data_and_cuts_graph():
+    x = _leaf([1.0, 2.0])
+    d = (x * 1).detach()
+    assert d.requires_grad is False
+    assert d.grad_fn is None
+    assert d.is_leaf
+    d2 = x.detach()
+    assert np.shares_memory(d2.data, x.data)
+    d2.data[0] = 5.0
+    assert x.numpy()[0] == 5.0
+    (x * d2).sum().backward()  # d2 is a constant: d/dx (x * d2) = d2
+    np.testing.assert_allclose(x.grad.numpy(), [5.0, 2.0])
+
+
+# --- tg.grad --------------------------------------------------------------------------
+
+
+def test_grad_returns_tuple_and_leaves_dot_grad_alone():
+    x = _leaf([1.0, 2.0])
+    w = _leaf([3.0, 4.0])
+    y = (x * w).sum()
+    gx, gw = result = tg.grad(y, [x, w])
+    assert isinstance(result, tuple)
+    np.testing.assert_allclose(gx.numpy(), [3.0, 4.0])
+    np.testing.assert_allclose(gw.numpy(), [1.0, 2.0])
+    assert x.grad is None and w.grad is None
+    assert gx.requires_grad is False
+
+
+def test_grad_does_not_change_existing_grad():
+    x = _leaf([1.0, 2.0])
+    (x * 5).sum().backward()
+    (g,) = tg.grad((x * x).sum(), [x])
+    np.testing.assert_allclose(g.numpy(), [2.0, 4.0])
+    np.testing.assert_allclose(x.grad.numpy(), [5.0, 5.0])
+
+
+def test_grad_with_respect_to_intermediate_and_single_tensors():
+    x = _leaf([1.0, 2.0])
+    y = x * 3
+    z = (y * y).sum()
+    gy, gx = tg.grad(z, [y, x])
+    np.testing.assert_allclose(gy.numpy(), [6.0, 12.0])
+    np.testing.assert_allclose(gx.numpy(), [18.0, 36.0])
+    assert y.grad is None and x.grad is None
+    (g,) = tg.grad(z, x)  # a single Tensor as inputs, as torch.autograd.grad allows
+    np.testing.assert_allclose(g.numpy(), [18.0, 36.0])
+
+
+def test_grad_with_grad_outputs():
+    x = _leaf([1.0, 2.0, 3.0])
+    y = x * x
+    (g,) = tg.grad([y], [x], grad_outputs=[Tensor([1.0, 0.5, 2.0], dtype="float64")])
+    np.testing.assert_allclose(g.numpy(), [2.0, 2.0, 12.0])
+
+
+def test_grad_of_unused_input_raises():
+    x = _leaf([1.0, 2.0])
+    unused = _leaf([3.0])
+    with pytest.raises(RuntimeError):
+        tg.grad((x * 2).sum(), [x, unused])
+
+
+def test_grad_create_graph_hessian_vector_product_matches_torch():
+    torch = pytest.importorskip("torch")
+    xv = np.array([0.3, -0.7, 1.1])
+    vv = np.array([1.0, 2.0, -0.5])
+
+    def f(x):
+        return (x**3).sum() * x.sum() + x.tanh().sum() + (x * x).exp().sum()
+
+    x = _leaf(xv)
+    (g,) = tg.grad(f(x), [x], create_graph=True)
+    assert g.requires_grad is True
+    (hvp,) = tg.grad((g * Tensor(vv, dtype="float64")).sum(), [x])
+
+    x_t = torch.tensor(xv, requires_grad=True)
+    (g_t,) = torch.autograd.grad(f(x_t), [x_t], create_graph=True)
+    (hvp_t,) = torch.autograd.grad((g_t * torch.tensor(vv)).sum(), [x_t])
+
+    np.testing.assert_allclose(g.numpy(), g_t.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(hvp.numpy(), hvp_t.numpy(), rtol=1e-10)
+    assert x.grad is None
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
+def test_backward_create_graph_then_differentiate_grad():
+    torch = pytest.importorskip("torch")
+    xv = [0.5, -1.5, 2.0]
+    results = []
+    for x in (_leaf(xv), torch.tensor(xv, dtype=torch.float64, requires_grad=True)):
+        (x**3 * x.sigmoid()).sum().backward(create_graph=True)
+        g = x.grad
+        assert g.requires_grad
+        first = g.detach().numpy().copy()
+        x.grad = None
+        (g * g).sum().backward()
+        results.append((first, x.grad.detach().numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-10)
+
+
+def test_second_derivative_by_hand():
+    x = _leaf(2.0)
+    (dy,) = tg.grad(x**4, [x], create_graph=True)  # 4 x^3 = 32
+    (d2y,) = tg.grad(dy, [x], create_graph=True)  # 12 x^2 = 48
+    (d3y,) = tg.grad(d2y, [x])  # 24 x = 48
+    assert dy.item() == pytest.approx(32.0)
+    assert d2y.item() == pytest.approx(48.0)
+    assert d3y.item() == pytest.approx(48.0)
+
+
+# --- deep graphs and memory -----------------------------------------------------------
+
+
+def test_chain_of_100k_ops_backpropagates():
+    x = Tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.numpy().tolist() == [1.0]
+    del y  # freeing a 100k-deep graph must not overflow the C stack
+    gc.collect()
+    assert x.grad is not None
+
+
+def test_chain_of_100k_ops_deleted_without_backward():
+    x = Tensor([2.0], requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + 0.0
+    assert y.item() == 2.0
+    del y
+    gc.collect()
+
+
+def test_intermediate_grads_released_after_backward():
+    x = _leaf([1.0, 2.0, 3.0])
+    a = x * 2
+    b = a * a
+    refs = []
+
+    def keep_weakrefs(g):
+        refs.append(weakref.ref(g))
+        refs.append(weakref.ref(g.data))
+
+    a.register_hook(keep_weakrefs)
+    b.sum().backward()
+    assert len(refs) == 2
+    # No gc.collect(): reference counting alone must free intermediate buffers.
+    assert refs[0]() is None, "intermediate gradient Tensor still alive after backward"
+    assert refs[1]() is None, "intermediate gradient array still alive after backward"
+    np.testing.assert_allclose(x.grad.numpy(), 8 * x.numpy())
+
+
+def test_intermediate_grads_released_during_walk():
+    x = _leaf([1.0, 2.0])
+    a = x * 2
+    b = a * 3
+    c = b * 4
+    d = c.sum()
+    refs = {}
+    alive_when_leaf_reached = []
+
+    b.register_hook(lambda g: refs.update(tensor=weakref.ref(g), array=weakref.ref(g.data)))
+    x.register_hook(
+        lambda g: alive_when_leaf_reached.append(
+            (refs["tensor"]() is not None, refs["array"]() is not None)
+        )
+    )
+    d.backward()
+    assert alive_when_leaf_reached == [(False, False)], (
+        "b's gradient still held when the walk reached x, two steps further"
+    )
+    np.testing.assert_allclose(x.grad.numpy(), [24.0, 24.0])
+
+
+def test_leaf_and_retained_grads_stay_alive():
+    x = _leaf([1.0, 2.0])
+    a = x * 2
+    a.retain_grad()
+    (a * a).sum().backward()
+    assert a.grad is not None
+    np.testing.assert_allclose(a.grad.numpy(), [4.0, 8.0])
+    np.testing.assert_allclose(x.grad.numpy(), [8.0, 16.0])
+    leaf_ref = weakref.ref(x.grad)
+    gc.collect()
+    assert leaf_ref() is x.grad
+
+
+# --- what cannot have a gradient ------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", [[1, 2, 3], [True, False]], ids=["int", "bool"])
+def test_int_and_bool_tensors_cannot_require_grad(data):
+    with pytest.raises(TypeError):
+        Tensor(data, requires_grad=True)
+    t = Tensor(data)
+    with pytest.raises(TypeError):
+        t.requires_grad_(True)
+    assert t.requires_grad is False
+
+
+def test_int_factory_cannot_require_grad():
+    with pytest.raises(TypeError):
+        tg.arange(3, requires_grad=True)
+
+
+def test_comparisons_and_argmax_have_no_grad_fn():
+    x = _leaf([[1.0, -2.0], [3.0, 0.5]])
+    for r in (x > 0, x < 0, x >= 1.0, x <= x, x == x, x != 0.5):
+        assert r.dtype == np.bool_
+        assert r.grad_fn is None
+        assert r.requires_grad is False
+    for r in (x.argmax(), x.argmin(axis=1), x.argmax(axis=0, keepdims=True)):
+        assert r.dtype == np.int64
+        assert r.grad_fn is None
+        assert r.requires_grad is False
+    assert x.argmax().item() == 2
+    assert x.argmin(axis=1).tolist() == [1, 1]
+    assert x.argmax(axis=0, keepdims=True).tolist() == [[1, 1]]

@@ -1,0 +1,175 @@
+"""Device selection: device strings, the missing-CUDA error, the environment variable,
+what `import tinygrad_dlcv` imports, and a CUDA run checked against the CPU."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_dlcv as tg
+from tinygrad_dlcv import Tensor
+
+ROOT = Path(__file__).resolve().parents[1]
+HAS_CUDA = tg.cuda_available()
+HAS_CUPY = importlib.util.find_spec("cupy") is not None
+no_cuda_only = pytest.mark.skipif(HAS_CUDA, reason="checks the error raised without CUDA")
+
+
+def _run_python(code, **env_extra):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env.pop("TINYGRAD_DLCV_DEVICE", None)
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+def _assert_says_what_is_missing(exc):
+    assert isinstance(exc, RuntimeError) and not isinstance(exc, ImportError), type(exc)
+    msg = str(exc).lower()
+    if not HAS_CUPY:
+        assert "cupy" in msg, msg
+    else:
+        assert "gpu" in msg or "cuda" in msg or "device" in msg, msg
+
+
+def test_cuda_available_is_bool():
+    assert isinstance(tg.cuda_available(), bool)
+    if not HAS_CUPY:
+        assert tg.cuda_available() is False
+
+
+def test_cpu_device_accepted():
+    assert Tensor([1.0], device="cpu").device == "cpu"
+    assert tg.zeros(2, device="cpu").device == "cpu"
+    assert Tensor([1.0]).to("cpu").device == "cpu"
+
+
+@pytest.mark.parametrize("dev", ["tpu", "gpu", "metal"])
+def test_unknown_device_string_is_value_error(dev):
+    with pytest.raises(ValueError):
+        Tensor([1.0], device=dev)
+    with pytest.raises(ValueError):
+        tg.zeros(2, device=dev)
+
+
+def test_to_unknown_device_is_value_error():
+    with pytest.raises(ValueError):
+        Tensor([1.0]).to("tpu")
+
+
+@no_cuda_only
+@pytest.mark.parametrize("dev", ["cuda", "cuda:0"])
+def test_cuda_without_gpu_is_runtime_error(dev):
+    with pytest.raises(RuntimeError) as exc:
+        Tensor([1.0], device=dev)
+    _assert_says_what_is_missing(exc.value)
+    with pytest.raises(RuntimeError) as exc:
+        tg.ones(3, device=dev)
+    _assert_says_what_is_missing(exc.value)
+
+
+@no_cuda_only
+def test_moving_to_cuda_without_gpu_is_runtime_error():
+    t = Tensor([1.0])
+    with pytest.raises(RuntimeError) as exc:
+        t.cuda()
+    _assert_says_what_is_missing(exc.value)
+    with pytest.raises(RuntimeError) as exc:
+        t.to("cuda")
+    _assert_says_what_is_missing(exc.value)
+
+
+@no_cuda_only
+def test_set_default_device_cuda_raises_at_once():
+    with pytest.raises(RuntimeError) as exc:
+        tg.set_default_device("cuda")
+    _assert_says_what_is_missing(exc.value)
+    assert Tensor([1.0]).device == "cpu"  # the failed call changed nothing
+
+
+def test_set_default_device_cpu_and_unknown():
+    tg.set_default_device("cpu")
+    assert tg.zeros(1).device == "cpu"
+    with pytest.raises(ValueError):
+        tg.set_default_device("tpu")
+    assert tg.zeros(1).device == "cpu"
+
+
+def test_import_pulls_in_numpy_only():
+    code = (
+        "import sys, tinygrad_dlcv\n"
+        "names = ('cupy', 'torch', 'graphviz', 'matplotlib', 'jax')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    proc = _run_python(code)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_env_device_read_at_import_without_cupy():
+    proc = _run_python(
+        "import tinygrad_dlcv, sys; assert 'cupy' not in sys.modules",
+        TINYGRAD_DLCV_DEVICE="cuda",
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+@no_cuda_only
+def test_env_device_cuda_fails_at_first_use():
+    code = (
+        "import tinygrad_dlcv as tg\n"
+        "assert tg.cuda_available() is False\n"
+        "assert tg.Tensor([1.0], device='cpu').device == 'cpu'\n"
+        "try:\n"
+        "    tg.Tensor([1.0])\n"
+        "except ImportError as e:\n"
+        "    raise SystemExit('ImportError: %s' % e)\n"
+        "except RuntimeError as e:\n"
+        "    print('RuntimeError:', e)\n"
+        "else:\n"
+        "    raise SystemExit('no error for a CUDA tensor without CUDA')\n"
+    )
+    proc = _run_python(code, TINYGRAD_DLCV_DEVICE="cuda")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("RuntimeError:")
+    if not HAS_CUPY:
+        assert "cupy" in proc.stdout.lower(), proc.stdout
+
+
+def test_env_device_cpu():
+    proc = _run_python(
+        "import tinygrad_dlcv as tg; assert tg.zeros(1).device == 'cpu'",
+        TINYGRAD_DLCV_DEVICE="cpu",
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not HAS_CUDA, reason="CUDA not available")
+def test_cuda_matches_cpu():
+    rng = np.random.default_rng(0)
+    xa = rng.normal(size=(4, 5))
+    wa = rng.normal(size=(5, 3))
+    results = {}
+    for dev in ("cpu", "cuda"):
+        x = Tensor(xa, dtype="float64", device=dev, requires_grad=True)
+        w = Tensor(wa, dtype="float64", device=dev, requires_grad=True)
+        assert x.device.startswith(dev)
+        h = (x @ w).relu() + (x[:, :3] * 0.5).exp()
+        out = h.log_softmax(axis=1).sum() + h.max(axis=0).sum() + x.tanh().mean()
+        out.backward()
+        assert out.device.startswith(dev) and x.grad.device.startswith(dev)
+        results[dev] = (out.item(), x.grad.numpy(), w.grad.numpy(), h.numpy())
+    for cpu_val, gpu_val in zip(results["cpu"], results["cuda"], strict=True):
+        np.testing.assert_allclose(gpu_val, cpu_val, rtol=1e-10, atol=1e-12)
+    t = Tensor([1.0, 2.0]).cuda()
+    assert t.device.startswith("cuda")
+    back = t.cpu()
+    assert back.device == "cpu" and isinstance(back.numpy(), np.ndarray)
+    assert back.tolist() == [1.0, 2.0]

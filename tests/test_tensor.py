@@ -1,0 +1,587 @@
+"""The Tensor API: construction, dtype rules, attributes, conversions, factories,
+repr, NumPy/DLPack interop and the errors bad input gets."""
+
+import numpy as np
+import pytest
+
+import tinygrad_dlcv as tg
+from tinygrad_dlcv import Tensor
+
+cuda = pytest.mark.cuda
+needs_cuda = pytest.mark.skipif(not tg.cuda_available(), reason="CUDA not available")
+
+
+@pytest.fixture
+def float64_default():
+    """Switch the default dtype to float64 for one test, then restore float32."""
+    tg.set_default_dtype(tg.float64)
+    try:
+        yield
+    finally:
+        tg.set_default_dtype(tg.float32)
+
+
+# --- construction ---------------------------------------------------------------------
+
+
+def test_from_python_scalars():
+    f = Tensor(3.5)
+    assert f.shape == () and f.dtype == np.float32 and f.item() == 3.5
+    i = Tensor(3)
+    assert i.shape == () and i.dtype == np.int64 and i.item() == 3
+    b = Tensor(True)
+    assert b.dtype == np.bool_ and b.item() is True
+
+
+def test_from_nested_list():
+    t = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    assert t.shape == (2, 3)
+    assert t.dtype == np.float32
+    np.testing.assert_array_equal(t.numpy(), [[1, 2, 3], [4, 5, 6]])
+    assert Tensor([[1, 2], [3, 4]]).dtype == np.int64
+    assert Tensor([True, False]).dtype == np.bool_
+    assert Tensor([1, 2.5]).dtype == np.float32  # mixed list: float data
+
+
+def test_from_numpy_array():
+    assert Tensor(np.array([1.0, 2.0], dtype=np.float64)).dtype == np.float32
+    assert Tensor(np.array([1.0, 2.0], dtype=np.float32)).dtype == np.float32
+    assert Tensor(np.array([1, 2], dtype=np.int32)).dtype == np.int32
+    assert Tensor(np.array([1, 2], dtype=np.int64)).dtype == np.int64
+    assert Tensor(np.array([True])).dtype == np.bool_
+    np.testing.assert_array_equal(
+        Tensor(np.arange(6).reshape(2, 3)).numpy(), [[0, 1, 2], [3, 4, 5]]
+    )
+
+
+def test_from_tensor_keeps_dtype():
+    src = Tensor([1.0, 2.0], dtype="float64")
+    assert Tensor(src).dtype == np.float64
+    assert Tensor(Tensor([1, 2])).dtype == np.int64
+
+
+def test_construction_copies_numpy_source():
+    src = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    t = Tensor(src)
+    src[0] = 100.0
+    assert t.numpy().tolist() == [1.0, 2.0, 3.0]
+    t.data[1] = -1.0
+    assert src[1] == 2.0
+
+
+def test_construction_copies_tensor_source():
+    src = Tensor([1.0, 2.0])
+    t = Tensor(src)
+    src.data[0] = 100.0
+    assert t.numpy().tolist() == [1.0, 2.0]
+    assert not np.shares_memory(t.data, src.data)
+
+
+def test_construction_copies_list_source():
+    src = [1.0, 2.0]
+    t = Tensor(src)
+    src[0] = 9.0
+    assert t.numpy().tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("dtype", ["float64", np.float64, np.dtype("float64"), tg.float64])
+def test_dtype_keyword_forms(dtype):
+    t = Tensor([1.5, 2.5], dtype=dtype)
+    assert t.dtype == np.float64
+    assert isinstance(t.dtype, np.dtype)
+
+
+def test_dtype_constants_are_numpy_dtypes():
+    assert np.dtype(tg.float32) == np.float32
+    assert np.dtype(tg.float64) == np.float64
+    assert np.dtype(tg.int64) == np.int64
+    assert np.dtype(tg.bool_) == np.bool_
+
+
+def test_dtype_keyword_converts_ints_to_float():
+    t = Tensor([1, 2], dtype=tg.float32)
+    assert t.dtype == np.float32
+    assert t.numpy().tolist() == [1.0, 2.0]
+
+
+# --- dtype rules ----------------------------------------------------------------------
+
+
+def test_python_scalar_never_widens_float32():
+    x = Tensor([1.0, 2.0])
+    for r in (x + 2.5, 2.5 + x, x * 3, x - 1.0, x / 2.0, 1.0 / x, x**2.0, 2.0**x):
+        assert r.dtype == np.float32
+
+
+def test_int_tensor_with_scalars():
+    i = Tensor([1, 2, 3])
+    assert (i + 1).dtype == np.int64
+    assert (i * 2).dtype == np.int64
+    r = i + 0.5
+    assert r.dtype == np.float32
+    np.testing.assert_allclose(r.numpy(), [1.5, 2.5, 3.5])
+    assert (0.5 * i).dtype == np.float32
+
+
+def test_int_division_gives_default_float():
+    i = Tensor([1, 2, 3])
+    j = Tensor([2, 2, 2])
+    r = i / j
+    assert r.dtype == np.float32
+    np.testing.assert_allclose(r.numpy(), [0.5, 1.0, 1.5])
+    assert (i / 2).dtype == np.float32
+
+
+@pytest.mark.parametrize("method", ["exp", "log", "sqrt", "sigmoid", "tanh", "mean", "softmax"])
+def test_float_valued_ops_on_ints_give_default_float(method):
+    i = Tensor([1, 2, 3])
+    r = getattr(i, method)()
+    assert r.dtype == np.float32
+    ref = {
+        "exp": np.exp([1, 2, 3]),
+        "log": np.log([1, 2, 3]),
+        "sqrt": np.sqrt([1, 2, 3]),
+        "sigmoid": 1 / (1 + np.exp(-np.array([1, 2, 3]))),
+        "tanh": np.tanh([1, 2, 3]),
+        "mean": 2.0,
+        "softmax": np.exp([1, 2, 3]) / np.exp([1, 2, 3]).sum(),
+    }[method]
+    np.testing.assert_allclose(r.numpy(), ref, rtol=1e-6)
+
+
+def test_int_sum_stays_int():
+    r = Tensor([1, 2, 3]).sum()
+    assert r.dtype == np.int64 and r.item() == 6
+
+
+def test_mixed_float_tensors_promote():
+    a = Tensor([1.0], dtype="float32")
+    b = Tensor([1.0], dtype="float64")
+    assert (a + b).dtype == np.float64
+    assert (b * a).dtype == np.float64
+    assert (Tensor([1, 2]) + Tensor([0.5, 0.5], dtype="float64")).dtype == np.float64
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gradient_has_tensor_dtype(dtype):
+    x = Tensor([1.0, 2.0], dtype=dtype, requires_grad=True)
+    (x * 2.5).exp().sum().backward()
+    assert x.grad.dtype == np.dtype(dtype)
+
+
+def test_gradient_dtypes_with_mixed_inputs():
+    x = Tensor([1.0, 2.0], dtype="float32", requires_grad=True)
+    y = Tensor([3.0, 4.0], dtype="float64", requires_grad=True)
+    (x * y).sum().backward()
+    assert x.grad.dtype == np.float32
+    assert y.grad.dtype == np.float64
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 4.0])
+    np.testing.assert_allclose(y.grad.numpy(), [1.0, 2.0])
+
+
+def test_set_default_dtype_float64(float64_default):
+    assert Tensor([1.5]).dtype == np.float64
+    assert Tensor(np.array([1.5], dtype=np.float32)).dtype == np.float64
+    assert Tensor([1, 2]).dtype == np.int64
+    assert (Tensor([1, 2]) + 0.5).dtype == np.float64
+    assert (Tensor([1, 2]) / Tensor([2, 2])).dtype == np.float64
+    assert Tensor([1, 2]).mean().dtype == np.float64
+    assert tg.zeros(2).dtype == np.float64
+    assert tg.ones(2).dtype == np.float64
+    assert (Tensor([1.0]) + 2.5).dtype == np.float64
+
+
+def test_default_dtype_restored():
+    assert Tensor([1.5]).dtype == np.float32
+    assert tg.zeros(1).dtype == np.float32
+
+
+# --- attributes -----------------------------------------------------------------------
+
+
+def test_attributes():
+    t = Tensor(np.zeros((2, 3, 4)))
+    assert t.shape == (2, 3, 4) and isinstance(t.shape, tuple)
+    assert t.ndim == 3
+    assert t.size == 24 and isinstance(t.size, int)
+    assert isinstance(t.dtype, np.dtype)
+    assert t.device == "cpu"
+    assert t.name is None
+    assert Tensor([1.0], name="w").name == "w"
+    assert isinstance(t.data, np.ndarray)
+    assert t.grad is None
+    assert t.requires_grad is False
+
+
+def test_is_leaf():
+    x = Tensor([1.0], requires_grad=True)
+    assert x.is_leaf
+    assert not (x * 2).is_leaf
+    c = Tensor([1.0])
+    assert c.is_leaf
+    assert (c * 2).is_leaf  # no grad needed: a leaf, as in PyTorch
+
+
+def test_T():
+    a = np.arange(6.0).reshape(2, 3)
+    t = Tensor(a)
+    assert t.T.shape == (3, 2)
+    np.testing.assert_array_equal(t.T.numpy(), a.T)
+    assert Tensor(np.zeros((2, 3, 4))).T.shape == (4, 3, 2)
+
+
+# --- conversions ----------------------------------------------------------------------
+
+
+def test_numpy_returns_copy():
+    t = Tensor([1.0, 2.0])
+    a = t.numpy()
+    assert isinstance(a, np.ndarray)
+    a[0] = 50.0
+    assert t.numpy()[0] == 1.0
+
+
+def test_numpy_with_requires_grad_returns_copy():
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    a = t.numpy()
+    assert isinstance(a, np.ndarray) and a.dtype == np.float32
+    a[1] = 50.0
+    assert t.numpy()[1] == 2.0
+
+
+def test_item_and_tolist():
+    assert Tensor(2.5).item() == 2.5 and isinstance(Tensor(2.5).item(), float)
+    assert isinstance(Tensor(7).item(), int)
+    assert Tensor([[4.0]]).item() == 4.0
+    assert Tensor([[1, 2], [3, 4]]).tolist() == [[1, 2], [3, 4]]
+    assert Tensor([1.5, -0.5]).tolist() == [1.5, -0.5]
+
+
+def test_to_cpu_and_cpu():
+    t = Tensor([1.0, 2.0])
+    for r in (t.to("cpu"), t.cpu()):
+        assert isinstance(r, Tensor)
+        assert r.device == "cpu"
+        assert r.numpy().tolist() == [1.0, 2.0]
+
+
+def test_astype():
+    t = Tensor([1.7, -2.2])
+    d = t.astype("float64")
+    assert d.dtype == np.float64
+    np.testing.assert_allclose(d.numpy(), [1.7, -2.2], rtol=1e-6)
+    i = t.astype(tg.int64)
+    assert i.dtype == np.int64
+    assert i.tolist() == [1, -2]
+
+
+def test_astype_is_differentiable():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x.astype(tg.float64)
+    (y * y).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+
+
+def test_requires_grad_():
+    t = Tensor([1.0])
+    r = t.requires_grad_()
+    assert r is t and t.requires_grad is True
+    t.requires_grad_(False)
+    assert t.requires_grad is False
+
+
+# --- factories ------------------------------------------------------------------------
+
+
+def test_tensor_factory():
+    t = tg.tensor([1.0, 2.0], requires_grad=True)
+    assert isinstance(t, Tensor) and t.requires_grad and t.dtype == np.float32
+    assert tg.tensor([1, 2], dtype="float64").dtype == np.float64
+
+
+@pytest.mark.parametrize("name, fill", [("zeros", 0.0), ("ones", 1.0)])
+def test_zeros_ones(name, fill):
+    factory = getattr(tg, name)
+    for t in (factory(2, 3), factory((2, 3))):
+        assert t.shape == (2, 3) and t.dtype == np.float32
+        assert (t.numpy() == fill).all()
+    assert factory(4).shape == (4,)
+    assert factory(()).shape == ()
+
+
+def test_full():
+    t = tg.full((2, 2), 7.5)
+    assert t.shape == (2, 2) and t.dtype == np.float32
+    assert (t.numpy() == 7.5).all()
+    assert tg.full((3,), 2.0, dtype="float64").dtype == np.float64
+
+
+def test_like_factories():
+    src = Tensor(np.ones((2, 3)), dtype="float64")
+    for factory, fill in ((tg.zeros_like, 0.0), (tg.ones_like, 1.0)):
+        t = factory(src)
+        assert t.shape == (2, 3) and t.dtype == np.float64
+        assert (t.numpy() == fill).all()
+    assert tg.zeros_like(Tensor([1, 2])).dtype == np.int64
+    assert tg.ones_like(src, dtype="float32").dtype == np.float32
+
+
+def test_arange():
+    a = tg.arange(5)
+    assert a.dtype == np.int64 and a.tolist() == [0, 1, 2, 3, 4]
+    assert tg.arange(1, 4).tolist() == [1, 2, 3]
+    f = tg.arange(0, 1, 0.25)
+    assert f.dtype == np.float32
+    np.testing.assert_allclose(f.numpy(), [0.0, 0.25, 0.5, 0.75])
+    assert tg.arange(3, dtype="float64").dtype == np.float64
+
+
+def test_eye():
+    e = tg.eye(3)
+    assert e.dtype == np.float32
+    np.testing.assert_array_equal(e.numpy(), np.eye(3))
+
+
+def test_rand_and_randn():
+    r = tg.rand(200, 50)
+    assert r.shape == (200, 50) and r.dtype == np.float32
+    assert r.numpy().min() >= 0.0 and r.numpy().max() < 1.0
+    assert tg.rand((2, 3)).shape == (2, 3)
+    n = tg.randn((200, 50))
+    assert n.shape == (200, 50) and n.dtype == np.float32
+    assert abs(n.numpy().mean()) < 0.05
+    assert abs(n.numpy().std() - 1.0) < 0.05
+    assert tg.randn(4, 5).shape == (4, 5)
+    assert tg.randn(3, dtype="float64").dtype == np.float64
+
+
+@pytest.mark.parametrize("factory", ["rand", "randn"])
+def test_manual_seed_reproducible(factory):
+    tg.manual_seed(123)
+    a = getattr(tg, factory)(4, 3).numpy()
+    b = getattr(tg, factory)(4, 3).numpy()
+    tg.manual_seed(123)
+    c = getattr(tg, factory)(4, 3).numpy()
+    tg.manual_seed(124)
+    d = getattr(tg, factory)(4, 3).numpy()
+    np.testing.assert_array_equal(a, c)
+    assert not np.array_equal(a, b)
+    assert not np.array_equal(a, d)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda **kw: tg.zeros(2, 3, **kw),
+        lambda **kw: tg.ones((2, 3), **kw),
+        lambda **kw: tg.full((2, 3), 1.5, **kw),
+        lambda **kw: tg.rand(2, 3, **kw),
+        lambda **kw: tg.randn(2, 3, **kw),
+        lambda **kw: tg.eye(3, **kw),
+        lambda **kw: tg.arange(0.0, 3.0, 1.0, **kw),
+        lambda **kw: tg.tensor([1.0, 2.0], **kw),
+        lambda **kw: tg.zeros_like(Tensor([1.0, 2.0]), **kw),
+        lambda **kw: tg.ones_like(Tensor([1.0, 2.0]), **kw),
+    ],
+    ids=[
+        "zeros",
+        "ones",
+        "full",
+        "rand",
+        "randn",
+        "eye",
+        "arange",
+        "tensor",
+        "zeros_like",
+        "ones_like",
+    ],
+)
+def test_factory_keywords(make):
+    t = make(dtype="float64", device="cpu", requires_grad=True)
+    assert t.dtype == np.float64
+    assert t.device == "cpu"
+    assert t.requires_grad is True
+    assert t.is_leaf
+
+
+# --- repr -----------------------------------------------------------------------------
+
+
+def test_repr_of_op_result():
+    x = Tensor([1.5, 2.0], requires_grad=True)
+    r = repr(x * 1.0)
+    assert r.startswith("Tensor([1.5, 2.")
+    for part in ("shape=(2,)", "dtype=float32", "device=cpu", "grad_fn=<MulBackward>"):
+        assert part in r, (part, r)
+    assert "requires_grad" not in r
+    assert "AddBackward" in repr(x + x)
+    assert "MulBackward" in repr((x * x).grad_fn)
+
+
+def test_repr_of_leaf_and_plain_tensor():
+    leaf = repr(Tensor([1.5, 2.0], requires_grad=True))
+    assert "requires_grad=True" in leaf and "grad_fn" not in leaf
+    plain = repr(Tensor([1, 2]))
+    assert plain.startswith("Tensor([1, 2]")
+    assert "dtype=int64" in plain and "shape=(2,)" in plain and "device=cpu" in plain
+    assert "requires_grad" not in plain and "grad_fn" not in plain
+    assert "shape=()" in repr(Tensor(3.0))
+
+
+# --- NumPy and DLPack interop ---------------------------------------------------------
+
+
+def test_np_asarray_shares_memory():
+    t = Tensor([1.0, 2.0, 3.0])
+    a = np.asarray(t)
+    assert isinstance(a, np.ndarray)
+    assert np.shares_memory(a, t.data)
+    a[0] = 10.0
+    assert t.numpy()[0] == 10.0
+    assert np.array(t).tolist() == [10.0, 2.0, 3.0]
+
+
+def test_ndarray_left_of_operator_gives_tensor():
+    t = Tensor([1.0, 2.0, 4.0], requires_grad=True)
+    a = np.array([5.0, 5.0, 5.0])
+    cases = {
+        "add": (a + t, [6.0, 7.0, 9.0]),
+        "sub": (a - t, [4.0, 3.0, 1.0]),
+        "mul": (a * t, [5.0, 10.0, 20.0]),
+        "div": (a / t, [5.0, 2.5, 1.25]),
+    }
+    for name, (r, expected) in cases.items():
+        assert isinstance(r, Tensor), name
+        np.testing.assert_allclose(r.numpy(), expected, err_msg=name)
+    m = np.ones((2, 3)) @ t
+    assert isinstance(m, Tensor)
+    np.testing.assert_allclose(m.numpy(), [7.0, 7.0])
+    (np.full(3, 2.0) * t).sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), [2.0, 2.0, 2.0])
+    c = np.array([1.0, 3.0, 3.0]) < t
+    assert isinstance(c, Tensor) and c.tolist() == [False, False, True]
+
+
+def test_from_dlpack_torch_shares_memory():
+    torch = pytest.importorskip("torch")
+    src = torch.arange(4, dtype=torch.float64)
+    t = tg.from_dlpack(src)
+    assert isinstance(t, Tensor)
+    assert t.dtype == np.float64  # from_dlpack keeps the dtype
+    assert t.shape == (4,)
+    src[0] = 100.0
+    assert t.numpy()[0] == 100.0
+    t.data[1] = -3.0
+    assert src[1].item() == -3.0
+    assert tg.from_dlpack(torch.tensor([1, 2])).dtype == np.int64
+
+
+def test_torch_from_dlpack_shares_memory():
+    torch = pytest.importorskip("torch")
+    t = Tensor([1.0, 2.0, 3.0])
+    tt = torch.from_dlpack(t)
+    assert tt.dtype == torch.float32
+    assert tt.tolist() == [1.0, 2.0, 3.0]
+    t.data[0] = 7.0
+    assert tt[0].item() == 7.0
+    tt[2] = -1.0
+    assert t.numpy()[2] == -1.0
+    rt = torch.from_dlpack(Tensor([1.0, 2.0], requires_grad=True))
+    assert rt.tolist() == [1.0, 2.0]
+
+
+def test_numpy_dlpack_round_trip():
+    t = Tensor([1.0, 2.0])
+    assert tuple(t.__dlpack_device__()) == (1, 0)
+    a = np.from_dlpack(t)
+    assert np.shares_memory(a, t.data)
+    src = np.array([1.0, 2.0, 3.0])
+    back = tg.from_dlpack(src)
+    assert back.dtype == np.float64
+    src[2] = 30.0
+    assert back.numpy()[2] == 30.0
+
+
+# --- bad input ------------------------------------------------------------------------
+
+
+def test_add_shape_mismatch_names_both_shapes():
+    with pytest.raises(ValueError) as exc:
+        Tensor(np.zeros((2, 3))) + Tensor(np.zeros((4, 5)))
+    msg = str(exc.value)
+    assert "(2, 3)" in msg and "(4, 5)" in msg, msg
+
+
+def test_matmul_shape_mismatch_names_both_shapes():
+    with pytest.raises(ValueError) as exc:
+        Tensor(np.zeros((2, 3))) @ Tensor(np.zeros((4, 5)))
+    msg = str(exc.value)
+    assert "(2, 3)" in msg and "(4, 5)" in msg, msg
+
+
+def test_reshape_wrong_size():
+    t = Tensor(np.zeros((2, 3)))
+    with pytest.raises(ValueError):
+        t.reshape(4)
+    with pytest.raises(ValueError):
+        t.reshape(4, -1)
+    assert t.reshape(3, -1).shape == (3, 2)
+
+
+def test_axis_out_of_range():
+    t = Tensor(np.zeros((2, 3)))
+    with pytest.raises(IndexError):
+        t.sum(axis=2)
+    with pytest.raises(IndexError):
+        t.sum(axis=-3)
+    with pytest.raises(IndexError):
+        t.mean(axis=5)
+    with pytest.raises(IndexError):
+        t.max(axis=(0, 2))
+
+
+def test_index_out_of_range():
+    t = Tensor([1.0, 2.0, 3.0])
+    with pytest.raises(IndexError):
+        t[5]
+    with pytest.raises(IndexError):
+        t[np.array([0, 7])]
+    with pytest.raises(IndexError):
+        Tensor(np.zeros((2, 3)))[:, 3]
+
+
+def test_squeeze_of_non_unit_axis():
+    t = Tensor(np.zeros((2, 1)))
+    with pytest.raises(ValueError):
+        t.squeeze(0)
+    assert t.squeeze(1).shape == (2,)
+    assert t.squeeze().shape == (2,)
+
+
+@pytest.mark.parametrize("bad", ["abc", ["a", "b"], None, object(), {"a": 1}])
+def test_constructor_rejects_non_numeric(bad):
+    with pytest.raises(TypeError):
+        Tensor(bad)
+
+
+def test_operator_with_wrong_type():
+    t = Tensor([1.0, 2.0])
+    with pytest.raises(TypeError):
+        t + "x"
+    with pytest.raises(TypeError):
+        "x" + t
+    with pytest.raises(TypeError):
+        t * None
+
+
+@cuda
+@needs_cuda
+def test_mixed_devices_name_both():
+    a = Tensor([1.0, 2.0], device="cpu")
+    b = Tensor([1.0, 2.0], device="cuda")
+    for op in (lambda: a + b, lambda: b * a, lambda: a @ b):
+        with pytest.raises(RuntimeError) as exc:
+            op()
+        msg = str(exc.value)
+        assert "cpu" in msg and "cuda" in msg, msg
