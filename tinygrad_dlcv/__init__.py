@@ -14,6 +14,7 @@ import numpy as _numpy
 
 from . import nn
 from .backend import cuda_available, set_default_device, set_default_dtype
+from .serialization import load, save
 from .tensor import (
     Tensor,
     arange,
@@ -67,6 +68,7 @@ __all__ = [
     "int32",
     "int64",
     "is_grad_enabled",
+    "load",
     "manual_seed",
     "maximum",
     "minimum",
@@ -76,6 +78,7 @@ __all__ = [
     "ones_like",
     "rand",
     "randn",
+    "save",
     "set_default_device",
     "set_default_dtype",
     "stack",

@@ -1,0 +1,172 @@
+"""tinygrad_dlcv.serialization: save/load round trips, the atomic write, and
+the refusal to unpickle."""
+
+import os
+
+import numpy as np
+import pytest
+
+import tinygrad_dlcv as tg
+from tinygrad_dlcv import serialization
+from tinygrad_dlcv.serialization import load, save
+
+
+def test_round_trip_dtypes_shapes_and_values(tmp_path):
+    state = {
+        "w": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "b": np.array([0.5, -1.5], dtype=np.float64),
+        "steps": np.array(7, dtype=np.int64),
+        "mask": np.array([[True, False]]),
+        "small": np.arange(4, dtype=np.int8),
+        "empty": np.zeros((0, 5), dtype=np.float32),
+    }
+    path = tmp_path / "state.npz"
+    save(state, path)
+    loaded = load(path)
+    assert list(loaded) == list(state)  # order kept
+    for key, value in state.items():
+        assert loaded[key].dtype == value.dtype
+        assert loaded[key].shape == value.shape
+        np.testing.assert_array_equal(loaded[key], value)
+
+
+def test_tensors_scalars_and_lists(tmp_path, device):
+    t = tg.tensor([[1.0, 2.0]], device=device, requires_grad=True) * 3
+    state = {"t": t, "i": tg.arange(3, device=device), "lr": 0.1, "sizes": [1, 2, 3]}
+    path = tmp_path / "t.npz"
+    save(state, str(path))  # str paths too
+    loaded = load(str(path))
+    assert all(isinstance(v, np.ndarray) for v in loaded.values())
+    np.testing.assert_array_equal(loaded["t"], [[3.0, 6.0]])
+    assert loaded["t"].dtype == np.float32
+    np.testing.assert_array_equal(loaded["i"], [0, 1, 2])
+    assert loaded["i"].dtype == np.int64
+    assert loaded["lr"].shape == () and loaded["lr"] == 0.1
+    np.testing.assert_array_equal(loaded["sizes"], [1, 2, 3])
+
+
+def test_file_lands_exactly_at_path_and_numpy_reads_it(tmp_path):
+    path = tmp_path / "weights.bin"  # no .npz suffix: nothing appended
+    save({"file": np.ones(2), "allow_pickle": np.zeros(1), "a.b/c": np.arange(2)}, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["weights.bin"]
+    with np.load(path) as archive:
+        np.testing.assert_array_equal(archive["file"], [1.0, 1.0])
+        np.testing.assert_array_equal(archive["a.b/c"], [0, 1])
+    assert set(load(path)) == {"file", "allow_pickle", "a.b/c"}
+
+
+def test_overwrite_replaces_file(tmp_path):
+    path = tmp_path / "s.npz"
+    save({"a": np.ones(3)}, path)
+    save({"b": np.zeros(2)}, path)
+    loaded = load(path)
+    assert list(loaded) == ["b"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.npz"]
+
+
+def test_new_file_gets_ordinary_permissions(tmp_path):
+    path = tmp_path / "s.npz"
+    save({"a": np.ones(1)}, path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_failure_mid_save_keeps_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    save({"w": np.arange(3.0)}, path)
+    before = path.read_bytes()
+
+    real_write_array = np.lib.format.write_array
+    calls = []
+
+    def write_then_fail(fp, array, *args, **kwargs):
+        real_write_array(fp, array, *args, **kwargs)  # some bytes reach the temp file
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(np.lib.format, "write_array", write_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        save({"w": np.zeros(1000), "b": np.ones(1000), "c": np.ones(2)}, path)
+    monkeypatch.undo()
+
+    assert path.read_bytes() == before
+    np.testing.assert_array_equal(load(path)["w"], [0.0, 1.0, 2.0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
+def test_failure_at_rename_leaves_no_temp(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+
+    def failing_replace(src, dst):
+        raise OSError("rename failed (simulated)")
+
+    monkeypatch.setattr(serialization.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="rename failed"):
+        save({"w": np.ones(2)}, path)
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_value_does_not_touch_old_file(tmp_path):
+    path = tmp_path / "model.npz"
+    save({"w": np.ones(2)}, path)
+    before = path.read_bytes()
+    with pytest.raises(TypeError, match="save.*'opt'.*dict"):
+        save({"w": np.zeros(2), "opt": {"momentum": np.ones(2)}}, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
+def test_save_refuses_object_arrays_and_bad_keys(tmp_path):
+    path = tmp_path / "x.npz"
+    with pytest.raises(TypeError, match="save.*'o'.*object array"):
+        save({"o": np.array([1, None], dtype=object)}, path)
+    with pytest.raises(TypeError, match="save: keys must be str, got 3"):
+        save({3: np.ones(1)}, path)
+    with pytest.raises(TypeError, match="save: expected a dict.*list"):
+        save([np.ones(1)], path)
+    assert not path.exists()
+
+
+def test_save_into_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        save({"a": np.ones(1)}, tmp_path / "no" / "such" / "x.npz")
+
+
+def test_load_refuses_pickled_object_array(tmp_path):
+    path = tmp_path / "evil.npz"
+    np.savez(path, ok=np.ones(2), obj=np.array([{"a": 1}, [2]], dtype=object))
+    with pytest.raises(ValueError, match="'obj'.*object array.*unpickling"):
+        load(path)
+
+
+def test_load_refuses_a_pickle_file(tmp_path):
+    path = tmp_path / "p.npz"
+    np.save(path.with_suffix(".npy"), np.array([None], dtype=object), allow_pickle=True)
+    os.replace(path.with_suffix(".npy"), path)
+    with pytest.raises(ValueError, match="load.*never unpickles|load.*unpickl"):
+        load(path)
+
+
+def test_load_refuses_non_archives(tmp_path):
+    npy = tmp_path / "single.npy"
+    np.save(npy, np.arange(3))
+    with pytest.raises(ValueError, match="single .npy array"):
+        load(npy)
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"PK\x03\x04 this is not really a zip file")
+    with pytest.raises(ValueError, match="junk.npz"):
+        load(junk)
+
+
+def test_load_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="load: no file at .*missing.npz"):
+        load(tmp_path / "missing.npz")
+
+
+def test_package_exports_save_and_load():
+    if not hasattr(tg, "save"):
+        pytest.skip("tinygrad_dlcv/__init__.py does not re-export save/load yet")
+    assert tg.save is save and tg.load is load

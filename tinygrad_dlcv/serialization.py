@@ -1,0 +1,199 @@
+"""``tg.save`` / ``tg.load``: a state dict to and from a NumPy ``.npz`` file.
+
+The file is a plain ``.npz`` (a zip of ``.npy`` arrays, as ``numpy.savez``
+writes), so ``numpy.load`` reads it too. Two promises:
+
+- ``save`` is atomic: it writes a temporary file beside the target, syncs it
+  to disk and renames it over the target. A failure at any point leaves the
+  old file as it was and no temporary file behind.
+- ``load`` never unpickles: an object array in the file (which could run
+  arbitrary code when loaded) is refused with a ValueError.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy
+
+from .backend import is_cuda_array
+from .tensor import Tensor
+
+__all__ = ["load", "save"]
+
+
+def _to_numpy(key: str, value: Any) -> numpy.ndarray:
+    """A host NumPy array for one state-dict value; object arrays are refused."""
+    if isinstance(value, Tensor):
+        array = value.numpy()
+    elif is_cuda_array(value):
+        array = value.get()
+    else:
+        try:
+            array = numpy.asarray(value)
+        except (TypeError, ValueError) as error:
+            raise TypeError(
+                f"save: value for key {key!r} ({type(value).__name__}) is not an array ({error})"
+            ) from None
+    if array.dtype.hasobject:
+        raise TypeError(
+            f"save: value for key {key!r} ({type(value).__name__}) would be stored as an "
+            f"object array, which needs pickling; give arrays of numbers or Tensors"
+        )
+    return array
+
+
+def _write_npz(file: Any, arrays: dict[str, numpy.ndarray]) -> None:
+    """Write ``arrays`` as an .npz archive to an open binary file (as numpy.savez does).
+
+    Written by hand rather than through ``numpy.savez(file, **arrays)`` so that
+    any key is allowed (``savez`` would take a key "file" or "allow_pickle" as
+    its own argument) and nothing is ever pickled.
+    """
+    with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for key, array in arrays.items():
+            with zf.open(key + ".npy", mode="w", force_zip64=True) as member:
+                numpy.lib.format.write_array(member, array, allow_pickle=False)
+
+
+def _new_file_mode(path: Path) -> int:
+    """Permissions for the saved file: those of the file it replaces, else 0o666 & ~umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def save(state_dict: Mapping[str, Any], path: str | os.PathLike) -> None:
+    """Save a state dict (name -> array or Tensor) to an ``.npz`` file, atomically.
+
+    Parameters
+    ----------
+    state_dict : mapping of str to array-like or Tensor
+        For example ``model.state_dict()``. Tensors (on any device) and CuPy
+        arrays are copied to the host; numbers and lists become arrays.
+    path : str or path
+        The file to write, exactly as given (no ``.npz`` is appended). Its
+        folder must exist. An existing file is replaced only once the new one
+        is completely on disk.
+
+    Raises
+    ------
+    TypeError
+        ``state_dict`` is not a mapping, a key is not a str, or a value is not
+        an array of numbers (an object array would need pickling).
+
+    Examples
+    --------
+    >>> import tinygrad_dlcv as tg, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "weights.npz")
+    >>> save({"w": tg.ones(2, 3), "step": 10}, path)
+    >>> sorted(load(path))
+    ['step', 'w']
+    """
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(
+            f"save: expected a dict of name -> array, got {type(state_dict).__name__}"
+            + (" (pass model.state_dict())" if hasattr(state_dict, "state_dict") else "")
+        )
+    arrays = {}
+    for key, value in state_dict.items():
+        if not isinstance(key, str):
+            raise TypeError(f"save: keys must be str, got {key!r} ({type(key).__name__})")
+        arrays[key] = _to_numpy(key, value)
+
+    path = Path(os.fspath(path))
+    mode = _new_file_mode(path)
+    temp = tempfile.NamedTemporaryFile(
+        mode="wb", delete=False, suffix=".npz", prefix=f".{path.name}.", dir=path.parent
+    )
+    try:
+        with temp:
+            _write_npz(temp, arrays)
+            temp.flush()
+            os.fsync(temp.fileno())
+        os.chmod(temp.name, mode)
+        os.replace(temp.name, path)
+    except BaseException:
+        try:
+            os.unlink(temp.name)
+        except OSError:
+            pass
+        raise
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable where the platform allows it (best effort)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def load(path: str | os.PathLike) -> dict[str, numpy.ndarray]:
+    """Load a state dict written by :func:`save` (or any ``.npz`` of plain arrays).
+
+    Parameters
+    ----------
+    path : str or path
+        The ``.npz`` file.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        In the order the arrays were saved; pass it to
+        ``model.load_state_dict``.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist.
+    ValueError
+        The file is not an ``.npz`` archive, or it holds an object array
+        (loading it would need unpickling, which could run arbitrary code,
+        so it is refused).
+    """
+    path = Path(os.fspath(path))
+    if not path.is_file():
+        raise FileNotFoundError(f"load: no file at {path}")
+    try:
+        archive = numpy.load(path, allow_pickle=False)
+    except ValueError as error:
+        raise ValueError(
+            f"load: {path} is not an .npz archive of plain arrays ({error}); load never unpickles"
+        ) from None
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(f"load: {path} is not a readable .npz archive ({error})") from None
+    if not isinstance(archive, numpy.lib.npyio.NpzFile):
+        raise ValueError(
+            f"load: {path} holds a single .npy array, not an .npz archive of named arrays"
+        )
+    result = {}
+    with archive:
+        for key in archive.files:
+            try:
+                result[key] = archive[key]
+            except ValueError as error:
+                if "pickle" not in str(error).lower():
+                    raise ValueError(f"load: array {key!r} in {path}: {error}") from None
+                raise ValueError(
+                    f"load: array {key!r} in {path} is an object array; loading it would need "
+                    "unpickling, which can run arbitrary code, so load refuses it"
+                ) from None
+            except (zipfile.BadZipFile, OSError, EOFError) as error:
+                raise ValueError(f"load: array {key!r} in {path} is damaged ({error})") from None
+    return result
