@@ -530,6 +530,14 @@ def _logsumexp_keepdims(a, axis):
         return xp.log(xp.exp(a - peak).sum(axis=axis, keepdims=True)) + peak
 
 
+def _log_softmax_array(a, axis):
+    """a - logsumexp(a), computed from a - max(a) so large values keep their precision."""
+    xp = array_module_of(a)
+    shifted = a - a.max(axis=axis, keepdims=True)
+    with ignore_underflow(xp):
+        return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+
 class Softmax(Function):
     """d softmax(a)_i/da_j = s_i ([i = j] - s_j)"""
 
@@ -558,7 +566,7 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, a):
-        return a - _logsumexp_keepdims(a, (self.axis,))
+        return _log_softmax_array(a, self.axis)
 
     def backward(self, grad):
         softmax = self.output.exp()
@@ -684,10 +692,10 @@ class MatMul(Function):
         # Treat vectors as matrices (a row for a, a column for b), as matmul itself does.
         a_matrix = a.reshape(1, a.shape[0]) if a.ndim == 1 else a
         b_matrix = b.reshape(b.shape[0], 1) if b.ndim == 1 else b
+        if b.ndim == 1:  # first: for vector @ vector the gradient starts out 0-d
+            grad = grad.unsqueeze(-1)
         if a.ndim == 1:
             grad = grad.unsqueeze(-2)
-        if b.ndim == 1:
-            grad = grad.unsqueeze(-1)
         grad_a = grad_b = None
         if a.requires_grad:
             grad_a = unbroadcast(grad @ swap_last_axes(b_matrix), a_matrix.shape).reshape(a.shape)
@@ -738,7 +746,7 @@ class CrossEntropy(Function):
 
     def forward(self, logits):
         xp = array_module_of(logits)
-        log_probabilities = logits - _logsumexp_keepdims(logits, (1,))
+        log_probabilities = _log_softmax_array(logits, 1)
         rows = xp.arange(logits.shape[0])
         with ignore_underflow(xp):
             self.probabilities = xp.exp(log_probabilities)
