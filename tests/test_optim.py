@@ -1,0 +1,640 @@
+"""Optimizers and lr schedulers against torch.optim, step for step.
+
+The same random parameters go into both engines; each step both compute the
+gradient of the same small loss (so errors would compound along the
+trajectory), then step. After 10 steps the parameters must agree to 1e-10
+(float64) or 1e-5 (float32). Parameters are plain Tensors, not nn modules.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import tinygrad_dlcv as tg
+from tinygrad_dlcv import optim
+from tinygrad_dlcv.optim import lr_scheduler
+
+SHAPES = [(4, 3), (3,)]
+TOLERANCE = {np.float64: 1e-10, np.float32: 1e-5}
+
+
+def _data(seed=0, dtype=np.float64):
+    """Initial parameters (w, b) and a fixed batch (x, y) for the loss."""
+    rng = np.random.default_rng(seed)
+    params = [rng.standard_normal(shape).astype(dtype) for shape in SHAPES]
+    x = rng.standard_normal((5, 4)).astype(dtype)
+    y = rng.standard_normal((5, 3)).astype(dtype)
+    return params, x, y
+
+
+def _tg_loss(params, x, y):
+    w, b = params
+    x, y = tg.Tensor(x, dtype=x.dtype), tg.Tensor(y, dtype=y.dtype)
+    return (((x @ w + b).tanh() - y) ** 2).mean()
+
+
+def _torch_loss(torch, params, x, y):
+    w, b = params
+    return ((torch.from_numpy(x) @ w + b).tanh() - torch.from_numpy(y)).pow(2).mean()
+
+
+def _tg_params(arrays):
+    return [tg.Tensor(a, dtype=a.dtype, requires_grad=True) for a in arrays]
+
+
+def _run_tg(params, make_opt, x, y, steps=10):
+    opt = make_opt(params)
+    for _ in range(steps):
+        opt.zero_grad()
+        _tg_loss(params, x, y).backward()
+        opt.step()
+    return opt
+
+
+def _run_torch(torch, params, make_opt, x, y, steps=10):
+    opt = make_opt(params)
+    for _ in range(steps):
+        opt.zero_grad()
+        _torch_loss(torch, params, x, y).backward()
+        opt.step()
+    return opt
+
+
+SGD_CASES = [
+    dict(lr=0.1),
+    dict(lr=0.1, momentum=0.9),
+    dict(lr=0.1, momentum=0.9, dampening=0.3),
+    dict(lr=0.1, momentum=0.9, nesterov=True),
+    dict(lr=0.1, weight_decay=0.05),
+    dict(lr=0.05, momentum=0.8, dampening=0.1, weight_decay=0.01),
+    dict(lr=0.05, momentum=0.5, nesterov=True, weight_decay=0.1),
+]
+ADAM_CASES = [
+    ("Adam", dict()),
+    ("Adam", dict(lr=0.05)),
+    ("Adam", dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
+    ("AdamW", dict(lr=0.05)),
+    ("AdamW", dict(lr=0.05, betas=(0.5, 0.9), weight_decay=0.3)),
+    ("AdamW", dict(lr=0.05, weight_decay=0.0)),
+]
+
+
+def _compare_with_torch(name, kwargs, dtype):
+    torch = pytest.importorskip("torch")
+    arrays, x, y = _data(dtype=dtype)
+    ours = _tg_params(arrays)
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    opt = _run_tg(ours, lambda p: getattr(optim, name)(p, **kwargs), x, y)
+    ref = _run_torch(torch, theirs, lambda p: getattr(torch.optim, name)(p, **kwargs), x, y)
+    tolerance = TOLERANCE[dtype]
+    for mine, reference, start in zip(ours, theirs, arrays, strict=True):
+        assert mine.dtype == dtype
+        assert not np.allclose(mine.numpy(), start)  # the parameters did move
+        np.testing.assert_allclose(
+            mine.numpy(), reference.detach().numpy(), rtol=tolerance, atol=tolerance
+        )
+    # The optimizer state (momentum buffers, moment estimates) equals torch's too.
+    ours_state, torch_state = opt.state_dict()["state"], ref.state_dict()["state"]
+    for index, entry in ours_state.items():
+        for key, value in entry.items():
+            expected = torch_state[index][key]
+            if key == "step":
+                assert value == int(expected)
+            else:
+                np.testing.assert_allclose(
+                    value, expected.numpy(), rtol=tolerance * 10, atol=tolerance
+                )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "kwargs", SGD_CASES, ids=lambda k: ",".join(f"{a}={b}" for a, b in k.items())
+)
+def test_sgd_matches_torch(kwargs, dtype):
+    _compare_with_torch("SGD", kwargs, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name, kwargs", ADAM_CASES, ids=lambda c: str(c))
+def test_adam_and_adamw_match_torch(name, kwargs, dtype):
+    _compare_with_torch(name, kwargs, dtype)
+
+
+def test_sgd_by_hand():
+    # Momentum 0.5, dampening 0, gradient of sum(w^2)/2 is w: buf_1 = w0, buf_2 = 0.5 buf_1 + w1.
+    w = tg.Tensor([2.0], dtype="float64", requires_grad=True)
+    opt = optim.SGD([w], lr=0.1, momentum=0.5)
+    for _ in range(2):
+        opt.zero_grad()
+        ((w * w).sum() / 2).backward()
+        opt.step()
+    w1 = 2.0 - 0.1 * 2.0
+    expected = w1 - 0.1 * (0.5 * 2.0 + w1)
+    assert w.item() == pytest.approx(expected, rel=1e-15)
+
+
+def test_adam_first_step_is_lr_times_sign():
+    # After one step m_hat / sqrt(v_hat) = g / |g|: every weight moves by lr (eps aside).
+    w = tg.Tensor([3.0, -0.001, 50.0], dtype="float64", requires_grad=True)
+    opt = optim.Adam([w], lr=0.01, eps=0.0)
+    (w * w).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(w.numpy(), [2.99, 0.009, 49.99], rtol=1e-12)
+
+
+def test_adamw_decay_is_decoupled():
+    # A zero gradient: Adam (L2) moves by lr * sign(w); AdamW only shrinks w by (1 - lr * wd).
+    for name, expected in [("Adam", [1.0 - 0.1, -2.0 + 0.1]), ("AdamW", [0.95, -1.9])]:
+        w = tg.Tensor([1.0, -2.0], dtype="float64", requires_grad=True)
+        opt = getattr(optim, name)([w], lr=0.1, weight_decay=0.5)
+        w.grad = tg.zeros(2, dtype="float64")
+        opt.step()
+        np.testing.assert_allclose(w.numpy(), expected, rtol=1e-7)
+
+
+# --- zero_grad, skipped parameters, gradients left alone -------------------------------
+
+
+def test_zero_grad_sets_none_or_fresh_zeros():
+    w = tg.Tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    assert w.grad is not None
+    opt.zero_grad()
+    assert w.grad is None
+    (w * w).sum().backward()
+    old = w.grad
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(w.grad.numpy(), [0.0, 0.0])
+    assert w.grad.dtype == w.dtype and w.grad is not old
+    np.testing.assert_array_equal(old.numpy(), [2.0, 4.0])  # the old gradient is untouched
+
+
+def test_params_without_grad_are_skipped():
+    used = tg.Tensor([1.0, 2.0], requires_grad=True)
+    unused = tg.Tensor([3.0, 4.0], requires_grad=True)
+    frozen = tg.Tensor([5.0], requires_grad=False)
+    for opt in [
+        optim.SGD([used, unused, frozen], lr=0.1, momentum=0.9, weight_decay=0.1),
+        optim.Adam([used, unused, frozen], weight_decay=0.1),
+        optim.AdamW([used, unused, frozen]),
+    ]:
+        (used * 2.0).sum().backward()
+        before = used.numpy()
+        opt.step()
+        opt.zero_grad()
+        assert not np.array_equal(used.numpy(), before)
+        np.testing.assert_array_equal(unused.numpy(), [3.0, 4.0])
+        np.testing.assert_array_equal(frozen.numpy(), [5.0])
+        assert set(opt.state) == {used}
+        assert set(opt.state_dict()["state"]) == {0}
+
+
+def test_step_never_writes_into_the_gradient():
+    # Gradients may be shared between tensors: the update must compute into fresh buffers.
+    for make in [
+        lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+        lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
+        lambda p: optim.Adam(p, weight_decay=0.1),
+        lambda p: optim.AdamW(p),
+    ]:
+        a = tg.Tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+        b = tg.Tensor([-1.0, 0.5], dtype="float64", requires_grad=True)
+        shared = tg.Tensor([0.25, -0.75], dtype="float64")
+        a.grad = b.grad = shared
+        opt = make([a, b])
+        for _ in range(3):
+            opt.step()
+        np.testing.assert_array_equal(shared.numpy(), [0.25, -0.75])
+
+
+def test_step_updates_in_place_and_keeps_dtype():
+    w = tg.Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    data = w.data
+    opt = optim.Adam([w], lr=0.1)
+    (w * w).sum().backward()
+    opt.step()
+    assert w.data is data and w.dtype == np.float32
+    assert opt.state[w]["exp_avg"].dtype == np.float32
+
+
+def test_step_with_closure_returns_loss():
+    w = tg.Tensor([2.0], dtype="float64", requires_grad=True)
+    opt = optim.SGD([w], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    with tg.no_grad():  # the closure still records its graph
+        loss = opt.step(closure)
+    assert loss.item() == 4.0 and w.item() == 1.0
+
+
+def test_wrong_gradient_shape_is_an_error():
+    w = tg.Tensor([1.0, 2.0], requires_grad=True)
+    w.grad = tg.Tensor([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+        optim.SGD([w], lr=0.1).step()
+    np.testing.assert_array_equal(w.numpy(), [1.0, 2.0])
+
+
+# --- parameter groups -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_param_groups_with_different_lr_match_torch(name):
+    torch = pytest.importorskip("torch")
+    arrays, x, y = _data(seed=1)
+    ours = _tg_params(arrays)
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+
+    def make(module):
+        def build(p):
+            groups = [{"params": [p[0]], "lr": 0.2}, {"params": [p[1]]}]
+            return getattr(module, name)(groups, lr=0.01, weight_decay=0.1)
+
+        return build
+
+    opt = _run_tg(ours, make(optim), x, y)
+    _run_torch(torch, theirs, make(torch.optim), x, y)
+    assert [g["lr"] for g in opt.param_groups] == [0.2, 0.01]
+    assert opt.param_groups[1]["weight_decay"] == 0.1
+    for mine, reference in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine.numpy(), reference.detach().numpy(), rtol=1e-10)
+
+
+def test_changing_group_lr_changes_the_next_step():
+    w = tg.Tensor([1.0], dtype="float64", requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    w.grad = tg.Tensor([1.0], dtype="float64")
+    opt.param_groups[0]["lr"] = 0.5
+    opt.step()
+    assert w.item() == 0.5
+
+
+def test_param_group_layout():
+    a = tg.Tensor([1.0], requires_grad=True)
+    b = tg.Tensor([2.0], requires_grad=True)
+    opt = optim.SGD((p for p in [a, b]), lr=0.1, momentum=0.9)  # a generator is fine
+    assert len(opt.param_groups) == 1
+    group = opt.param_groups[0]
+    assert group["params"][0] is a and group["params"][1] is b
+    assert group == {
+        "params": [a, b],
+        "lr": 0.1,
+        "momentum": 0.9,
+        "dampening": 0.0,
+        "nesterov": False,
+        "weight_decay": 0.0,
+    }
+    c = tg.Tensor([3.0], requires_grad=True)
+    opt.add_param_group({"params": [c], "lr": 1.0})
+    assert opt.param_groups[1]["lr"] == 1.0 and opt.param_groups[1]["momentum"] == 0.9
+
+
+# --- state_dict -----------------------------------------------------------------------
+
+OPTIMIZERS = [
+    lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    lambda p: optim.Adam(p, lr=0.05, weight_decay=0.01),
+    lambda p: optim.AdamW(p, lr=0.05),
+]
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS, ids=["SGD", "Adam", "AdamW"])
+def test_state_dict_round_trip_continues_the_run(make):
+    arrays, x, y = _data(seed=2)
+    straight = _tg_params(arrays)
+    _run_tg(straight, make, x, y, steps=10)
+
+    first = _tg_params(arrays)
+    saved = _run_tg(first, make, x, y, steps=5).state_dict()
+    resumed = [tg.Tensor(p.numpy(), dtype=p.dtype, requires_grad=True) for p in first]
+    opt = make(resumed)
+    opt.load_state_dict(saved)
+    for _ in range(5):
+        opt.zero_grad()
+        _tg_loss(resumed, x, y).backward()
+        opt.step()
+    for mine, reference in zip(resumed, straight, strict=True):
+        np.testing.assert_array_equal(mine.numpy(), reference.numpy())
+
+
+def test_state_dict_layout_and_copies():
+    a = tg.Tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    b = tg.Tensor([3.0], dtype="float64", requires_grad=True)
+    opt = optim.Adam([{"params": [a]}, {"params": [b], "lr": 0.5}])
+    (a.sum() + b.sum()).backward()
+    opt.step()
+    sd = opt.state_dict()
+    assert [g["params"] for g in sd["param_groups"]] == [[0], [1]]
+    assert sd["param_groups"][1]["lr"] == 0.5 and sd["param_groups"][0]["betas"] == (0.9, 0.999)
+    assert set(sd["state"]) == {0, 1}
+    assert set(sd["state"][0]) == {"step", "exp_avg", "exp_avg_sq"} and sd["state"][0]["step"] == 1
+    assert isinstance(sd["state"][0]["exp_avg"], np.ndarray)
+
+    # Mutating the returned dict leaves the optimizer alone.
+    sd["state"][0]["exp_avg"][...] = 123.0
+    sd["param_groups"][1]["lr"] = 9.0
+    assert not np.any(opt.state[a]["exp_avg"] == 123.0)
+    assert opt.param_groups[1]["lr"] == 0.5
+
+    # And loading copies in: mutating the dict afterwards changes nothing either.
+    fresh = optim.Adam([{"params": [a]}, {"params": [b], "lr": 0.5}])
+    fresh.load_state_dict(sd)
+    assert fresh.param_groups[1]["lr"] == 9.0 and fresh.param_groups[1]["params"] == [b]
+    sd["state"][0]["exp_avg"][...] = -1.0
+    sd["param_groups"][1]["lr"] = 0.125
+    np.testing.assert_array_equal(fresh.state[a]["exp_avg"], [123.0, 123.0])
+    assert fresh.param_groups[1]["lr"] == 9.0
+
+
+def test_state_dict_loads_into_torch_layout():
+    # Same structure as torch's: state by position, groups listing positions.
+    torch = pytest.importorskip("torch")
+    w = torch.zeros(2, requires_grad=True)
+    ref = torch.optim.SGD([w], lr=0.1, momentum=0.9)
+    w.grad = torch.ones(2)
+    ref.step()
+    ours = tg.Tensor([0.0, 0.0], requires_grad=True)
+    opt = optim.SGD([ours], lr=0.1, momentum=0.9)
+    ours.grad = tg.ones(2)
+    opt.step()
+    theirs, mine = ref.state_dict(), opt.state_dict()
+    assert set(theirs["state"]) == set(mine["state"]) == {0}
+    assert set(mine["state"][0]) == set(theirs["state"][0]) == {"momentum_buffer"}
+    assert mine["param_groups"][0]["params"] == theirs["param_groups"][0]["params"] == [0]
+
+
+def _stepped_sgd():
+    a = tg.Tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    b = tg.Tensor([[3.0]], dtype="float64", requires_grad=True)
+    opt = optim.SGD([a, b], lr=0.1, momentum=0.9)
+    (a.sum() + b.sum()).backward()
+    opt.step()
+    return opt, a, b
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda sd: sd["param_groups"].append({"params": [], "lr": 0.1}),
+        lambda sd: sd["param_groups"][0]["params"].pop(),
+        lambda sd: sd["state"][1].update(momentum_buffer=np.zeros((2, 2))),
+        lambda sd: sd["state"].update({7: {"momentum_buffer": np.zeros(2)}}),
+        lambda sd: sd["param_groups"][0].update(lr=-1.0),
+    ],
+    ids=["group-count", "param-count", "state-shape", "unknown-index", "bad-lr"],
+)
+def test_unfitting_state_dict_raises_and_changes_nothing(spoil):
+    opt, a, b = _stepped_sgd()
+    sd = opt.state_dict()
+    before = opt.state_dict()
+    spoil(sd)
+    sd["param_groups"][0]["momentum"] = 0.5  # would change the group if loading went ahead
+    with pytest.raises((ValueError, RuntimeError)) as info:
+        opt.load_state_dict(sd)
+    # torch raises ValueError; the contract says RuntimeError for an unfitting state_dict.
+    assert isinstance(info.value, ValueError) and isinstance(info.value, RuntimeError)
+    after = opt.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    for index in before["state"]:
+        np.testing.assert_array_equal(
+            after["state"][index]["momentum_buffer"], before["state"][index]["momentum_buffer"]
+        )
+    assert opt.param_groups[0]["params"][0] is a
+
+
+def test_load_state_dict_rejects_non_dicts():
+    opt, _, _ = _stepped_sgd()
+    with pytest.raises(TypeError):
+        opt.load_state_dict({"state": {}})
+
+
+# --- bad arguments --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "build, value",
+    [
+        (lambda p: optim.SGD(p, lr=-0.1), "-0.1"),
+        (lambda p: optim.SGD(p, lr=0.1, momentum=-0.5), "-0.5"),
+        (lambda p: optim.SGD(p, lr=0.1, weight_decay=-0.01), "-0.01"),
+        (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "Nesterov"),
+        (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "Nesterov"),
+        (lambda p: optim.SGD(p, lr=float("nan")), "nan"),
+        (lambda p: optim.Adam(p, lr=-1e-3), "-0.001"),
+        (lambda p: optim.Adam(p, betas=(1.0, 0.999)), "index 0: 1.0"),
+        (lambda p: optim.Adam(p, betas=(0.9, -0.1)), "index 1: -0.1"),
+        (lambda p: optim.Adam(p, eps=-1e-8), "-1e-08"),
+        (lambda p: optim.Adam(p, weight_decay=-1.0), "-1.0"),
+        (lambda p: optim.AdamW(p, betas=(0.9, 1.5)), "index 1: 1.5"),
+        (lambda p: optim.AdamW(p, weight_decay=-0.2), "-0.2"),
+        (lambda p: optim.SGD([{"params": p, "lr": -2.0}], lr=0.1), "-2.0"),
+    ],
+)
+def test_bad_hyper_parameters_raise_value_error(build, value):
+    w = tg.Tensor([1.0], requires_grad=True)
+    with pytest.raises(ValueError, match=value.replace("(", r"\(").replace(".", r"\.")):
+        build([w])
+
+
+def test_bad_params_argument():
+    w = tg.Tensor([1.0], requires_grad=True)
+    with pytest.raises(ValueError, match="empty"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError):
+        optim.SGD(w, lr=0.1)  # a single tensor, not an iterable of them
+    with pytest.raises(TypeError):
+        optim.Adam([w, np.ones(2)])
+    with pytest.raises(ValueError, match="more than one"):
+        optim.SGD([w, w], lr=0.1)
+    with pytest.raises(ValueError, match="more than one"):
+        optim.SGD([{"params": [w]}, {"params": [w]}], lr=0.1)
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([w * 2.0], lr=0.1)
+    with pytest.raises(TypeError):
+        optim.SGD([w], lr="fast")
+
+
+# --- the lecture's weight decay -------------------------------------------------------
+
+
+def _least_squares(seed=3):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((8, 12))  # more weights than samples: many exact fits
+    y = rng.standard_normal(8)
+    return x, y
+
+
+def _fit(alpha, steps=300, penalty_in_loss=False):
+    x, y = _least_squares()
+    w = tg.Tensor(np.full(12, 0.5), dtype="float64", requires_grad=True)
+    opt = optim.SGD([w], lr=0.05, weight_decay=0.0 if penalty_in_loss else alpha)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((tg.Tensor(x, dtype="float64") @ w - tg.Tensor(y, dtype="float64")) ** 2).mean()
+        if penalty_in_loss:
+            loss = loss + alpha * 0.5 * (w * w).sum()  # E(w) = 1/2 sum w^2
+        loss.backward()
+        opt.step()
+    return w.numpy()
+
+
+def test_weight_decay_gives_smaller_weights():
+    plain, decayed = _fit(0.0), _fit(0.1)
+    assert np.linalg.norm(decayed) < 0.9 * np.linalg.norm(plain)
+
+
+def test_weight_decay_equals_the_l2_penalty_gradient():
+    # SGD's weight_decay alpha is gradient descent on loss + alpha * 1/2 sum w^2.
+    np.testing.assert_allclose(_fit(0.1, steps=50), _fit(0.1, steps=50, penalty_in_loss=True))
+
+
+# --- lr schedulers --------------------------------------------------------------------
+
+
+def _sequences(scheduler_name, kwargs, steps, base_lrs=(0.1, 0.03)):
+    """lr of every group for ``steps`` epochs, from this engine and from torch."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for module, tensor in [(optim, tg.zeros), (torch.optim, torch.zeros)]:
+        groups = [{"params": [tensor(1, requires_grad=True)], "lr": lr} for lr in base_lrs]
+        opt = module.SGD(groups, lr=1.0, momentum=0.9)
+        scheduler = getattr(module.lr_scheduler, scheduler_name)(opt, **kwargs)
+        rates = []
+        for _ in range(steps):
+            rates.append([g["lr"] for g in opt.param_groups])
+            assert list(scheduler.get_last_lr()) == rates[-1]
+            opt.step()
+            scheduler.step()
+        results.append(np.array(rates))
+    return results
+
+
+@pytest.mark.parametrize("kwargs", [dict(step_size=3), dict(step_size=4, gamma=0.5)])
+def test_step_lr_matches_torch(kwargs):
+    ours, theirs = _sequences("StepLR", kwargs, steps=30)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=0)
+    assert ours[0].tolist() == [0.1, 0.03]
+
+
+@pytest.mark.parametrize("kwargs", [dict(T_max=10), dict(T_max=7, eta_min=0.01)])
+def test_cosine_annealing_matches_torch_for_three_periods(kwargs):
+    ours, theirs = _sequences("CosineAnnealingLR", kwargs, steps=3 * kwargs["T_max"] + 1)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-15)
+    eta_min, t_max = kwargs.get("eta_min", 0.0), kwargs["T_max"]
+    np.testing.assert_allclose(ours[t_max], [eta_min, eta_min], atol=1e-15)  # bottom at T_max
+    np.testing.assert_allclose(ours[2 * t_max], [0.1, 0.03], rtol=1e-12)  # back up at 2 T_max
+
+
+def test_step_lr_closed_form():
+    w = tg.zeros(1, requires_grad=True)
+    opt = optim.SGD([w], lr=2.0)
+    scheduler = lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    assert scheduler.last_epoch == 0 and scheduler.base_lrs == [2.0]
+    assert opt.param_groups[0]["initial_lr"] == 2.0
+    seen = []
+    for _ in range(7):
+        seen.append(opt.param_groups[0]["lr"])
+        scheduler.step()
+    assert seen == [2.0, 2.0, 1.0, 1.0, 0.5, 0.5, 0.25]
+
+
+def test_scheduler_sets_the_epoch_zero_value():
+    w = tg.zeros(1, requires_grad=True)
+    opt = optim.SGD([w], lr=0.3)
+    scheduler = lr_scheduler.CosineAnnealingLR(opt, T_max=4, eta_min=0.1)
+    assert scheduler.get_last_lr() == [0.3] and opt.param_groups[0]["lr"] == 0.3
+    scheduler.step()
+    expected = 0.1 + 0.2 * (1 + math.cos(math.pi / 4)) / 2
+    assert opt.param_groups[0]["lr"] == pytest.approx(expected, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda opt: lr_scheduler.StepLR(opt, step_size=3, gamma=0.5),
+        lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=5, eta_min=0.001),
+    ],
+    ids=["StepLR", "CosineAnnealingLR"],
+)
+def test_scheduler_state_dict_round_trip(make):
+    def fresh():
+        params = [tg.zeros(1, requires_grad=True), tg.zeros(1, requires_grad=True)]
+        opt = optim.Adam([{"params": [params[0]]}, {"params": [params[1]], "lr": 0.2}], lr=0.1)
+        return opt, make(opt)
+
+    opt, scheduler = fresh()
+    straight = []
+    for _ in range(12):
+        straight.append(scheduler.get_last_lr())
+        scheduler.step()
+
+    opt, scheduler = fresh()
+    for _ in range(7):
+        scheduler.step()
+    saved_opt, saved = opt.state_dict(), scheduler.state_dict()
+    assert "optimizer" not in saved and saved["last_epoch"] == 7
+    saved_copy = scheduler.state_dict()
+    saved_copy["base_lrs"][0] = 99.0  # a copy: the scheduler is unaffected
+    assert scheduler.base_lrs[0] == 0.1
+
+    opt, scheduler = fresh()
+    opt.load_state_dict(saved_opt)
+    scheduler.load_state_dict(saved)
+    resumed = straight[:7]
+    for _ in range(5):
+        resumed.append([g["lr"] for g in opt.param_groups])
+        assert scheduler.get_last_lr() == resumed[-1]
+        scheduler.step()
+    assert resumed == straight
+
+
+def test_scheduler_bad_arguments():
+    opt = optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError):
+        lr_scheduler.StepLR(opt, step_size=0)
+    with pytest.raises(ValueError):
+        lr_scheduler.CosineAnnealingLR(opt, T_max=0)
+    with pytest.raises(TypeError):
+        lr_scheduler.StepLR(object(), step_size=2)
+    fresh = optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.1)
+    with pytest.raises(KeyError, match="initial_lr"):
+        lr_scheduler.StepLR(fresh, step_size=2, last_epoch=3)
+    scheduler = lr_scheduler.StepLR(opt, step_size=2)
+    with pytest.raises(ValueError):
+        scheduler.load_state_dict({"base_lrs": [0.1, 0.2], "last_epoch": 1})
+
+
+# --- devices --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS, ids=["SGD", "Adam", "AdamW"])
+def test_optimizers_run_on_every_device(make, device):
+    arrays, x, y = _data(seed=4)
+    on_cpu = _tg_params(arrays)
+    _run_tg(on_cpu, make, x, y, steps=3)
+    on_device = [tg.Tensor(a, dtype=a.dtype, device=device, requires_grad=True) for a in arrays]
+    opt = make(on_device)
+    xd = tg.Tensor(x, dtype=x.dtype, device=device)
+    yd = tg.Tensor(y, dtype=y.dtype, device=device)
+    for _ in range(3):
+        opt.zero_grad()
+        w, b = on_device
+        (((xd @ w + b).tanh() - yd) ** 2).mean().backward()
+        opt.step()
+    for mine, reference in zip(on_device, on_cpu, strict=True):
+        assert mine.device.split(":")[0] == device
+        np.testing.assert_allclose(mine.numpy(), reference.numpy(), rtol=1e-10, atol=1e-12)
+    # The state round-trips through host arrays and comes back on the device.
+    restored = make(on_device)
+    restored.load_state_dict(opt.state_dict())
+    for state in restored.state.values():
+        for value in state.values():
+            if hasattr(value, "shape"):
+                assert tg.Tensor(value).device == on_device[0].device

@@ -1,0 +1,196 @@
+"""Learning-rate schedulers: StepLR and CosineAnnealingLR, as ``torch.optim.lr_scheduler``.
+
+A scheduler owns an epoch counter. Each ``step()`` advances it and writes the
+new learning rate of every parameter group into ``param_groups[i]["lr"]``.
+Constructing a scheduler already sets the lr of epoch 0, as torch does.
+
+The rates come from closed forms of the epoch and each group's ``base_lr``
+(its lr when the scheduler was made, kept in the group as ``"initial_lr"``).
+They equal torch's (recursive) numbers to rounding; unlike torch's
+chainable forms, an lr changed by hand is overwritten at the next step.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from typing import Any
+
+from .optimizers import Optimizer
+
+
+class LRScheduler:
+    """Base class: epoch counting, writing the lr into the optimizer, state_dict.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        Whose parameter groups get the learning rates.
+    last_epoch : int
+        The epoch of the last step; -1 (default) starts fresh and records
+        each group's current lr as ``"initial_lr"``. A resumed scheduler
+        (last_epoch >= 0) needs ``"initial_lr"`` in every group.
+
+    Attributes
+    ----------
+    optimizer : Optimizer
+    base_lrs : list of float
+        Each group's initial learning rate.
+    last_epoch : int
+        The epoch whose learning rates are set now (0 after construction).
+
+    Raises
+    ------
+    TypeError
+        ``optimizer`` is not an Optimizer.
+    KeyError
+        ``last_epoch >= 0`` and a group has no ``"initial_lr"``.
+    """
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"{type(self).__name__}: {type(optimizer).__name__} is not an Optimizer"
+            )
+        self.optimizer = optimizer
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        else:
+            for number, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(
+                        f"param 'initial_lr' is not specified in param_groups[{number}] "
+                        "when resuming a scheduler with last_epoch >= 0"
+                    )
+        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._last_lr: list[float] = []
+        self.step()
+
+    def get_lr(self) -> list[float]:
+        """Return the learning rate of each group at ``last_epoch`` (subclasses)."""
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance one epoch and set each group's lr to that epoch's value."""
+        self.last_epoch += 1
+        rates = self.get_lr()
+        for group, rate in zip(self.optimizer.param_groups, rates, strict=True):
+            group["lr"] = rate
+        self._last_lr = list(rates)
+
+    def get_last_lr(self) -> list[float]:
+        """Return the learning rates set by the last ``step()`` (one per group)."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Return a copy of the scheduler's state: every attribute but the optimizer."""
+        state = {key: value for key, value in vars(self).items() if key != "optimizer"}
+        return copy.deepcopy(state)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state returned by :meth:`state_dict` (copies it in).
+
+        The optimizer's learning rates are not touched: load the optimizer's
+        own state_dict too, as with torch.
+
+        Raises
+        ------
+        TypeError
+            ``state_dict`` is not a dict.
+        ValueError
+            Its ``base_lrs`` do not match the optimizer's number of groups.
+        """
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict")
+        base_lrs = state_dict.get("base_lrs", self.base_lrs)
+        if len(base_lrs) != len(self.optimizer.param_groups):
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: {len(base_lrs)} base_lrs for an "
+                f"optimizer with {len(self.optimizer.param_groups)} parameter groups"
+            )
+        vars(self).update(copy.deepcopy(state_dict))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
+
+
+def _check_positive_int(owner: str, label: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{owner}: {label} must be a positive integer, got {value!r}")
+
+
+class StepLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` every ``step_size`` epochs.
+
+    ``lr(epoch) = base_lr * gamma ** (epoch // step_size)``.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    step_size : int
+        Epochs between decays (> 0).
+    gamma : float
+        Decay factor.
+    last_epoch : int
+        See :class:`LRScheduler`.
+
+    Examples
+    --------
+    >>> import tinygrad_dlcv as tg
+    >>> from tinygrad_dlcv.optim import SGD
+    >>> opt = SGD([tg.zeros(2, requires_grad=True)], lr=1.0)
+    >>> scheduler = StepLR(opt, step_size=2, gamma=0.5)
+    >>> rates = []
+    >>> for epoch in range(5):
+    ...     rates.append(scheduler.get_last_lr()[0])
+    ...     scheduler.step()
+    >>> rates
+    [1.0, 1.0, 0.5, 0.5, 0.25]
+    """
+
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
+        _check_positive_int("StepLR", "step_size", step_size)
+        self.step_size = int(step_size)
+        self.gamma = float(gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        """Return ``base_lr * gamma ** (last_epoch // step_size)`` for each group."""
+        decays = self.last_epoch // self.step_size
+        return [base_lr * self.gamma**decays for base_lr in self.base_lrs]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Anneal the learning rate from ``base_lr`` to ``eta_min`` along a half cosine.
+
+    ``lr(epoch) = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``;
+    past ``T_max`` it rises again (period ``2 * T_max``), as torch's does.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    T_max : int
+        Epochs from ``base_lr`` down to ``eta_min`` (> 0).
+    eta_min : float
+        Smallest learning rate.
+    last_epoch : int
+        See :class:`LRScheduler`.
+    """
+
+    def __init__(
+        self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
+    ) -> None:  # noqa: N803  (torch's name)
+        _check_positive_int("CosineAnnealingLR", "T_max", T_max)
+        self.T_max = int(T_max)
+        self.eta_min = float(eta_min)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        """Return ``eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``."""
+        cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base_lr - self.eta_min) * cosine for base_lr in self.base_lrs]

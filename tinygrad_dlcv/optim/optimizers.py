@@ -1,0 +1,507 @@
+"""Optimizers: SGD (momentum, Nesterov, weight decay), Adam and AdamW.
+
+Each optimizer holds ``param_groups`` (lists of Tensors with their
+hyper-parameters) and a per-parameter ``state``. ``step()`` updates every
+parameter that has a gradient, in place on ``param.data``, with the same rule
+as ``torch.optim`` step for step. The rules work on backend arrays through the
+array module (``xp``) of each parameter, so they run unchanged on NumPy and
+CuPy, and record no graph. Hyper-parameters are Python floats: a step makes no
+host round trip.
+
+The gradient array is never written to (gradients may be shared between
+tensors); every rule computes into fresh buffers or into its own state.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy
+
+from ..backend import array_module_of, device_of, is_cuda_array, move_to_device
+from ..tensor import Tensor, enable_grad, zeros_like
+
+
+class _UnfittingStateDict(ValueError, RuntimeError):
+    """A state_dict that does not fit the optimizer.
+
+    It is a ValueError, as ``torch.optim`` raises, and a RuntimeError, as the
+    project's contract says for an unfitting state_dict.
+    """
+
+
+# State entries that are numbers, not arrays of the parameter's shape.
+_SCALAR_STATE = frozenset({"step"})
+
+
+def _check_number(owner: str, label: str, value: Any, low: float = 0.0) -> None:
+    """Raise unless ``value`` is a real number >= ``low`` (the message names the value)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {label} must be a real number, got {value!r}")
+    if not value >= low:  # also catches NaN
+        raise ValueError(f"{owner}: Invalid {label}: {value} (must be >= {low})")
+
+
+def _host_copy(array: Any) -> numpy.ndarray:
+    """A NumPy copy of a backend array (``.get()`` already copies from the GPU)."""
+    return array.get() if is_cuda_array(array) else numpy.array(array, copy=True)
+
+
+class Optimizer:
+    """Base class of the optimizers: parameter groups, state, ``zero_grad`` and ``step``.
+
+    Parameters
+    ----------
+    params : iterable of Tensor, or iterable of dict
+        The tensors to optimize, or parameter groups: dicts with a ``"params"``
+        entry (an iterable of Tensors) and optional hyper-parameters that
+        override ``defaults`` for that group, as in ``torch.optim``.
+    defaults : dict
+        Hyper-parameters of every group that does not set its own.
+
+    Attributes
+    ----------
+    param_groups : list of dict
+        Each group's ``"params"`` (a list of Tensors) and hyper-parameters
+        (``"lr"``, ...). Changing ``param_groups[i]["lr"]`` changes the next step.
+    state : dict
+        Per-parameter state (momentum buffers, moment estimates), keyed by the
+        parameter Tensor.
+
+    Raises
+    ------
+    ValueError
+        An empty parameter list, a parameter given twice, a non-leaf tensor or
+        a hyper-parameter out of range.
+    TypeError
+        ``params`` is a single Tensor or holds something that is not a Tensor.
+    """
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict) -> None:
+        name = type(self).__name__
+        if isinstance(params, Tensor):
+            raise TypeError(
+                f"{name}: params must be an iterable of Tensors or dicts, got a single Tensor "
+                "(wrap it in a list)"
+            )
+        self.defaults = dict(defaults)
+        self.param_groups: list[dict] = []
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{name} got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters with its own hyper-parameters.
+
+        Parameters
+        ----------
+        param_group : dict
+            ``{"params": tensors, **hyper_parameters}``; hyper-parameters not
+            given take the optimizer's defaults.
+
+        Raises
+        ------
+        TypeError
+            ``param_group`` is not a dict, or a parameter is not a Tensor.
+        ValueError
+            A parameter is not a leaf, is already in another group, or a
+            hyper-parameter is out of range.
+        """
+        name = type(self).__name__
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{name}: a parameter group must be a dict, got {param_group!r}")
+        group = dict(param_group)
+        params = group.get("params")
+        if isinstance(params, Tensor):
+            params = [params]
+        params = list(params) if params is not None else []
+        if not params:
+            raise ValueError(f"{name}: a parameter group has an empty parameter list")
+        for param in params:
+            if not isinstance(param, Tensor):
+                raise TypeError(f"{name}: can only optimize Tensors, got {type(param).__name__}")
+            if not param.is_leaf:
+                raise ValueError(f"{name}: can't optimize a non-leaf Tensor")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if len({id(p) for p in params}) != len(params) or any(id(p) in seen for p in params):
+            raise ValueError(f"{name}: some parameters appear in more than one parameter group")
+        group["params"] = params
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self._check_group(group)
+        self.param_groups.append(group)
+
+    def _check_group(self, group: dict) -> None:
+        """Raise ValueError/TypeError for a hyper-parameter out of range (subclasses)."""
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of all parameters.
+
+        Parameters
+        ----------
+        set_to_none : bool
+            True (default, as torch): ``param.grad = None``. False: a fresh
+            zero gradient (the old gradient array is left untouched, as it may
+            be shared).
+        """
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is not None:
+                    param.grad = None if set_to_none else zeros_like(param)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient, in place.
+
+        Parameters
+        ----------
+        closure : callable, optional
+            Re-evaluates the model and returns the loss; called (with
+            gradients enabled) before the update.
+
+        Returns
+        -------
+        The closure's loss, or None.
+
+        Raises
+        ------
+        ValueError
+            A gradient whose shape differs from its parameter's.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:  # no gradient: leave the parameter (and its state) alone
+                    continue
+                if param.grad.shape != param.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}.step: gradient of shape {param.grad.shape} "
+                        f"for a parameter of shape {param.shape}"
+                    )
+                state = self.state.setdefault(param, {})
+                self._update(param.data, param.grad.data, state, group)
+        return loss
+
+    def _update(self, param: Any, grad: Any, state: dict, group: dict) -> None:
+        """Apply one step of the rule to the array ``param`` in place (subclasses)."""
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- state_dict
+
+    def state_dict(self) -> dict:
+        """Return a copy of the optimizer's state, with parameters by position.
+
+        Returns
+        -------
+        dict
+            ``{"state": {index: {name: numpy array or number}},
+            "param_groups": [{**hyper_parameters, "params": [indices]}]}``,
+            indices counting the parameters through all groups in order, as
+            in ``torch.optim``. Arrays are NumPy copies.
+        """
+        index_of: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {key: copy.deepcopy(value) for key, value in group.items() if key != "params"}
+            packed["params"] = []
+            for param in group["params"]:
+                index_of[id(param)] = len(index_of)
+                packed["params"].append(index_of[id(param)])
+            groups.append(packed)
+        state = {}
+        for param, values in self.state.items():
+            state[index_of[id(param)]] = {
+                key: _host_copy(value) if hasattr(value, "shape") else copy.deepcopy(value)
+                for key, value in values.items()
+            }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Load a state saved by :meth:`state_dict` (copies it in).
+
+        Everything is checked before anything changes: a state_dict that does
+        not fit leaves the optimizer as it was.
+
+        Parameters
+        ----------
+        state_dict : dict
+            As returned by :meth:`state_dict` of an optimizer of the same kind
+            over parameters of the same shapes in the same groups.
+
+        Raises
+        ------
+        ValueError and RuntimeError (one exception that is both)
+            Another number of groups, another number of parameters in a
+            group, an unknown parameter index, a state array whose shape is
+            not its parameter's, or a hyper-parameter out of range.
+        TypeError
+            ``state_dict`` is not a dict with "state" and "param_groups".
+        """
+        name = f"{type(self).__name__}.load_state_dict"
+        if not (isinstance(state_dict, dict) and {"state", "param_groups"} <= state_dict.keys()):
+            raise TypeError(f"{name}: expected a dict with 'state' and 'param_groups'")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise _UnfittingStateDict(
+                f"{name}: loaded state dict has {len(saved_groups)} parameter groups, "
+                f"the optimizer has {len(self.param_groups)}"
+            )
+        params = [param for group in self.param_groups for param in group["params"]]
+        new_groups = []
+        for number, (group, saved) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
+            count = len(saved.get("params", ()))
+            if count != len(group["params"]):
+                raise _UnfittingStateDict(
+                    f"{name}: parameter group {number} has {count} parameters "
+                    f"in the loaded state dict and {len(group['params'])} in the optimizer"
+                )
+            # Saved hyper-parameters win; the group keeps its own Tensors.
+            new_group = {key: value for key, value in group.items() if key != "params"}
+            new_group.update(copy.deepcopy({k: v for k, v in saved.items() if k != "params"}))
+            new_group["params"] = group["params"]
+            try:
+                self._check_group(new_group)
+            except (ValueError, TypeError) as error:
+                raise _UnfittingStateDict(f"{name}: parameter group {number}: {error}") from None
+            new_groups.append(new_group)
+
+        new_state: dict[Tensor, dict[str, Any]] = {}
+        for index, values in state_dict["state"].items():
+            if not (isinstance(index, numbers.Integral) and 0 <= index < len(params)):
+                raise _UnfittingStateDict(
+                    f"{name}: state for parameter {index!r}, the optimizer has {len(params)}"
+                )
+            param = params[index]
+            entry = {}
+            for key, value in values.items():
+                if key in _SCALAR_STATE:  # a step count: a Python number, even if saved as array
+                    entry[key] = value.item() if hasattr(value, "item") else copy.deepcopy(value)
+                elif hasattr(value, "shape"):
+                    array = numpy.asarray(value)  # a host copy is made on the next line
+                    if array.shape != param.shape:
+                        raise _UnfittingStateDict(
+                            f"{name}: state {key!r} of parameter {index} has shape "
+                            f"{array.shape}, the parameter has shape {param.shape}"
+                        )
+                    array = array.astype(param.dtype, copy=True)
+                    entry[key] = move_to_device(array, device_of(param.data))
+                else:
+                    entry[key] = copy.deepcopy(value)
+            new_state[param] = entry
+
+        self.param_groups = new_groups
+        self.state = new_state
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for number, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {number}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with momentum, Nesterov momentum and weight decay.
+
+    The rule of ``torch.optim.SGD``, for gradient g of parameter w::
+
+        g <- g + weight_decay * w                         (the lecture's weight decay)
+        b <- g  (first step);  b <- momentum * b + (1 - dampening) * g
+        g <- g + momentum * b  (nesterov)  or  g <- b
+        w <- w - lr * g
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        Parameters or parameter groups (see :class:`Optimizer`).
+    lr : float
+        Learning rate (>= 0).
+    momentum : float
+        Momentum factor (>= 0); 0 is plain (minibatch) gradient descent.
+    dampening : float
+        Dampening of the gradient in the momentum buffer.
+    nesterov : bool
+        Nesterov momentum; needs momentum > 0 and dampening == 0.
+    weight_decay : float
+        alpha >= 0 in E(w) = alpha/2 sum w^2, added to the gradient as alpha * w.
+
+    Examples
+    --------
+    >>> import tinygrad_dlcv as tg
+    >>> w = tg.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = SGD([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w.tolist()
+    [0.800000011920929, -1.600000023841858]
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            nesterov=nesterov,
+            weight_decay=weight_decay,
+        )
+        self._check_group(defaults)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict) -> None:
+        _check_number("SGD", "learning rate", group["lr"])
+        _check_number("SGD", "momentum value", group["momentum"])
+        _check_number("SGD", "dampening value", group["dampening"], low=-math.inf)
+        _check_number("SGD", "weight_decay value", group["weight_decay"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                "SGD: Nesterov momentum requires a momentum and zero dampening "
+                f"(got momentum={group['momentum']}, dampening={group['dampening']})"
+            )
+
+    def _update(self, param: Any, grad: Any, state: dict, group: dict) -> None:
+        lr, momentum = group["lr"], group["momentum"]
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param  # g = dE/dw + alpha * w (new array)
+        if momentum != 0:
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buffer = state["momentum_buffer"] = grad.copy()  # b_1 = g_1
+            else:
+                buffer *= momentum  # b_t = momentum * b_{t-1} + (1 - dampening) * g_t
+                buffer += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buffer if group["nesterov"] else buffer
+        param -= lr * grad  # w <- w - lr * g
+
+
+class Adam(Optimizer):
+    """Adam, with L2 weight decay added to the gradient (``torch.optim.Adam``).
+
+    For gradient g of parameter w at step t::
+
+        g <- g + weight_decay * w
+        m <- beta1 * m + (1 - beta1) * g          v <- beta2 * v + (1 - beta2) * g^2
+        w <- w - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        Parameters or parameter groups (see :class:`Optimizer`).
+    lr : float
+        Learning rate (>= 0).
+    betas : tuple of two floats
+        Decay rates of the first and second moment estimates, each in [0, 1).
+    eps : float
+        Added to the denominator (>= 0).
+    weight_decay : float
+        L2 penalty factor (>= 0), added to the gradient as weight_decay * w.
+    """
+
+    _decoupled = False
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+        self._check_group(defaults)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict) -> None:
+        name = type(self).__name__
+        _check_number(name, "learning rate", group["lr"])
+        _check_number(name, "epsilon value", group["eps"])
+        betas = group["betas"]
+        if len(betas) != 2:
+            raise ValueError(f"{name}: betas must be two numbers, got {betas!r}")
+        for index, beta in enumerate(betas):
+            _check_number(name, f"beta parameter at index {index}", beta)
+            if not beta < 1.0:
+                raise ValueError(
+                    f"{name}: Invalid beta parameter at index {index}: {beta} (must be in [0, 1))"
+                )
+        _check_number(name, "weight_decay value", group["weight_decay"])
+
+    def _update(self, param: Any, grad: Any, state: dict, group: dict) -> None:
+        xp = array_module_of(param)
+        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(param)
+            state["exp_avg_sq"] = xp.zeros_like(param)
+        state["step"] += 1
+        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+
+        if weight_decay != 0:
+            if self._decoupled:
+                param *= 1 - lr * weight_decay  # AdamW: w <- w - lr * alpha * w, apart from g
+            else:
+                grad = grad + weight_decay * param  # Adam: g <- g + alpha * w (new array)
+        m += (1 - beta1) * (grad - m)  # m <- beta1 * m + (1 - beta1) * g  (torch's lerp form)
+        v *= beta2  # v <- beta2 * v + (1 - beta2) * g^2
+        v += (1 - beta2) * (grad * grad)
+        bias_correction1 = 1 - beta1**t
+        bias_correction2 = 1 - beta2**t
+        denom = xp.sqrt(v)  # sqrt(v_hat) + eps, with v_hat = v / (1 - beta2^t)
+        denom /= math.sqrt(bias_correction2)
+        denom += eps
+        param -= (lr / bias_correction1) * m / denom  # w <- w - lr * m_hat / denom
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (``torch.optim.AdamW``).
+
+    Before the Adam step (whose gradient has no weight-decay term), the
+    weights shrink: ``w <- w * (1 - lr * weight_decay)``.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        Parameters or parameter groups (see :class:`Optimizer`).
+    lr : float
+        Learning rate (>= 0).
+    betas : tuple of two floats
+        Decay rates of the moment estimates, each in [0, 1).
+    eps : float
+        Added to the denominator (>= 0).
+    weight_decay : float
+        Decoupled weight decay factor (>= 0); 1e-2 by default, as torch.
+    """
+
+    _decoupled = True
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
