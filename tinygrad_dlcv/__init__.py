@@ -12,7 +12,7 @@ imported where they are used.
 
 import numpy as _numpy
 
-from . import nn
+from . import nn, optim
 from .backend import cuda_available, set_default_device, set_default_dtype
 from .serialization import load, save
 from .tensor import (
@@ -75,6 +75,7 @@ __all__ = [
     "nn",
     "no_grad",
     "ones",
+    "optim",
     "ones_like",
     "rand",
     "randn",
