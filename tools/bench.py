@@ -1,0 +1,412 @@
+"""Speed of the engine next to the same computation hand-written in NumPy, and PyTorch.
+
+Run ``python tools/bench.py [--quick] [--device cpu|cuda] [--repeat N]``.
+
+Each workload is a small function that builds three implementations of one
+forward + backward pass: the engine's, a hand-written NumPy (CuPy on ``cuda``)
+one, and PyTorch's (when torch is importable). Every implementation returns its
+gradients; before timing, the engine's are checked against the hand-written ones,
+so a fast wrong answer cannot pass. Each is then timed with ``time.perf_counter``
+after warm-up runs (synchronising the GPU before the timer stops) and the median
+is reported. To add a workload, write a ``build(ctx) -> Impls`` function and
+decorate it with ``@workload(name)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import operator
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGINE_FILES = ("tensor.py", "ops.py", "backend.py")
+
+
+# ---------------------------------------------------------------------------
+# registry
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    """What a workload needs to build its implementations."""
+
+    tg: Any  # the tinygrad_dlcv module
+    device: str  # "cpu" or "cuda"
+    xp: Any  # numpy or cupy: the hand-written baseline's array module
+    torch: Any  # the torch module, or None
+    torch_device: str | None  # device for torch tensors, or None when torch is not used
+    rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
+
+    def host(self, *shape: int, scale: float = 1.0) -> np.ndarray:
+        """Standard-normal float32 host data of ``shape``, times ``scale``."""
+        return (self.rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+@dataclass
+class Impls:
+    """One workload's implementations; each call runs forward + backward once and
+    returns the gradients (arrays or tensors of any of the three libraries)."""
+
+    engine: Callable[[], list]
+    numpy: Callable[[], list]
+    torch: Callable[[], list] | None = None
+    n_ops: int | None = None  # elementwise ops in the chain, for a per-op figure
+
+
+@dataclass
+class Workload:
+    name: str
+    build: Callable[[Context], Impls]
+
+
+WORKLOADS: list[Workload] = []
+
+
+def workload(name: str) -> Callable[[Callable[[Context], Impls]], Callable[[Context], Impls]]:
+    """Register ``build(ctx) -> Impls`` under ``name``."""
+
+    def register(build: Callable[[Context], Impls]) -> Callable[[Context], Impls]:
+        WORKLOADS.append(Workload(name, build))
+        return build
+
+    return register
+
+
+# ---------------------------------------------------------------------------
+# workloads
+# ---------------------------------------------------------------------------
+
+CHAIN_LEN = 200
+# (op, constant): cheap elementwise ops that keep values near where they start.
+CHAIN_OPS = [
+    (operator.mul, 1.0001),
+    (operator.add, 0.001),
+    (operator.sub, 0.0005),
+    (operator.truediv, 1.0002),
+]
+
+
+def _chain_forward(x):
+    """200 elementwise ops; the same code for engine, torch and NumPy arrays."""
+    for i in range(CHAIN_LEN):
+        op, c = CHAIN_OPS[i % len(CHAIN_OPS)]
+        x = op(x, c)
+    return x
+
+
+def _chain(shape: tuple[int, ...]) -> Callable[[Context], Impls]:
+    def build(ctx: Context) -> Impls:
+        tg, xp = ctx.tg, ctx.xp
+        data = ctx.host(*shape)
+        x = tg.Tensor(data, requires_grad=True, device=ctx.device)
+        x_np = xp.asarray(data)
+
+        def engine():
+            x.grad = None
+            _chain_forward(x).sum().backward()
+            return [x.grad]
+
+        def numpy():
+            # Forward: the constants are all the backward needs, so nothing is stored.
+            _chain_forward(x_np).sum()
+            # Backward of sum, then the chain in reverse: add/sub pass the gradient on.
+            g = xp.ones_like(x_np)
+            for i in reversed(range(CHAIN_LEN)):
+                op, c = CHAIN_OPS[i % len(CHAIN_OPS)]
+                if op is operator.mul:
+                    g = g * c
+                elif op is operator.truediv:
+                    g = g / c
+            return [g]
+
+        impl_torch = None
+        if ctx.torch is not None:
+            xt = ctx.torch.tensor(data, device=ctx.torch_device, requires_grad=True)
+
+            def impl_torch():
+                xt.grad = None
+                _chain_forward(xt).sum().backward()
+                return [xt.grad]
+
+        return Impls(engine, numpy, impl_torch, n_ops=CHAIN_LEN)
+
+    return build
+
+
+workload("chain200 (8,)")(_chain((8,)))
+workload("chain200 (256,256)")(_chain((256, 256)))
+
+
+def _mlp_loss(x, target, rows, w1, b1, w2, b2):
+    """784-256-10 MLP and its mean NLL; raw tensor ops, the same code for engine and torch."""
+    h = (x @ w1.T + b1).relu()
+    logits = h @ w2.T + b2
+    logp = logits.log_softmax(-1)
+    return -logp[rows, target].mean()
+
+
+@workload("mlp 784-256-10 fwd+bwd")
+def _mlp(ctx: Context) -> Impls:
+    tg, xp = ctx.tg, ctx.xp
+    n, d_in, d_hid, d_out = 128, 784, 256, 10
+    x_h = ctx.host(n, d_in)
+    t_h = ctx.rng.integers(0, d_out, size=n).astype(np.int64)
+    params_h = [
+        ctx.host(d_hid, d_in, scale=(2.0 / d_in) ** 0.5),
+        ctx.host(d_hid, scale=0.01),
+        ctx.host(d_out, d_hid, scale=(1.0 / d_hid) ** 0.5),
+        ctx.host(d_out, scale=0.01),
+    ]
+
+    # Engine: index arrays live in the device's array module.
+    x = tg.Tensor(x_h, device=ctx.device)
+    rows, target = xp.arange(n), xp.asarray(t_h)
+    params = [tg.Tensor(p, requires_grad=True, device=ctx.device) for p in params_h]
+
+    def engine():
+        for p in params:
+            p.grad = None
+        _mlp_loss(x, target, rows, *params).backward()
+        return [p.grad for p in params]
+
+    x_np = xp.asarray(x_h)
+    w1, b1, w2, b2 = (xp.asarray(p) for p in params_h)
+
+    def numpy():
+        # Forward, keeping what the backward needs.
+        z1 = x_np @ w1.T + b1
+        h = xp.maximum(z1, 0)
+        logits = h @ w2.T + b2
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        logp = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        _loss = -logp[rows, target].mean()
+        # Backward: d(mean NLL)/dlogits = (softmax - onehot) / n.
+        g = xp.exp(logp)
+        g[rows, target] -= 1.0
+        g /= n
+        g_w2, g_b2 = g.T @ h, g.sum(axis=0)
+        g_z1 = (g @ w2) * (z1 > 0)
+        g_w1, g_b1 = g_z1.T @ x_np, g_z1.sum(axis=0)
+        return [g_w1, g_b1, g_w2, g_b2]
+
+    impl_torch = None
+    if ctx.torch is not None:
+        torch, dev = ctx.torch, ctx.torch_device
+        xt = torch.tensor(x_h, device=dev)
+        tt, rows_t = torch.tensor(t_h, device=dev), torch.arange(n, device=dev)
+        params_t = [torch.tensor(p, device=dev, requires_grad=True) for p in params_h]
+
+        def impl_torch():
+            for p in params_t:
+                p.grad = None
+            _mlp_loss(xt, tt, rows_t, *params_t).backward()
+            return [p.grad for p in params_t]
+
+    return Impls(engine, numpy, impl_torch)
+
+
+# ---------------------------------------------------------------------------
+# measuring
+# ---------------------------------------------------------------------------
+
+
+def to_host(a) -> np.ndarray:
+    """A host NumPy copy of an engine Tensor, torch tensor, CuPy or NumPy array."""
+    module = type(a).__module__
+    if isinstance(a, np.ndarray):
+        return a
+    if module.startswith("torch"):
+        return a.detach().cpu().numpy()
+    if module.startswith("cupy"):
+        return a.get()
+    return a.numpy()  # engine Tensor
+
+
+def check(name: str, got: list, want: list, label: str) -> bool:
+    """True when the gradients agree to float32 accuracy; else print what differs."""
+    ok = True
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        if g is None:
+            print(f"  MISMATCH {name}: {label} gradient {i} is None", file=sys.stderr)
+            ok = False
+            continue
+        g, w = to_host(g), to_host(w)
+        if g.shape != w.shape or not np.allclose(g, w, rtol=1e-3, atol=1e-5):
+            err = np.abs(g - w).max() if g.shape == w.shape else f"shape {g.shape} vs {w.shape}"
+            print(f"  MISMATCH {name}: {label} gradient {i}: max |diff| {err}", file=sys.stderr)
+            ok = False
+    return ok
+
+
+def median_times(
+    fns: dict[str, Callable[[], Any]], repeat: int, warmup: int, sync: Callable[[], None]
+) -> dict[str, float]:
+    """Median wall time in seconds of each ``fn()`` over ``repeat`` runs after ``warmup`` runs.
+
+    The implementations take turns run by run, so a change in the machine's load
+    while measuring (other processes, CPU clock) reaches all of them alike.
+    """
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    sync()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            sync()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def limit_threads(n: int, torch: Any) -> str:
+    """Run NumPy's BLAS and PyTorch on ``n`` threads (0: leave their defaults); say what was set."""
+    if n == 0:
+        return "library default threads"
+    if torch is not None:
+        torch.set_num_threads(n)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return f"{n} thread(s) for PyTorch; NumPy's BLAS unchanged (no threadpoolctl)"
+    threadpool_limits(n)
+    return f"{n} thread(s) for BLAS and PyTorch"
+
+
+def line_counts(tg) -> list[tuple[str, int]]:
+    pkg = Path(tg.__file__).resolve().parent
+    out = []
+    for name in ENGINE_FILES:
+        path = pkg / name
+        out.append(
+            (name, len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0)
+        )
+    return out
+
+
+def _import_torch(device: str):
+    try:
+        import torch
+    except ImportError:
+        return None, None
+    if device == "cuda":
+        return (torch, "cuda") if torch.cuda.is_available() else (None, None)
+    return torch, "cpu"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="few repeats, for a fast check")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--repeat", type=int, default=None, metavar="N", help="timed runs")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        metavar="N",
+        help="threads for NumPy's BLAS and PyTorch (default 1: stable, like for like; 0: defaults)",
+    )
+    parser.add_argument(
+        "--only", default=None, metavar="TEXT", help="workloads whose name has TEXT"
+    )
+    args = parser.parse_args(argv)
+    repeat = args.repeat if args.repeat is not None else (5 if args.quick else 30)
+    if repeat < 1:
+        parser.error("--repeat must be at least 1")
+    if args.threads < 0:
+        parser.error("--threads must be 0 or more")
+    warmup = 1 if args.quick else 3
+
+    sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+    import tinygrad_dlcv as tg
+
+    torch, torch_device = _import_torch(args.device)
+    if args.device == "cuda":
+        if not tg.cuda_available():
+            print("bench.py: CUDA is not available (needs CuPy and a GPU); nothing run")
+            return 1
+        import cupy as xp
+
+        def sync() -> None:
+            xp.cuda.get_current_stream().synchronize()
+            if torch is not None:
+                torch.cuda.synchronize()
+    else:
+        xp = np
+
+        def sync() -> None:
+            pass
+
+    base = "CuPy" if args.device == "cuda" else "NumPy"
+    chosen = [w for w in WORKLOADS if args.only is None or args.only in w.name]
+
+    threads = limit_threads(args.threads, torch) if args.device == "cpu" else "GPU"
+    print(
+        f"tinygrad_dlcv bench: device={args.device}, float32, {threads}, "
+        f"median of {repeat} runs after {warmup} warm-up, times in ms"
+    )
+    header = ["workload", "engine ms", f"{base} ms", "PyTorch ms", f"eng/{base}", "eng/PyTorch"]
+    rows, notes, all_ok = [], [], True
+    for wl in chosen:
+        impls = wl.build(Context(tg, args.device, xp, torch, torch_device))
+        ref = impls.numpy()
+        all_ok &= check(wl.name, impls.engine(), ref, "engine vs hand-written")
+        if impls.torch is not None:
+            all_ok &= check(wl.name, impls.torch(), ref, "torch vs hand-written")
+        fns = {"engine": impls.engine, "numpy": impls.numpy}
+        if impls.torch is not None:
+            fns["torch"] = impls.torch
+        times = median_times(fns, repeat, warmup, sync)
+        t_eng, t_np, t_pt = times["engine"], times["numpy"], times.get("torch")
+        rows.append(
+            [
+                wl.name,
+                f"{t_eng * 1e3:.3f}",
+                f"{t_np * 1e3:.3f}",
+                "-" if t_pt is None else f"{t_pt * 1e3:.3f}",
+                f"{t_eng / t_np:.2f}x",
+                "-" if t_pt is None else f"{t_eng / t_pt:.2f}x",
+            ]
+        )
+        if impls.n_ops:
+            us = {
+                k: "-" if t is None else f"{t / impls.n_ops * 1e6:.1f} us"
+                for k, t in (("engine", t_eng), ("PyTorch", t_pt), (base, t_np))
+            }
+            notes.append(
+                f"per op (fwd+bwd, {wl.name}): " + ", ".join(f"{k} {v}" for k, v in us.items())
+            )
+
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        cells = [r[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)
+        ]
+        print("  ".join(cells))
+    for note in notes:
+        print(note)
+    if torch is None:
+        print("PyTorch: not available on this device, its columns show '-'")
+    counts = line_counts(tg)
+    parts = " + ".join(f"{name} {n}" for name, n in counts)
+    print(f"engine size: {parts} = {sum(n for _, n in counts)} lines")
+    if not all_ok:
+        print(
+            "bench.py: gradients disagree with the hand-written ones (see above)", file=sys.stderr
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
