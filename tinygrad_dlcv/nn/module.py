@@ -72,8 +72,12 @@ class Module:
     # ----------------------------------------------------------------- the module tree
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        """Direct submodules with their attribute names."""
-        yield from self._modules.items()
+        """Direct submodules with their attribute names, each shared module once."""
+        seen: set[int] = set()
+        for name, module in self._modules.items():
+            if id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
 
     def children(self) -> Iterator[Module]:
         """Direct submodules."""
