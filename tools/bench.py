@@ -214,6 +214,115 @@ def _mlp(ctx: Context) -> Impls:
     return Impls(engine, numpy, impl_torch)
 
 
+def _train_step(sizes: list[int], batch: int, loss: str) -> Callable[[Context], Impls]:
+    """One SGD training step of an MLP: forward, loss, backward, update (lr 0.01).
+
+    The engine uses nn.MLP, the fused loss of nn.functional and optim.SGD, as a
+    user would; torch uses torch.nn and torch.optim; the NumPy baseline is the
+    same network written out by hand, forward and backward.
+    """
+    lr = 0.01
+
+    def build(ctx: Context) -> Impls:
+        tg, xp = ctx.tg, ctx.xp
+        from tinygrad_dlcv import nn, optim
+        from tinygrad_dlcv.nn import functional as F
+
+        x_h = ctx.host(batch, sizes[0])
+        if loss == "cross_entropy":
+            t_h = ctx.rng.integers(0, sizes[-1], size=batch).astype(np.int64)
+        else:
+            t_h = ctx.rng.integers(0, 2, size=(batch, 1)).astype(np.float32)
+        weights_h = [
+            (ctx.host(n_out, n_in, scale=(2.0 / n_in) ** 0.5), ctx.host(n_out, scale=0.01))
+            for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)
+        ]
+
+        model = nn.MLP(sizes[0], sizes[1:-1], sizes[-1], device=ctx.device)
+        model.load_state_dict(
+            {
+                f"{2 * i}.{k}": v
+                for i, wb in enumerate(weights_h)
+                for k, v in zip(("weight", "bias"), wb, strict=True)
+            }
+        )
+        optimizer = optim.SGD(model.parameters(), lr=lr)
+        x, target = tg.Tensor(x_h, device=ctx.device), tg.Tensor(t_h, device=ctx.device)
+        loss_fn = F.cross_entropy if loss == "cross_entropy" else F.binary_cross_entropy_with_logits
+
+        def engine():
+            optimizer.zero_grad()
+            loss_fn(model(x), target).backward()
+            grads = [p.grad for p in model.parameters()]
+            optimizer.step()
+            return grads
+
+        x_np, t_np = xp.asarray(x_h), xp.asarray(t_h)
+        params_np = [xp.asarray(a) for wb in weights_h for a in wb]
+        rows = xp.arange(batch)
+
+        def numpy():
+            activations, pre = [x_np], []
+            for i in range(0, len(params_np), 2):
+                z = activations[-1] @ params_np[i].T + params_np[i + 1]
+                pre.append(z)
+                activations.append(xp.maximum(z, 0) if i + 2 < len(params_np) else z)
+            logits = activations[-1]
+            if loss == "cross_entropy":  # d(mean CE)/dlogits = (softmax - onehot) / n
+                shifted = logits - logits.max(axis=1, keepdims=True)
+                g = xp.exp(shifted)
+                g /= g.sum(axis=1, keepdims=True)
+                g[rows, t_np] -= 1.0
+            else:  # d(mean BCE-with-logits)/dz = (sigmoid(z) - t) / n
+                g = 1 / (1 + xp.exp(-logits)) - t_np
+            g /= g.size if loss != "cross_entropy" else batch
+            grads = [None] * len(params_np)
+            for i in reversed(range(0, len(params_np), 2)):
+                grads[i], grads[i + 1] = g.T @ activations[i // 2], g.sum(axis=0)
+                if i:
+                    g = (g @ params_np[i]) * (pre[i // 2 - 1] > 0)
+            for p, gp in zip(params_np, grads, strict=True):
+                p -= lr * gp
+            return grads
+
+        impl_torch = None
+        if ctx.torch is not None:
+            torch, dev = ctx.torch, ctx.torch_device
+            layers = []
+            for i, (w, b) in enumerate(weights_h):
+                linear = torch.nn.Linear(w.shape[1], w.shape[0]).to(dev)
+                with torch.no_grad():
+                    linear.weight.copy_(torch.tensor(w))
+                    linear.bias.copy_(torch.tensor(b))
+                layers += [linear] + ([torch.nn.ReLU()] if i + 1 < len(weights_h) else [])
+            model_t = torch.nn.Sequential(*layers)
+            optimizer_t = torch.optim.SGD(model_t.parameters(), lr=lr)
+            xt, tt = torch.tensor(x_h, device=dev), torch.tensor(t_h, device=dev)
+            loss_t = (
+                torch.nn.functional.cross_entropy
+                if loss == "cross_entropy"
+                else torch.nn.functional.binary_cross_entropy_with_logits
+            )
+
+            def impl_torch():
+                optimizer_t.zero_grad()
+                loss_t(model_t(xt), tt).backward()
+                grads = [p.grad.clone() for p in model_t.parameters()]
+                optimizer_t.step()
+                return grads
+
+        return Impls(engine, numpy, impl_torch)
+
+    return build
+
+
+workload("train step 784-256-10 b128")(_train_step([784, 256, 10], 128, "cross_entropy"))
+workload("train step 784-1024-1024-10 b512")(
+    _train_step([784, 1024, 1024, 10], 512, "cross_entropy")
+)
+workload("train step 2-16-16-1 b64 bce")(_train_step([2, 16, 16, 1], 64, "bce_with_logits"))
+
+
 # ---------------------------------------------------------------------------
 # measuring
 # ---------------------------------------------------------------------------
