@@ -133,7 +133,10 @@ class Add(Function):
 
     def backward(self, grad):
         a, b = self.inputs
-        return unbroadcast(grad, a.shape), unbroadcast(grad, b.shape)
+        return (
+            unbroadcast(grad, a.shape) if a.requires_grad else None,
+            unbroadcast(grad, b.shape) if b.requires_grad else None,
+        )
 
 
 class Sub(Function):
@@ -144,8 +147,9 @@ class Sub(Function):
 
     def backward(self, grad):
         a, b = self.inputs
-        return unbroadcast(grad, a.shape), (
-            unbroadcast(-grad, b.shape) if b.requires_grad else None
+        return (
+            unbroadcast(grad, a.shape) if a.requires_grad else None,
+            unbroadcast(-grad, b.shape) if b.requires_grad else None,
         )
 
 
