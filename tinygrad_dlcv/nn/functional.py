@@ -213,7 +213,11 @@ def binary_cross_entropy_with_logits(
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error (input - target)^2, reduced."""
     input = _tensor(input, "mse_loss")
-    target_tensor = target if isinstance(target, Tensor) else Tensor(target, device=input.device)
+    target_tensor = (
+        target
+        if isinstance(target, Tensor)
+        else Tensor(target, dtype=input.dtype, device=input.device)
+    )
     if target_tensor.shape != input.shape:
         raise ValueError(
             f"mse_loss: target of shape {target_tensor.shape} does not match input of shape "

@@ -35,7 +35,8 @@ def _fans(tensor: Tensor) -> tuple[int, int]:
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended gain for a nonlinearity (PyTorch's table)."""
-    if nonlinearity in ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d"):
+    linear_like = ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d")
+    if nonlinearity in linear_like or nonlinearity.startswith("conv_transpose"):
         return 1.0
     if nonlinearity == "tanh":
         return 5.0 / 3

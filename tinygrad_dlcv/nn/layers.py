@@ -252,9 +252,6 @@ class _Loss(Module):
         super().__init__()
         self.reduction = reduction
 
-    def extra_repr(self) -> str:
-        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
-
 
 class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy of logits against class indices (fused, stable)."""

@@ -137,10 +137,26 @@ class Module:
         """Set evaluation mode; returns self."""
         return self.train(False)
 
+    def _every_parameter_name(self) -> Iterator[tuple[str, Parameter]]:
+        """Every name under which a parameter is registered, shared ones under each name.
+
+        This is what a state_dict holds (as in PyTorch), so a model with tied
+        weights moves to and from torch; ``named_parameters`` lists each once.
+        """
+        stack: list[tuple[str, Module]] = [("", self)]
+        while stack:
+            prefix, module = stack.pop()
+            for name, parameter in module._parameters.items():
+                yield prefix + name, parameter
+            stack.extend(
+                (f"{prefix}{name}.", child) for name, child in reversed(module._modules.items())
+            )
+
     def state_dict(self) -> OrderedDict[str, numpy.ndarray]:
-        """Parameter name -> a NumPy copy of its values."""
+        """Parameter name -> a NumPy copy of its values (a shared one under each of its names)."""
         return OrderedDict(
-            (name, to_host(parameter.data).copy()) for name, parameter in self.named_parameters()
+            (name, to_host(parameter.data).copy())
+            for name, parameter in self._every_parameter_name()
         )
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> None:
@@ -153,7 +169,7 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping, got {type(state_dict).__name__}")
-        parameters = dict(self.named_parameters())
+        parameters = dict(self._every_parameter_name())
         missing = [name for name in parameters if name not in state_dict]
         unexpected = [name for name in state_dict if name not in parameters]
         if strict and (missing or unexpected):

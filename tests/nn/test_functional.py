@@ -1,0 +1,683 @@
+"""nn.functional and the loss modules against torch.nn.functional.
+
+Values and gradients are compared in float64 with tight tolerances; the
+stability tests use logits of +-1e4 in float32 and float64; the lecture's
+single neuron is checked against its "prediction error x feature" gradient.
+"""
+
+import numpy as np
+import pytest
+
+import tinygrad_dlcv as tg
+from tinygrad_dlcv import Tensor, nn
+from tinygrad_dlcv.gradcheck import gradcheck
+from tinygrad_dlcv.nn import functional as F
+
+RNG = np.random.default_rng(2)
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def _leaf(values, dtype="float64"):
+    return Tensor(values, dtype=dtype, requires_grad=True)
+
+
+def _compare(ours_fn, theirs_fn, x, *, dtype="float64", rtol=1e-12, atol=1e-14):
+    """Run both functions on leaves holding ``x``; compare outputs and input gradients.
+
+    A non-scalar output is back-propagated with one fixed random upstream gradient.
+    """
+    torch = _torch()
+    x_ours = _leaf(x, dtype)
+    x_theirs = torch.tensor(x, dtype=getattr(torch, dtype), requires_grad=True)
+    out_ours, out_theirs = ours_fn(x_ours), theirs_fn(x_theirs)
+    assert out_ours.shape == tuple(out_theirs.shape)
+    assert out_ours.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(out_ours.numpy(), out_theirs.detach().numpy(), rtol=rtol, atol=atol)
+    upstream = np.random.default_rng(9).uniform(0.5, 1.5, size=out_ours.shape).astype(dtype)
+    out_ours.backward(Tensor(upstream, dtype=dtype))
+    out_theirs.backward(torch.from_numpy(upstream))
+    assert x_ours.grad.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(x_ours.grad.numpy(), x_theirs.grad.numpy(), rtol=rtol, atol=atol)
+    return out_ours, x_ours.grad
+
+
+# --------------------------------------------------------------------------- activations
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
+def test_elementwise_activations_equal_torch(name):
+    torch = _torch()
+    x = RNG.normal(size=(4, 5)) * 3
+    x[0, 0] = 0.0
+    _compare(getattr(F, name), getattr(torch.nn.functional, name), x)
+
+
+def test_leaky_relu_equals_torch():
+    torch = _torch()
+    x = RNG.normal(size=(4, 5))
+    _compare(lambda t: F.leaky_relu(t, 0.1), lambda t: torch.nn.functional.leaky_relu(t, 0.1), x)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_and_log_softmax_equal_torch(name, axis):
+    torch = _torch()
+    x = RNG.normal(size=(3, 4, 5)) * 4
+    _compare(
+        lambda t: getattr(F, name)(t, axis=axis),
+        lambda t: getattr(torch.nn.functional, name)(t, dim=axis),
+        x,
+        rtol=1e-10,
+        atol=1e-12,
+    )
+
+
+def test_softmax_default_axis_is_last_and_rows_sum_to_one():
+    x = Tensor(RNG.normal(size=(3, 4)), dtype="float64")
+    probabilities = F.softmax(x).numpy()
+    np.testing.assert_allclose(probabilities.sum(axis=1), np.ones(3), rtol=1e-12)
+    np.testing.assert_allclose(np.log(probabilities), F.log_softmax(x).numpy(), rtol=1e-12)
+
+
+def test_softmax_of_huge_logits_is_finite():
+    x = Tensor([[1e4, -1e4, 0.0], [1e30, 1e30, -1e30]], dtype="float32")
+    out = F.softmax(x).numpy()
+    assert np.all(np.isfinite(out))
+    np.testing.assert_allclose(out, [[1, 0, 0], [0.5, 0.5, 0]], atol=1e-7)
+    assert np.all(np.isfinite(F.log_softmax(x).numpy()[:, :2]))
+
+
+# --------------------------------------------------------------------------- linear
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+@pytest.mark.parametrize("shape", [(5, 3), (2, 4, 3), (3,)], ids=["2d", "3d", "1d"])
+def test_linear_equals_torch(shape, bias):
+    torch = _torch()
+    w, b = RNG.normal(size=(4, 3)), RNG.normal(size=(4,))
+    x = RNG.normal(size=shape)
+    upstream = RNG.normal(size=shape[:-1] + (4,))
+    ours = [_leaf(x), _leaf(w)] + ([_leaf(b)] if bias else [])
+    theirs = [torch.tensor(a, requires_grad=True) for a in [x, w] + ([b] if bias else [])]
+    out_ours, out_theirs = F.linear(*ours), torch.nn.functional.linear(*theirs)
+    assert out_ours.shape == tuple(out_theirs.shape)
+    np.testing.assert_allclose(out_ours.numpy(), out_theirs.detach().numpy(), rtol=1e-12)
+    out_ours.backward(Tensor(upstream, dtype="float64"))
+    out_theirs.backward(torch.from_numpy(upstream))
+    for mine, ref in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine.grad.numpy(), ref.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_linear_shape_mismatch_is_a_value_error():
+    with pytest.raises(ValueError):
+        F.linear(tg.zeros(2, 3), tg.zeros(4, 5))
+    with pytest.raises(ValueError):
+        F.linear(tg.zeros(2, 3), tg.zeros(4, 3), tg.zeros(3))
+
+
+# --------------------------------------------------------------------------- one_hot
+
+
+@pytest.mark.parametrize("num_classes", [-1, 5])
+@pytest.mark.parametrize("labels", [[0, 2, 1, 2], [[0, 3], [1, 1]]], ids=["1d", "2d"])
+def test_one_hot_equals_torch(labels, num_classes):
+    torch = _torch()
+    ours = F.one_hot(Tensor(np.array(labels)), num_classes)
+    theirs = torch.nn.functional.one_hot(torch.tensor(labels), num_classes)
+    assert ours.dtype == np.int64
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_one_hot_accepts_a_numpy_array():
+    np.testing.assert_array_equal(F.one_hot(np.array([1, 0]), 2).numpy(), [[0, 1], [1, 0]])
+
+
+@pytest.mark.parametrize(("labels", "num_classes"), [([0, 3], 3), ([-1, 0], 3)])
+def test_one_hot_out_of_range_is_an_index_error(labels, num_classes):
+    with pytest.raises(IndexError):
+        F.one_hot(Tensor(np.array(labels)), num_classes)
+
+
+def test_one_hot_of_floats_is_a_type_error():
+    with pytest.raises(TypeError):
+        F.one_hot(Tensor([0.0, 1.0]), 2)
+
+
+# --------------------------------------------------------------------------- cross_entropy
+
+
+def _class_problem(n=6, c=4, scale=3.0):
+    return RNG.normal(size=(n, c)) * scale, RNG.integers(0, c, size=n)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_equals_torch(reduction):
+    torch = _torch()
+    logits, target = _class_problem()
+    _compare(
+        lambda z: F.cross_entropy(z, target, reduction=reduction),
+        lambda z: torch.nn.functional.cross_entropy(
+            z, torch.from_numpy(target), reduction=reduction
+        ),
+        logits,
+        rtol=1e-12,
+        atol=1e-14,
+    )
+
+
+def test_cross_entropy_float32_equals_torch():
+    torch = _torch()
+    logits, target = _class_problem(n=32, c=10)
+    _compare(
+        lambda z: F.cross_entropy(z, target),
+        lambda z: torch.nn.functional.cross_entropy(z, torch.from_numpy(target)),
+        logits.astype(np.float32),
+        dtype="float32",
+        rtol=1e-5,
+        atol=1e-7,
+    )
+
+
+@pytest.mark.parametrize("kind", ["numpy", "list", "tensor"])
+def test_cross_entropy_accepts_targets_as_arrays_lists_and_tensors(kind):
+    logits, target = _class_problem()
+    z = Tensor(logits, dtype="float64")
+    want = -np.log(np.exp(logits) / np.exp(logits).sum(1, keepdims=True))[range(6), target].mean()
+    given = {"numpy": target, "list": target.tolist(), "tensor": Tensor(target)}[kind]
+    np.testing.assert_allclose(F.cross_entropy(z, given).item(), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_with_probability_targets_equals_torch(reduction):
+    torch = _torch()
+    logits = RNG.normal(size=(5, 3)) * 2
+    probabilities = RNG.dirichlet(np.ones(3), size=5)
+    _compare(
+        lambda z: F.cross_entropy(z, probabilities, reduction=reduction),
+        lambda z: torch.nn.functional.cross_entropy(
+            z, torch.from_numpy(probabilities), reduction=reduction
+        ),
+        logits,
+        rtol=1e-12,
+        atol=1e-14,
+    )
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_of_unbatched_logits_equals_torch(reduction):
+    torch = _torch()
+    logits = RNG.normal(size=4)
+    out, _ = _compare(
+        lambda z: F.cross_entropy(z, 2, reduction=reduction),
+        lambda z: torch.nn.functional.cross_entropy(z, torch.tensor(2), reduction=reduction),
+        logits,
+    )
+    assert out.shape == ()
+    tensor_target = F.cross_entropy(Tensor(logits, dtype="float64"), Tensor(2), reduction)
+    np.testing.assert_allclose(tensor_target.numpy(), out.numpy(), rtol=1e-15)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_loss_equals_torch(reduction):
+    torch = _torch()
+    logits, target = _class_problem()
+    _compare(
+        lambda z: F.nll_loss(z.log_softmax(axis=1), target, reduction=reduction),
+        lambda z: torch.nn.functional.nll_loss(
+            z.log_softmax(dim=1), torch.from_numpy(target), reduction=reduction
+        ),
+        logits,
+        rtol=1e-12,
+        atol=1e-14,
+    )
+
+
+def test_nll_loss_after_log_softmax_equals_cross_entropy():
+    logits, target = _class_problem()
+    z = Tensor(logits, dtype="float64")
+    np.testing.assert_allclose(
+        F.nll_loss(F.log_softmax(z, axis=1), target).item(),
+        F.cross_entropy(z, target).item(),
+        rtol=1e-12,
+    )
+
+
+# --------------------------------------------------------------------------- binary losses
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy_equals_torch(reduction):
+    torch = _torch()
+    p = RNG.uniform(0.02, 0.98, size=(4, 3))
+    t = RNG.uniform(0, 1, size=(4, 3))  # soft targets too
+    t[0] = [0, 1, 1]
+    _compare(
+        lambda x: F.binary_cross_entropy(x, t, reduction=reduction),
+        lambda x: torch.nn.functional.binary_cross_entropy(
+            x, torch.from_numpy(t), reduction=reduction
+        ),
+        p,
+        rtol=1e-12,
+        atol=1e-14,
+    )
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy_at_exactly_zero_and_one_equals_torch(reduction):
+    """torch clamps each log at -100 and divides the gradient by max(p (1 - p), 1e-12).
+
+    (torch's 1e-12 is a float32 constant, 4e-9 away from the float64 one: hence rtol.)
+    """
+    torch = _torch()
+    p = np.array([0.0, 1.0, 0.0, 1.0, 0.3, 0.0, 1.0])
+    t = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.5, 0.5])
+    out, grad = _compare(
+        lambda x: F.binary_cross_entropy(x, t, reduction=reduction),
+        lambda x: torch.nn.functional.binary_cross_entropy(
+            x, torch.from_numpy(t), reduction=reduction
+        ),
+        p,
+        rtol=1e-8,
+        atol=1e-14,
+    )
+    if reduction == "sum":  # the gradient at p = 0, t = 1 is (0 - 1) / 1e-12, times upstream
+        assert grad.numpy()[2] < -1e11
+    assert np.all(np.isfinite(out.numpy())) and np.all(np.isfinite(grad.numpy()))
+    if reduction == "none":
+        np.testing.assert_allclose(out.numpy()[:4], [0.0, 0.0, 100.0, 100.0], atol=1e-12)
+
+
+def test_binary_cross_entropy_outside_zero_one_is_a_value_error():
+    with pytest.raises(ValueError):
+        F.binary_cross_entropy(Tensor([0.5, 1.2]), Tensor([0.0, 1.0]))
+    with pytest.raises(ValueError):
+        F.binary_cross_entropy(Tensor([-0.1, 0.5]), Tensor([0.0, 1.0]))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy_with_logits_equals_torch(reduction):
+    torch = _torch()
+    z = RNG.normal(size=(4, 3)) * 5
+    t = RNG.uniform(0, 1, size=(4, 3))
+    t[0] = [0, 1, 1]
+    _compare(
+        lambda x: F.binary_cross_entropy_with_logits(x, t, reduction=reduction),
+        lambda x: torch.nn.functional.binary_cross_entropy_with_logits(
+            x, torch.from_numpy(t), reduction=reduction
+        ),
+        z,
+        rtol=1e-12,
+        atol=1e-14,
+    )
+
+
+def test_binary_cross_entropy_with_logits_equals_bce_of_sigmoid():
+    z = RNG.normal(size=8)
+    t = RNG.integers(0, 2, size=8).astype(np.float64)
+    x = Tensor(z, dtype="float64")
+    np.testing.assert_allclose(
+        F.binary_cross_entropy_with_logits(x, t).item(),
+        F.binary_cross_entropy(F.sigmoid(x), t).item(),
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_mse_loss_equals_torch(reduction):
+    torch = _torch()
+    x, y = RNG.normal(size=(3, 4)), RNG.normal(size=(3, 4))
+    _compare(
+        lambda a: F.mse_loss(a, Tensor(y, dtype="float64"), reduction=reduction),
+        lambda a: torch.nn.functional.mse_loss(a, torch.from_numpy(y), reduction=reduction),
+        x,
+    )
+
+
+def test_mse_loss_accepts_a_numpy_target():
+    x, y = RNG.normal(size=5), RNG.normal(size=5).astype(np.float32)
+    out = F.mse_loss(Tensor(x, dtype="float64"), y)
+    np.testing.assert_allclose(out.item(), ((x - y) ** 2).mean(), rtol=1e-12)
+
+
+def test_mse_loss_keeps_a_float64_numpy_target_exact():
+    """A float64 array target must not be rounded to float32 (the BCE losses keep it)."""
+    x, y = RNG.normal(size=5), RNG.normal(size=5)
+    out = F.mse_loss(Tensor(x, dtype="float64"), y)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out.item(), ((x - y) ** 2).mean(), rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- loss modules
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_loss_modules_equal_the_functions_and_torch(reduction):
+    torch = _torch()
+    logits, classes = _class_problem()
+    z = RNG.normal(size=(6,)) * 2
+    p = RNG.uniform(0.05, 0.95, size=6)
+    t = RNG.integers(0, 2, size=6).astype(np.float64)
+    y = RNG.normal(size=6)
+    cases = [
+        (nn.CrossEntropyLoss, F.cross_entropy, "CrossEntropyLoss", logits, classes),
+        (nn.BCELoss, F.binary_cross_entropy, "BCELoss", p, t),
+        (nn.BCEWithLogitsLoss, F.binary_cross_entropy_with_logits, "BCEWithLogitsLoss", z, t),
+        (nn.MSELoss, F.mse_loss, "MSELoss", z, y),
+    ]
+    for module, function, torch_name, x, target in cases:
+        target_tensor = Tensor(target, dtype=target.dtype)  # keep float64 targets float64
+        ours = module(reduction=reduction)(Tensor(x, dtype="float64"), target_tensor)
+        direct = function(Tensor(x, dtype="float64"), target_tensor, reduction=reduction)
+        theirs = getattr(torch.nn, torch_name)(reduction=reduction)(
+            torch.from_numpy(x), torch.from_numpy(target)
+        )
+        np.testing.assert_array_equal(ours.numpy(), direct.numpy(), err_msg=torch_name)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, err_msg=torch_name)
+
+
+def test_loss_modules_default_to_mean():
+    logits, classes = _class_problem()
+    z = Tensor(logits, dtype="float64")
+    assert nn.CrossEntropyLoss()(z, classes).item() == F.cross_entropy(z, classes).item()
+
+
+# --------------------------------------------------------------------------- stability
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_with_huge_logits_is_finite_and_equals_torch(dtype, reduction):
+    torch = _torch()
+    logits = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0], [1e4, 1e4, -1e4], [-1e4, -1e4, -1e4]])
+    target = np.array([1, 1, 0, 2])
+    out, grad = _compare(
+        lambda x: F.cross_entropy(x, target, reduction=reduction),
+        lambda x: torch.nn.functional.cross_entropy(
+            x, torch.from_numpy(target), reduction=reduction
+        ),
+        logits.astype(dtype),
+        dtype=dtype,
+        rtol=1e-6 if dtype == "float32" else 1e-12,
+        atol=1e-6 if dtype == "float32" else 1e-12,
+    )
+    assert np.all(np.isfinite(out.numpy())) and np.all(np.isfinite(grad.numpy()))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_with_logits_with_huge_logits_is_finite_and_equals_torch(dtype, reduction):
+    torch = _torch()
+    logits = np.array([1e4, -1e4, 1e4, -1e4, 1e4, 0.0])
+    target = np.array([0.0, 1.0, 1.0, 0.0, 0.5, 1.0])
+    out, grad = _compare(
+        lambda x: F.binary_cross_entropy_with_logits(x, target, reduction=reduction),
+        lambda x: torch.nn.functional.binary_cross_entropy_with_logits(
+            x, torch.from_numpy(target).to(getattr(torch, dtype)), reduction=reduction
+        ),
+        logits.astype(dtype),
+        dtype=dtype,
+        rtol=1e-6 if dtype == "float32" else 1e-12,
+        atol=1e-6 if dtype == "float32" else 1e-12,
+    )
+    assert np.all(np.isfinite(out.numpy())) and np.all(np.isfinite(grad.numpy()))
+    if reduction == "none":
+        np.testing.assert_allclose(out.numpy()[:4], [1e4, 1e4, 0.0, 0.0], rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_cross_entropy_target_shape_mismatch_is_a_value_error():
+    logits = tg.zeros(4, 3)
+    with pytest.raises(ValueError):
+        F.cross_entropy(logits, np.array([0, 1, 2]))
+    with pytest.raises(ValueError):
+        F.cross_entropy(logits, np.zeros((4, 1), dtype=np.int64))
+
+
+@pytest.mark.parametrize("bad", [3, -1])
+def test_class_out_of_range_is_an_index_error(bad):
+    target = np.array([0, 1, bad])
+    with pytest.raises(IndexError):
+        F.cross_entropy(tg.zeros(3, 3), target)
+    with pytest.raises(IndexError):
+        F.nll_loss(tg.zeros(3, 3), target)
+
+
+def test_float_class_target_of_wrong_shape_is_a_value_error():
+    with pytest.raises(ValueError):
+        F.cross_entropy(tg.zeros(4, 3), np.array([0.0, 1.0, 2.0, 0.0]))
+    with pytest.raises(ValueError):
+        F.cross_entropy(tg.zeros(4, 3), np.full((4, 2), 0.5))
+
+
+def test_binary_and_mse_target_shape_mismatch_is_a_value_error():
+    x = tg.full((4,), 0.5)
+    for loss in (F.binary_cross_entropy, F.binary_cross_entropy_with_logits, F.mse_loss):
+        with pytest.raises(ValueError):
+            loss(x, np.zeros(3))
+        with pytest.raises(ValueError):
+            loss(x, np.zeros((4, 1)))
+
+
+def test_nll_loss_target_shape_mismatch_is_a_value_error():
+    with pytest.raises(ValueError):
+        F.nll_loss(tg.zeros(4, 3), np.array([0, 1]))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda r: F.cross_entropy(tg.zeros(2, 3), np.array([0, 1]), reduction=r),
+        lambda r: F.nll_loss(tg.zeros(2, 3), np.array([0, 1]), reduction=r),
+        lambda r: F.binary_cross_entropy(tg.full((2,), 0.5), np.zeros(2), reduction=r),
+        lambda r: F.binary_cross_entropy_with_logits(tg.zeros(2), np.zeros(2), reduction=r),
+        lambda r: F.mse_loss(tg.zeros(2), np.zeros(2), reduction=r),
+        lambda r: nn.CrossEntropyLoss(reduction=r)(tg.zeros(2, 3), np.array([0, 1])),
+    ],
+    ids=["cross_entropy", "nll_loss", "bce", "bce_logits", "mse", "module"],
+)
+def test_bad_reduction_is_a_value_error(call):
+    with pytest.raises(ValueError, match="elementwise"):
+        call("elementwise")
+
+
+# --------------------------------------------------------------------------- l2_penalty
+
+
+def test_l2_penalty_is_half_the_sum_of_squares_and_its_gradient_is_w():
+    w1, w2 = RNG.normal(size=(3, 4)), RNG.normal(size=5)
+    a, b = _leaf(w1), _leaf(w2)
+    penalty = F.l2_penalty([a, b])
+    np.testing.assert_allclose(penalty.item(), 0.5 * ((w1**2).sum() + (w2**2).sum()), rtol=1e-12)
+    penalty.backward()
+    np.testing.assert_allclose(a.grad.numpy(), w1, rtol=1e-15)
+    np.testing.assert_allclose(b.grad.numpy(), w2, rtol=1e-15)
+
+
+def test_l2_penalty_of_a_module_covers_every_parameter():
+    model = nn.MLP(3, [4], 2, dtype="float64")
+    want = 0.5 * sum((p.numpy() ** 2).sum() for p in model.parameters())
+    penalty = F.l2_penalty(model)
+    np.testing.assert_allclose(penalty.item(), want, rtol=1e-12)
+    penalty.backward()
+    for p in model.parameters():
+        np.testing.assert_allclose(p.grad.numpy(), p.numpy(), rtol=1e-15)
+
+
+def test_l2_penalty_of_nothing_is_a_value_error():
+    with pytest.raises(ValueError):
+        F.l2_penalty([])
+
+
+# --------------------------------------------------------------------------- gradcheck
+
+
+def test_gradcheck_cross_entropy():
+    logits, target = _class_problem(n=4, c=3, scale=1.0)
+    for reduction in REDUCTIONS:
+        assert gradcheck(lambda z, r=reduction: F.cross_entropy(z, target, r), _leaf(logits))
+    probabilities = RNG.dirichlet(np.ones(3), size=4)
+    assert gradcheck(lambda z: F.cross_entropy(z, probabilities), _leaf(logits))
+
+
+def test_gradcheck_binary_cross_entropy_with_logits():
+    z, t = RNG.normal(size=(3, 2)), RNG.uniform(size=(3, 2))
+    assert gradcheck(lambda x: F.binary_cross_entropy_with_logits(x, t), _leaf(z))
+
+
+def test_gradcheck_binary_cross_entropy():
+    p, t = RNG.uniform(0.1, 0.9, size=(3, 2)), RNG.uniform(size=(3, 2))
+    assert gradcheck(lambda x: F.binary_cross_entropy(x, t, reduction="sum"), _leaf(p))
+
+
+def test_gradcheck_linear():
+    x, w, b = RNG.normal(size=(3, 4)), RNG.normal(size=(2, 4)), RNG.normal(size=2)
+    assert gradcheck(F.linear, _leaf(x), _leaf(w), _leaf(b))
+    assert gradcheck(F.linear, _leaf(RNG.normal(size=(2, 2, 4))), _leaf(w))
+
+
+def test_gradcheck_nll_loss_and_mse_loss():
+    logits, target = _class_problem(n=4, c=3, scale=1.0)
+    assert gradcheck(lambda z: F.nll_loss(z.log_softmax(axis=1), target), _leaf(logits))
+    y = RNG.normal(size=(4, 3))
+    assert gradcheck(lambda z: F.mse_loss(z, Tensor(y, dtype="float64")), _leaf(logits))
+
+
+# --------------------------------------------------------------------------- second order
+
+
+def _torch_hvp(torch, loss_fn, x, v):
+    z = torch.tensor(x, requires_grad=True)
+    (g,) = torch.autograd.grad(loss_fn(z), z, create_graph=True)
+    (hv,) = torch.autograd.grad((g * torch.from_numpy(v)).sum(), z)
+    return g.detach().numpy(), hv.numpy()
+
+
+def _our_hvp(loss_fn, x, v):
+    z = _leaf(x)
+    (g,) = tg.grad(loss_fn(z), z, create_graph=True)
+    (hv,) = tg.grad((g * Tensor(v, dtype="float64")).sum(), z)
+    return g.numpy(), hv.numpy()
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_hessian_vector_product_equals_torch(reduction):
+    torch = _torch()
+    logits, target = _class_problem(n=5, c=4, scale=1.5)
+    v = RNG.normal(size=logits.shape)
+    g, hv = _our_hvp(lambda z: F.cross_entropy(z, target, reduction), logits, v)
+    g_t, hv_t = _torch_hvp(
+        torch,
+        lambda z: torch.nn.functional.cross_entropy(
+            z, torch.from_numpy(target), reduction=reduction
+        ),
+        logits,
+        v,
+    )
+    np.testing.assert_allclose(g, g_t, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(hv, hv_t, rtol=1e-10, atol=1e-13)
+
+
+def test_bce_with_logits_hessian_vector_product_equals_torch():
+    torch = _torch()
+    z, t = RNG.normal(size=6), RNG.uniform(size=6)
+    v = RNG.normal(size=6)
+    g, hv = _our_hvp(lambda x: F.binary_cross_entropy_with_logits(x, t), z, v)
+    g_t, hv_t = _torch_hvp(
+        torch,
+        lambda x: torch.nn.functional.binary_cross_entropy_with_logits(x, torch.from_numpy(t)),
+        z,
+        v,
+    )
+    np.testing.assert_allclose(g, g_t, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(hv, hv_t, rtol=1e-10, atol=1e-13)
+
+
+def test_binary_cross_entropy_hessian_vector_product_equals_torch():
+    torch = _torch()
+    p, t = RNG.uniform(0.1, 0.9, size=6), RNG.uniform(size=6)
+    v = RNG.normal(size=6)
+    g, hv = _our_hvp(lambda x: F.binary_cross_entropy(x, t, reduction="sum"), p, v)
+    g_t, hv_t = _torch_hvp(
+        torch,
+        lambda x: torch.nn.functional.binary_cross_entropy(x, torch.from_numpy(t), reduction="sum"),
+        p,
+        v,
+    )
+    np.testing.assert_allclose(g, g_t, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(hv, hv_t, rtol=1e-10, atol=1e-13)
+
+
+def test_hessian_vector_product_through_linear_layers_equals_torch():
+    """Second derivatives of a tanh MLP's cross-entropy w.r.t. its first weight."""
+    torch = _torch()
+    x, target = RNG.normal(size=(5, 3)), RNG.integers(0, 4, size=5)
+    w1, b1, w2 = RNG.normal(size=(6, 3)), RNG.normal(size=6), RNG.normal(size=(4, 6))
+    v = RNG.normal(size=w1.shape)
+
+    def ours(w):
+        hidden = F.tanh(F.linear(Tensor(x, dtype="float64"), w, Tensor(b1, dtype="float64")))
+        return F.cross_entropy(F.linear(hidden, Tensor(w2, dtype="float64")), target)
+
+    def theirs(w):
+        functional = torch.nn.functional
+        hidden = torch.tanh(functional.linear(torch.from_numpy(x), w, torch.from_numpy(b1)))
+        logits = functional.linear(hidden, torch.from_numpy(w2))
+        return functional.cross_entropy(logits, torch.from_numpy(target))
+
+    g, hv = _our_hvp(ours, w1, v)
+    g_t, hv_t = _torch_hvp(torch, theirs, w1, v)
+    np.testing.assert_allclose(g, g_t, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(hv, hv_t, rtol=1e-9, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- the lecture
+
+
+def _separable_data(n=40):
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(n, 2))
+    t = (z @ np.array([1.5, -2.0]) + 0.3 > 0).astype(np.float64)
+    z += np.where(t[:, None] == 1, 1, -1) * np.array([1.5, -2.0]) / 2.5 * 0.5  # a margin
+    return z, t
+
+
+def test_single_neuron_bce_gradient_is_prediction_error_times_feature():
+    """d/dw sum_n BCE(x_n, t_n) = -sum_n (t_n - x_n) z_n, with x_n = sigmoid(w . z_n + b)."""
+    z, t = _separable_data()
+    neuron = nn.Neuron(2, dtype="float64")
+    y = neuron(Tensor(z, dtype="float64"))
+    F.binary_cross_entropy(y, t, reduction="sum").backward()
+    error = t - y.numpy()
+    np.testing.assert_allclose(neuron.w.grad.numpy(), -error @ z, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(neuron.b.grad.item(), -error.sum(), rtol=1e-10, atol=1e-12)
+
+
+def test_single_neuron_with_logits_loss_has_the_same_gradient():
+    z, t = _separable_data()
+    neuron = nn.Neuron(2, activation=None, dtype="float64")
+    logits = neuron(Tensor(z, dtype="float64"))
+    F.binary_cross_entropy_with_logits(logits, t, reduction="sum").backward()
+    error = t - 1 / (1 + np.exp(-logits.numpy()))
+    np.testing.assert_allclose(neuron.w.grad.numpy(), -error @ z, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(neuron.b.grad.item(), -error.sum(), rtol=1e-10, atol=1e-12)
+
+
+def test_single_neuron_trained_by_prediction_error_times_feature_separates_the_data():
+    tg.manual_seed(0)
+    z, t = _separable_data()
+    neuron = nn.Neuron(2, dtype="float64")
+    inputs = Tensor(z, dtype="float64")
+    for _ in range(300):
+        neuron.zero_grad()
+        F.binary_cross_entropy(neuron(inputs), t, reduction="mean").backward()
+        for p in neuron.parameters():
+            p.data -= 1.0 * p.grad.data
+    accuracy = ((neuron(inputs).numpy() > 0.5) == (t == 1)).mean()
+    assert accuracy == 1.0

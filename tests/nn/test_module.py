@@ -1,0 +1,504 @@
+"""nn.Module and nn.Parameter: the module tree, PyTorch's names, state_dict, repr.
+
+Where torch.nn defines the behaviour, the equivalent torch model is built and
+names, values and printed forms are compared with it.
+"""
+
+import numpy as np
+import pytest
+
+import tinygrad_dlcv as tg
+from tinygrad_dlcv import Tensor, nn
+
+RNG = np.random.default_rng(0)
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def _snapshot(model):
+    """Name -> copy of every parameter's values (to check that nothing changed)."""
+    return {name: p.numpy().copy() for name, p in model.named_parameters()}
+
+
+def _assert_same_snapshot(before, after):
+    assert list(before) == list(after)
+    for name in before:
+        np.testing.assert_array_equal(before[name], after[name], err_msg=name)
+
+
+def _torch_mlp(torch, dtype=None):
+    """torch.nn equivalent of nn.MLP(4, [8, 8], 3)."""
+    model = torch.nn.Sequential(
+        torch.nn.Linear(4, 8),
+        torch.nn.ReLU(),
+        torch.nn.Linear(8, 8),
+        torch.nn.ReLU(),
+        torch.nn.Linear(8, 3),
+    )
+    return model if dtype is None else model.to(dtype)
+
+
+class Net(nn.Module):
+    """A custom model holding a Sequential in ``layers`` and a parameter of its own."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(np.ones(3, dtype=np.float32))
+        self.layers = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 3))
+
+    def forward(self, x):
+        return self.layers(x) * self.scale
+
+
+def _torch_net(torch):
+    class Net(torch.nn.Module):  # same class name as ours, for repr comparisons
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.ones(3))
+            self.layers = torch.nn.Sequential(
+                torch.nn.Linear(4, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3)
+            )
+
+        def forward(self, x):
+            return self.layers(x) * self.scale
+
+    return Net()
+
+
+class Shared(nn.Module):
+    """Two attributes naming one Linear, plus a parameter assigned twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.first = nn.Linear(3, 3)
+        self.second = self.first
+        self.tied = nn.Parameter(np.zeros(2, dtype=np.float32))
+        self.tied_again = self.tied
+
+    def forward(self, x):
+        return self.second(self.first(x))
+
+
+# --------------------------------------------------------------------------- Parameter
+
+
+def test_parameter_is_a_leaf_tensor_that_requires_grad():
+    p = nn.Parameter(np.arange(3.0))
+    assert isinstance(p, Tensor)
+    assert p.requires_grad and p.is_leaf and p.grad_fn is None
+    assert p.dtype == np.float32  # floating data take the default dtype
+    np.testing.assert_array_equal(p.numpy(), [0.0, 1.0, 2.0])
+
+
+def test_parameter_keeps_a_requested_dtype():
+    p = nn.Parameter(np.arange(3.0), dtype="float64")
+    assert p.dtype == np.float64
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def test_parameters_follow_assignment_order_own_first_like_torch():
+    torch = _torch()
+
+    class Ours(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Parameter(np.zeros(2))
+            self.sub = nn.Linear(2, 2)
+            self.b = nn.Parameter(np.zeros(1))
+
+    class Theirs(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = torch.nn.Parameter(torch.zeros(2))
+            self.sub = torch.nn.Linear(2, 2)
+            self.b = torch.nn.Parameter(torch.zeros(1))
+
+    ours, theirs = Ours(), Theirs()
+    names = [name for name, _ in ours.named_parameters()]
+    assert names == [name for name, _ in theirs.named_parameters()]
+    assert names == ["a", "b", "sub.weight", "sub.bias"]
+    assert [p for p in ours.parameters()] == [p for _, p in ours.named_parameters()]
+    assert ours.parameters().__next__() is ours.a
+
+
+def test_mlp_parameter_names_and_shapes_equal_torch_sequential():
+    torch = _torch()
+    ours, theirs = nn.MLP(4, [8, 8], 3), _torch_mlp(torch)
+    got = [(name, p.shape) for name, p in ours.named_parameters()]
+    want = [(name, tuple(p.shape)) for name, p in theirs.named_parameters()]
+    assert got == want
+    assert [name for name, _ in got] == [
+        "0.weight",
+        "0.bias",
+        "2.weight",
+        "2.bias",
+        "4.weight",
+        "4.bias",
+    ]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_custom_module_with_sequential_attribute_has_torch_names():
+    torch = _torch()
+    ours, theirs = Net(), _torch_net(torch)
+    names = [name for name, _ in ours.named_parameters()]
+    assert names == [name for name, _ in theirs.named_parameters()]
+    assert "layers.0.weight" in names and "layers.2.bias" in names
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_shared_parameters_appear_once():
+    model = Shared()
+    params = list(model.parameters())
+    assert len(params) == 3
+    assert len({id(p) for p in params}) == 3
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["tied", "first.weight", "first.bias"]
+
+
+def test_shared_parameter_names_equal_torch():
+    torch = _torch()
+    names = [name for name, _ in Shared().named_parameters()]
+    assert names == [name for name, _ in _torch_shared(torch).named_parameters()]
+
+
+def test_children_and_modules_equal_torch_names():
+    torch = _torch()
+    ours, theirs = Net(), _torch_net(torch)
+    assert [type(c).__name__ for c in ours.children()] == ["Sequential"]
+    assert next(ours.children()) is ours.layers
+    modules = list(ours.modules())
+    assert modules[0] is ours and modules[1] is ours.layers
+    assert [type(m).__name__ for m in modules] == [type(m).__name__ for m in theirs.modules()]
+    assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+
+
+def _torch_shared(torch):
+    class Shared(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.first = torch.nn.Linear(3, 3)
+            self.second = self.first
+            self.tied = torch.nn.Parameter(torch.zeros(2))
+            self.tied_again = self.tied
+
+        def forward(self, x):
+            return self.second(self.first(x))
+
+    return Shared()
+
+
+def test_shared_module_is_listed_once_in_modules():
+    model = Shared()
+    assert [name for name, _ in model.named_modules()] == ["", "first"]
+
+
+def test_shared_module_is_listed_once_in_children_like_torch():
+    torch = _torch()
+    ours, theirs = Shared(), _torch_shared(torch)
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    assert [n for n, _ in ours.named_children()] == ["first"]
+    assert len(list(ours.children())) == 1
+
+
+def test_state_dict_of_shared_model_moves_to_and_from_torch():
+    """torch's state_dict lists a shared tensor under every name; it must load both ways."""
+    torch = _torch()
+    ours, theirs = Shared(), _torch_shared(torch)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    x = RNG.normal(size=(4, 3)).astype(np.float32)
+    want = theirs(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(ours(Tensor(x)).numpy(), want, rtol=1e-6, atol=1e-6)
+
+
+def test_reassigning_and_deleting_attributes_updates_the_registry():
+    model = Net()
+    model.layers = nn.Linear(4, 3)
+    assert [n for n, _ in model.named_parameters()] == ["scale", "layers.weight", "layers.bias"]
+    model.scale = None  # a plain value replaces the parameter
+    assert [n for n, _ in model.named_parameters()] == ["layers.weight", "layers.bias"]
+    del model.layers
+    assert list(model.parameters()) == []
+    assert list(model.children()) == []
+
+
+def test_plain_tensor_attribute_is_not_a_parameter():
+    model = nn.Linear(2, 2)
+    model.buffer = tg.zeros(3)
+    assert [n for n, _ in model.named_parameters()] == ["weight", "bias"]
+
+
+def test_linear_without_bias_has_only_a_weight():
+    torch = _torch()
+    ours, theirs = nn.Linear(3, 2, bias=False), torch.nn.Linear(3, 2, bias=False)
+    assert ours.bias is None
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+
+
+# --------------------------------------------------------------------------- train / eval
+
+
+def test_train_and_eval_propagate_and_return_self():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5), Net())
+    assert all(m.training for m in model.modules())
+    assert model.eval() is model
+    assert not any(m.training for m in model.modules())
+    assert model.train() is model
+    assert all(m.training for m in model.modules())
+    assert model.train(False) is model
+    assert not any(m.training for m in model.modules())
+
+
+def test_zero_grad_sets_every_grad_to_none():
+    model = nn.MLP(3, [4], 2)
+    model(tg.randn(5, 3)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_forward_not_defined_is_not_implemented():
+    class Empty(nn.Module):
+        pass
+
+    with pytest.raises(NotImplementedError):
+        Empty()(tg.zeros(1))
+
+
+def test_call_passes_arguments_to_forward():
+    class Add(nn.Module):
+        def forward(self, a, b, scale=1.0):
+            return (a + b) * scale
+
+    out = Add()(tg.ones(2), tg.ones(2), scale=3.0)
+    np.testing.assert_array_equal(out.numpy(), [6.0, 6.0])
+
+
+def test_assigning_before_super_init_is_an_attribute_error():
+    class Broken(nn.Module):
+        def __init__(self):
+            self.layer = nn.Linear(2, 2)
+            super().__init__()
+
+    with pytest.raises(AttributeError, match="__init__"):
+        Broken()
+
+
+# --------------------------------------------------------------------------- state_dict
+
+
+def test_state_dict_returns_numpy_copies():
+    model = nn.MLP(3, [4], 2)
+    before = _snapshot(model)
+    sd = model.state_dict()
+    assert list(sd) == list(before)
+    for name, values in sd.items():
+        assert isinstance(values, np.ndarray)
+        np.testing.assert_array_equal(values, before[name])
+        values[...] = 123.0  # mutating the copy ...
+    _assert_same_snapshot(before, _snapshot(model))  # ... leaves the model alone
+    again = model.state_dict()
+    model[0].weight.data[...] = -7.0  # and changing the model leaves an earlier copy alone
+    np.testing.assert_array_equal(again["0.weight"], before["0.weight"])
+
+
+def test_state_dict_round_trip_between_models():
+    source, target = nn.MLP(3, [4], 2), nn.MLP(3, [4], 2)
+    target.load_state_dict(source.state_dict())
+    _assert_same_snapshot(_snapshot(source), _snapshot(target))
+    x = tg.randn(6, 3)
+    np.testing.assert_array_equal(source(x).numpy(), target(x).numpy())
+
+
+@pytest.mark.parametrize(
+    ("dtype_name", "tol"), [("float32", 1e-6), ("float64", 1e-12)], ids=["float32", "float64"]
+)
+def test_torch_state_dict_loads_and_gives_torch_outputs(dtype_name, tol):
+    torch = _torch()
+    theirs = _torch_mlp(torch, getattr(torch, dtype_name))
+    ours = nn.MLP(4, [8, 8], 3, dtype=dtype_name)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    for name, p in ours.named_parameters():
+        assert p.dtype == np.dtype(dtype_name)
+        np.testing.assert_array_equal(p.numpy(), theirs.state_dict()[name].numpy())
+    x = RNG.normal(size=(7, 4)).astype(dtype_name)
+    got = ours(Tensor(x, dtype=dtype_name)).numpy()
+    want = theirs(torch.from_numpy(x)).detach().numpy()
+    assert got.dtype == np.dtype(dtype_name)
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def test_torch_tensors_load_without_conversion():
+    torch = _torch()
+    theirs = _torch_net(torch)
+    with torch.no_grad():
+        theirs.scale.mul_(2.0)
+    ours = Net()
+    ours.load_state_dict(theirs.state_dict())
+    x = RNG.normal(size=(5, 4)).astype(np.float32)
+    want = theirs(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(ours(Tensor(x)).numpy(), want, rtol=1e-6, atol=1e-6)
+
+
+def test_our_state_dict_loads_into_torch():
+    torch = _torch()
+    ours, theirs = nn.MLP(4, [8, 8], 3, dtype="float64"), _torch_mlp(torch, torch.float64)
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    x = RNG.normal(size=(5, 4))
+    want = theirs(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(ours(Tensor(x, dtype="float64")).numpy(), want, rtol=1e-12)
+
+
+def test_load_state_dict_copies_and_keeps_parameter_objects_and_dtype():
+    model = nn.Linear(3, 2)
+    weight = model.weight
+    sd = {"weight": np.full((2, 3), 0.25), "bias": np.array([1.0, 2.0])}  # float64 arrays
+    model.load_state_dict(sd)
+    assert model.weight is weight  # optimizers keep referring to the same objects
+    assert model.weight.dtype == np.float32 and model.bias.dtype == np.float32
+    assert model.weight.requires_grad and model.weight.is_leaf
+    sd["weight"][...] = 9.0  # the model holds a copy, not the caller's array
+    np.testing.assert_array_equal(model.weight.numpy(), np.full((2, 3), 0.25))
+    np.testing.assert_array_equal(model.bias.numpy(), [1.0, 2.0])
+
+
+def _changed_state(model):
+    """A full, valid state_dict whose values all differ from the model's."""
+    return {name: values + 1.0 for name, values in model.state_dict().items()}
+
+
+def test_load_state_dict_missing_key_raises_and_changes_nothing():
+    model = nn.MLP(4, [8, 8], 3)
+    before = _snapshot(model)
+    sd = _changed_state(model)
+    del sd["4.bias"]
+    with pytest.raises(RuntimeError, match="4.bias"):
+        model.load_state_dict(sd)
+    _assert_same_snapshot(before, _snapshot(model))
+
+
+def test_load_state_dict_unexpected_key_raises_and_changes_nothing():
+    model = nn.MLP(4, [8, 8], 3)
+    before = _snapshot(model)
+    sd = _changed_state(model)
+    sd["6.weight"] = np.zeros((3, 3))
+    with pytest.raises(RuntimeError, match="6.weight"):
+        model.load_state_dict(sd)
+    _assert_same_snapshot(before, _snapshot(model))
+
+
+@pytest.mark.parametrize("strict", [True, False])
+@pytest.mark.parametrize("bad", ["0.weight", "4.bias"])
+def test_load_state_dict_wrong_shape_raises_and_changes_nothing(bad, strict):
+    model = nn.MLP(4, [8, 8], 3)
+    before = _snapshot(model)
+    sd = _changed_state(model)
+    sd[bad] = np.zeros(sd[bad].shape + (1,))
+    with pytest.raises(RuntimeError, match=bad.replace(".", r"\.")):
+        model.load_state_dict(sd, strict=strict)
+    _assert_same_snapshot(before, _snapshot(model))
+
+
+def test_load_state_dict_strict_false_ignores_missing_and_unexpected():
+    model = nn.MLP(4, [8, 8], 3)
+    before = _snapshot(model)
+    sd = _changed_state(model)
+    del sd["2.weight"]
+    sd["extra.weight"] = np.zeros(5)
+    model.load_state_dict(sd, strict=False)
+    after = _snapshot(model)
+    np.testing.assert_array_equal(after["2.weight"], before["2.weight"])
+    for name in ("0.weight", "0.bias", "2.bias", "4.weight", "4.bias"):
+        np.testing.assert_allclose(after[name], before[name] + 1.0, rtol=1e-6)
+
+
+def test_load_state_dict_rejects_a_non_mapping():
+    with pytest.raises(TypeError):
+        nn.Linear(2, 2).load_state_dict([("weight", np.zeros((2, 2)))])
+
+
+# --------------------------------------------------------------------------- repr
+
+
+def test_repr_of_linear_equals_torch():
+    torch = _torch()
+    assert repr(nn.Linear(3, 4)) == repr(torch.nn.Linear(3, 4))
+    assert repr(nn.Linear(3, 4, bias=False)) == repr(torch.nn.Linear(3, 4, bias=False))
+
+
+def test_repr_of_sequential_equals_torch():
+    torch = _torch()
+    ours = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1), nn.Sigmoid())
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1), torch.nn.Sigmoid()
+    )
+    assert repr(ours) == repr(theirs)
+
+
+def test_repr_of_mlp_equals_torch_sequential_after_the_class_name():
+    torch = _torch()
+    ours, theirs = repr(nn.MLP(4, [8, 8], 3)), repr(_torch_mlp(torch))
+    assert ours.splitlines()[0] == "MLP("
+    assert ours.splitlines()[1:] == theirs.splitlines()[1:]
+
+
+def test_repr_of_nested_custom_module_equals_torch():
+    torch = _torch()
+    assert repr(Net()) == repr(_torch_net(torch))
+
+
+@pytest.mark.parametrize(
+    "name", ["ReLU", "Sigmoid", "Tanh", "Identity", "LeakyReLU", "CrossEntropyLoss", "MSELoss"]
+)
+def test_repr_of_simple_modules_equals_torch(name):
+    torch = _torch()
+    assert repr(getattr(nn, name)()) == repr(getattr(torch.nn, name)())
+
+
+def test_repr_of_leaky_relu_with_slope_equals_torch():
+    torch = _torch()
+    assert repr(nn.LeakyReLU(0.2)) == repr(torch.nn.LeakyReLU(0.2))
+
+
+def test_repr_of_loss_with_reduction_equals_torch():
+    torch = _torch()
+    assert repr(nn.BCELoss(reduction="sum")) == repr(torch.nn.BCELoss(reduction="sum"))
+
+
+# --------------------------------------------------------------------------- devices
+
+
+def test_to_cpu_returns_self_and_keeps_values():
+    model = nn.MLP(3, [4], 2)
+    before = _snapshot(model)
+    assert model.to("cpu") is model
+    assert all(p.device == "cpu" for p in model.parameters())
+    _assert_same_snapshot(before, _snapshot(model))
+
+
+def test_to_cuda_without_a_gpu_is_a_runtime_error():
+    if tg.cuda_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(RuntimeError):
+        nn.Linear(2, 2).to("cuda")
+
+
+@pytest.mark.cuda
+def test_to_cuda_moves_parameters_and_grads(device):
+    if device != "cuda":
+        pytest.skip("CUDA-only test")
+    model = nn.MLP(3, [4], 2)
+    model(tg.randn(5, 3)).sum().backward()
+    before = _snapshot(model)
+    assert model.to("cuda") is model
+    assert all(p.device.startswith("cuda") for p in model.parameters())
+    assert all(p.grad.device.startswith("cuda") for p in model.parameters())
+    _assert_same_snapshot(before, _snapshot(model))
+    out = model(tg.randn(5, 3, device="cuda"))
+    assert out.device.startswith("cuda")
