@@ -128,6 +128,23 @@ def _scalar_dtype(value: Any, tensor_dtype: numpy.dtype) -> numpy.dtype:
 
 _SCALAR_TYPES = (int, float, bool, numpy.integer, numpy.floating, numpy.bool_)
 
+# Python scalars in expressions (x * 0.5, 1 - p) become 0-d constant tensors. They
+# are immutable and recur in every training step, so each is made once per dtype
+# and device: no allocation and, on a GPU, no host-to-device copy per op.
+_scalar_constants: dict[tuple, Tensor] = {}
+
+
+def _scalar_constant(value: Any, dtype: numpy.dtype, like: Any) -> Tensor:
+    """A cached 0-d gradient-free Tensor holding ``value`` with ``like``'s device."""
+    key = (type(value), value, dtype, "cpu" if type(like) is numpy.ndarray else device_of(like))
+    constant = _scalar_constants.get(key)
+    if constant is None:
+        if len(_scalar_constants) >= 4096:  # bounded: a loop over many values must not leak
+            _scalar_constants.clear()
+        constant = Tensor._wrap(array_module_of(like).asarray(value, dtype=dtype))
+        _scalar_constants[key] = constant
+    return constant
+
 
 # --------------------------------------------------------------------------- Tensor
 
@@ -394,8 +411,7 @@ class Tensor:
             return self.astype(common), other.astype(common)
         if isinstance(other, _SCALAR_TYPES):
             dtype = _scalar_dtype(other, self.dtype)
-            xp = array_module_of(self.data)
-            return self.astype(dtype), Tensor._wrap(xp.asarray(other, dtype=dtype))
+            return self.astype(dtype), _scalar_constant(other, dtype, self.data)
         if isinstance(other, (list, tuple, numpy.ndarray)) or is_cuda_array(other):
             device = device_of(other) if is_cuda_array(other) else self.device
             return self._operands(Tensor(other, device=device))
