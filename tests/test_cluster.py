@@ -1,0 +1,487 @@
+"""KMeans, HierarchicalKMeans, SoftKMeans and pairwise_distances.
+
+scikit-learn is the oracle for Lloyd's algorithm (same init, tol=0: same
+centers, labels, inertia and iteration count); scipy's cdist is the oracle
+for distances and for L1 / Lp assignments.
+"""
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_dlcv as tg
+from tinygrad_dlcv.cluster import (
+    HierarchicalKMeans,
+    KMeans,
+    NotFittedError,
+    SoftKMeans,
+    pairwise_distances,
+)
+
+sklearn_cluster = pytest.importorskip("sklearn.cluster")
+sklearn_datasets = pytest.importorskip("sklearn.datasets")
+cdist = pytest.importorskip("scipy.spatial.distance").cdist
+
+MNIST = Path(__file__).parents[2] / "shared" / "data" / "mnist"
+
+
+def blobs(n=400, k=4, d=3, std=1.5, seed=0):
+    X, y = sklearn_datasets.make_blobs(
+        n_samples=n, centers=k, n_features=d, cluster_std=std, random_state=seed
+    )
+    return X, y
+
+
+def some_rows(X, k, seed):
+    return X[np.random.default_rng(seed).choice(len(X), size=k, replace=False)].copy()
+
+
+def host(array):
+    """A NumPy copy of a NumPy or CuPy array."""
+    return array.get() if hasattr(array, "get") else np.asarray(array)
+
+
+def minkowski(p):
+    return {"metric": "minkowski", "p": p}
+
+
+# --------------------------------------------------------------------------- against scikit-learn
+
+
+@pytest.mark.parametrize(
+    "n, k, d, std, seed",
+    [(400, 4, 3, 2.5, 0), (600, 6, 5, 3.0, 1), (300, 3, 2, 4.0, 2), (1000, 8, 10, 5.0, 3)],
+)
+def test_lloyd_matches_sklearn_with_the_same_init(n, k, d, std, seed):
+    X, _ = blobs(n, k, d, std, seed)
+    init = some_rows(X, k, seed)
+    ours = KMeans(k, init=init, tol=0).fit(X)
+    ref = sklearn_cluster.KMeans(k, init=init, n_init=1, algorithm="lloyd", tol=0).fit(X)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-10, atol=1e-10)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-10)
+    assert ours.n_iter_ == ref.n_iter_
+    assert isinstance(ours.inertia_, float)
+
+
+@pytest.mark.parametrize("tol, max_iter", [(1e-2, 300), (1e-4, 300), (0.0, 3)])
+def test_tolerance_and_max_iter_stop_where_sklearn_stops(tol, max_iter):
+    X, _ = blobs(800, 6, 4, 3.5, 7)
+    init = some_rows(X, 6, 7)
+    ours = KMeans(6, init=init, tol=tol, max_iter=max_iter).fit(X)
+    ref = sklearn_cluster.KMeans(
+        6, init=init, n_init=1, algorithm="lloyd", tol=tol, max_iter=max_iter
+    ).fit(X)
+    assert ours.n_iter_ == ref.n_iter_
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-10, atol=1e-10)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+
+
+def test_float32_data_agrees_with_sklearn():
+    X, _ = blobs(2000, 5, 8, 1.0, 4)
+    X = X.astype(np.float32)
+    init = some_rows(X, 5, 4)
+    ours = KMeans(5, init=init, tol=0).fit(X)
+    ref = sklearn_cluster.KMeans(5, init=init, n_init=1, algorithm="lloyd", tol=0).fit(X)
+    assert ours.cluster_centers_.dtype == np.float32
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-4)
+
+
+def test_empty_cluster_is_reseeded_like_sklearn():
+    X, _ = blobs(300, 3, 2, 1.0, 5)
+    init = some_rows(X, 3, 5)
+    init[1] = [1e3, 1e3]  # far from every sample: cluster 1 is empty after the first assignment
+    ours = KMeans(3, init=init, tol=0).fit(X)
+    ref = sklearn_cluster.KMeans(3, init=init, n_init=1, algorithm="lloyd", tol=0).fit(X)
+    assert np.isfinite(ours.cluster_centers_).all()
+    assert np.all(np.bincount(ours.labels_, minlength=3) > 0)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-10, atol=1e-10)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+
+
+@pytest.mark.parametrize("metric", ["manhattan", 3, 1.5])
+@pytest.mark.parametrize("center", ["mean", "median"])
+def test_empty_clusters_never_give_nan(metric, center):
+    X, _ = blobs(200, 2, 3, 1.0, 6)
+    init = np.vstack([X[:2], np.full((3, 3), 500.0)])  # three centers far away from everything
+    model = KMeans(5, init=init, metric=metric, center=center, tol=0).fit(X)
+    assert np.isfinite(model.cluster_centers_).all()
+    assert np.all(np.bincount(model.labels_, minlength=5) > 0)
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+@pytest.mark.parametrize(
+    "metric, scipy_metric",
+    [("euclidean", {"metric": "euclidean"}), ("manhattan", {"metric": "cityblock"})]
+    + [(p, minkowski(p)) for p in (3, 1.5)],
+)
+def test_pairwise_distances_match_cdist(metric, scipy_metric):
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(70, 6)), rng.normal(size=(40, 6))
+    got = pairwise_distances(X, Y, metric=metric)
+    np.testing.assert_allclose(got, cdist(X, Y, **scipy_metric), rtol=1e-9, atol=1e-9)
+    assert got.shape == (70, 40) and got.dtype == np.float64
+    own = pairwise_distances(X, metric=metric)
+    np.testing.assert_allclose(own, cdist(X, X, **scipy_metric), rtol=1e-9, atol=1e-7)
+    assert np.all(np.diag(own) == 0)
+
+
+def test_pairwise_distances_are_never_negative():
+    # Large offsets make ||x||^2 - 2 x.y + ||y||^2 cancel: rounding must not go below 0.
+    rng = np.random.default_rng(1)
+    X = (1e4 + rng.normal(scale=1e-3, size=(50, 8))).astype(np.float32)
+    distances = pairwise_distances(X, X[::-1].copy())
+    assert distances.dtype == np.float32
+    assert np.all(distances >= 0) and np.isfinite(distances).all()
+    assert np.all(pairwise_distances(X) >= 0)
+
+
+def test_pairwise_distances_bad_input():
+    with pytest.raises(ValueError, match="features"):
+        pairwise_distances(np.ones((3, 2)), np.ones((3, 4)))
+    with pytest.raises(ValueError, match="metric"):
+        pairwise_distances(np.ones((3, 2)), metric="cosine")
+    with pytest.raises(ValueError, match="2-D"):
+        pairwise_distances(np.ones(3))
+
+
+@pytest.mark.parametrize("metric, p", [("manhattan", 1), (3, 3)])
+def test_lp_assignments_equal_brute_force(metric, p):
+    X, _ = blobs(500, 5, 4, 3.0, 8)
+    model = KMeans(5, init=some_rows(X, 5, 8), metric=metric, tol=0).fit(X)
+    brute = cdist(X, model.cluster_centers_, **minkowski(p))
+    np.testing.assert_array_equal(model.labels_, brute.argmin(axis=1))
+    assert model.inertia_ == pytest.approx(float((brute.min(axis=1) ** p).sum()), rel=1e-10)
+    fresh = np.random.default_rng(9).normal(scale=6.0, size=(300, 4))
+    brute_fresh = cdist(fresh, model.cluster_centers_, **minkowski(p))
+    np.testing.assert_array_equal(model.predict(fresh), brute_fresh.argmin(axis=1))
+    np.testing.assert_allclose(model.transform(fresh), brute_fresh, rtol=1e-10)
+
+
+def test_median_centers_are_coordinate_wise_medians():
+    X, _ = blobs(401, 3, 4, 2.0, 9)
+    X[:5] += 1e3  # outliers: they drag a mean, not a median
+    model = KMeans(3, init=some_rows(X, 3, 9), metric="manhattan", center="median", tol=0)
+    model.fit(X)
+    assert model.n_iter_ < model.max_iter
+    for cluster in range(3):
+        members = X[model.labels_ == cluster]
+        np.testing.assert_allclose(
+            model.cluster_centers_[cluster], np.median(members, axis=0), rtol=1e-12, atol=1e-12
+        )
+
+
+# --------------------------------------------------------------------------- initialisations
+
+
+def test_random_init_picks_distinct_samples():
+    X, _ = blobs(200, 4, 3, 2.0, 10)
+    model = KMeans(7, init="random", max_iter=1, random_state=0, track_history=True).fit(X)
+    start = model.history_[0]["centers"]
+    matches = [np.flatnonzero((X == row).all(axis=1)) for row in start]
+    assert all(len(found) == 1 for found in matches)
+    assert len({int(found[0]) for found in matches}) == 7
+
+
+def test_uniform_init_lies_in_the_bounding_box():
+    X, _ = blobs(200, 4, 3, 2.0, 11)
+    model = KMeans(20, init="uniform", max_iter=1, random_state=0, track_history=True).fit(X)
+    start = model.history_[0]["centers"]
+    assert np.all(start >= X.min(axis=0)) and np.all(start <= X.max(axis=0))
+    assert not any((X == row).all(axis=1).any() for row in start)  # not samples
+    spread = start.max(axis=0) - start.min(axis=0)
+    assert np.all(spread > 0.5 * (X.max(axis=0) - X.min(axis=0)))  # fills the box
+
+
+def test_kmeans_plus_plus_is_deterministic_and_spread_out():
+    X, y = blobs(1000, 6, 2, 0.3, 12)
+    centers = np.array([X[y == c].mean(axis=0) for c in range(6)])
+    for seed in range(5):
+        first = KMeans(6, random_state=seed, max_iter=1, track_history=True).fit(X)
+        again = KMeans(6, random_state=seed, max_iter=1, track_history=True).fit(X)
+        start = first.history_[0]["centers"]
+        np.testing.assert_array_equal(start, again.history_[0]["centers"])
+        assert all((X == row).all(axis=1).any() for row in start)  # k-means++ picks samples
+        blob_of_each = cdist(start, centers).argmin(axis=1)
+        assert len(set(blob_of_each.tolist())) == 6  # one seed in every blob
+    other = KMeans(6, random_state=99, max_iter=1, track_history=True).fit(X)
+    assert not np.array_equal(other.history_[0]["centers"], start)
+
+
+def test_random_state_none_follows_manual_seed():
+    X, _ = blobs(300, 4, 3, 2.0, 13)
+    tg.manual_seed(123)
+    first = KMeans(4, init="random").fit(X).cluster_centers_
+    tg.manual_seed(123)
+    np.testing.assert_array_equal(KMeans(4, init="random").fit(X).cluster_centers_, first)
+
+
+def test_early_stop_on_well_separated_blobs():
+    X, y = blobs(1000, 5, 4, 0.2, 14)
+    model = KMeans(5, random_state=0).fit(X)
+    assert model.n_iter_ <= 3
+    # Every cluster is exactly one blob.
+    assert len({(a, b) for a, b in zip(model.labels_.tolist(), y.tolist(), strict=True)}) == 5
+
+
+def test_n_init_keeps_the_lowest_inertia():
+    X = np.random.default_rng(15).uniform(size=(400, 2))
+    generator = np.random.default_rng(0)  # shared: runs draw one after another, as n_init does
+    inertias = [KMeans(8, init="random", random_state=generator).fit(X).inertia_ for _ in range(6)]
+    best = KMeans(8, init="random", n_init=6, random_state=0).fit(X)
+    assert max(inertias) > min(inertias)
+    assert best.inertia_ == pytest.approx(min(inertias), rel=1e-12)
+
+
+def test_history_records_every_iteration():
+    X, _ = blobs(500, 4, 2, 2.5, 16)
+    init = some_rows(X, 4, 16)
+    model = KMeans(4, init=init, tol=0, track_history=True).fit(X)
+    history = model.history_
+    assert len(history) == model.n_iter_ + 1
+    np.testing.assert_array_equal(history[0]["centers"], init)
+    np.testing.assert_allclose(history[-1]["centers"], model.cluster_centers_)
+    np.testing.assert_array_equal(history[-1]["labels"], model.labels_)
+    for step, entry in enumerate(history):
+        assert entry["centers"].shape == (4, 2) and entry["labels"].shape == (500,)
+        nearest = cdist(X, entry["centers"]).argmin(axis=1)
+        np.testing.assert_array_equal(entry["labels"], nearest)  # labels the centers induce
+        if step:
+            previous = history[step - 1]["labels"]
+            means = np.array([X[previous == c].mean(axis=0) for c in range(4)])
+            np.testing.assert_allclose(entry["centers"], means, rtol=1e-12, atol=1e-12)
+    assert not hasattr(KMeans(4, init=init).fit(X), "history_")
+
+
+# --------------------------------------------------------------------------- API, dtypes, errors
+
+
+def test_estimator_api():
+    X, _ = blobs(200, 3, 2, 1.0, 17)
+    model = KMeans(3, random_state=0)
+    assert model.fit(X) is model
+    np.testing.assert_array_equal(model.predict(X), model.labels_)
+    assert model.labels_.dtype == np.int64
+    np.testing.assert_array_equal(KMeans(3, random_state=0).fit_predict(X), model.labels_)
+    distances = model.transform(X)
+    np.testing.assert_allclose(distances, cdist(X, model.cluster_centers_), rtol=1e-9, atol=1e-9)
+    params = model.get_params()
+    assert params["n_clusters"] == 3 and params["random_state"] == 0
+    assert params["metric"] == "euclidean" and params["center"] == "mean"
+    assert set(params) == {
+        "n_clusters",
+        "init",
+        "n_init",
+        "max_iter",
+        "tol",
+        "metric",
+        "center",
+        "random_state",
+        "device",
+        "track_history",
+    }
+    assert model.set_params(n_clusters=4, metric="manhattan") is model
+    assert model.n_clusters == 4 and model.metric == "manhattan"
+    with pytest.raises(ValueError, match="bogus"):
+        model.set_params(bogus=1)
+    assert "n_clusters=4" in repr(model)
+    sklearn_base = pytest.importorskip("sklearn.base")
+    assert sklearn_base.clone(model).get_params() == model.get_params()
+
+
+@pytest.mark.parametrize("estimator", [KMeans(2), HierarchicalKMeans(2, 2), SoftKMeans(2)])
+@pytest.mark.parametrize("method", ["predict", "transform"])
+def test_use_before_fit_is_a_value_and_attribute_error(estimator, method):
+    with pytest.raises(NotFittedError, match="fit") as caught:
+        getattr(estimator, method)(np.ones((3, 2)))
+    assert isinstance(caught.value, ValueError) and isinstance(caught.value, AttributeError)
+
+
+@pytest.mark.parametrize(
+    "params, data, message",
+    [
+        ({"n_clusters": 0}, None, "n_clusters"),
+        ({"n_clusters": -2}, None, "n_clusters"),
+        ({"n_clusters": 2.5}, None, "n_clusters"),
+        ({"n_clusters": "3"}, None, "n_clusters"),
+        ({"n_clusters": 11}, None, "larger than the number of samples"),
+        ({"metric": "cosine"}, None, "metric"),
+        ({"metric": 0.5}, None, "metric"),
+        ({"init": "farthest"}, None, "init"),
+        ({"init": np.zeros((2, 2))}, None, r"shape"),
+        ({"init": np.zeros((3, 3))}, None, r"shape"),
+        ({"init": np.zeros(6)}, None, "2-D"),
+        ({"center": "mode"}, None, "center"),
+        ({"tol": -1.0}, None, "tol"),
+        ({"max_iter": 0}, None, "max_iter"),
+        ({"n_init": 0}, None, "n_init"),
+        ({}, np.array([[1.0, np.nan], [0.0, 1.0], [2.0, 2.0]]), "NaN"),
+        ({}, np.array([[1.0, np.inf], [0.0, 1.0], [2.0, 2.0]]), "infinity"),
+        ({}, np.ones(10), "2-D"),
+        ({}, np.ones((10, 2, 2)), "2-D"),
+    ],
+)
+def test_bad_input_is_a_value_error(params, data, message):
+    X = np.random.default_rng(0).normal(size=(10, 3)) if data is None else data
+    with pytest.raises(ValueError, match=message):
+        KMeans(**{"n_clusters": 2, **params}).fit(X)
+
+
+def test_predict_with_wrong_feature_count():
+    model = KMeans(2, random_state=0).fit(np.random.default_rng(0).normal(size=(20, 3)))
+    with pytest.raises(ValueError, match="features"):
+        model.predict(np.ones((4, 2)))
+
+
+@pytest.mark.parametrize("dtype, expected", [(np.float64, np.float64), (np.float32, np.float32)])
+def test_outputs_keep_the_float_dtype(dtype, expected):
+    X, _ = blobs(200, 3, 2, 1.0, 18)
+    model = KMeans(3, random_state=0, track_history=True).fit(X.astype(dtype))
+    assert model.cluster_centers_.dtype == expected
+    assert model.transform(X.astype(dtype)).dtype == expected
+    assert model.history_[0]["centers"].dtype == expected
+    assert model.labels_.dtype == np.int64 and model.predict(X).dtype == np.int64
+    assert isinstance(model.inertia_, float) and isinstance(model.n_iter_, int)
+
+
+def test_integer_data_gives_the_default_float_dtype():
+    X = np.random.default_rng(1).integers(0, 50, size=(100, 2))
+    model = KMeans(3, random_state=0).fit(X)
+    assert model.cluster_centers_.dtype == np.float32
+
+
+def test_tensor_input_gives_the_same_result(device):
+    X, _ = blobs(300, 3, 2, 1.0, 19)
+    init = some_rows(X, 3, 19)
+    expected = KMeans(3, init=init, tol=0).fit(X)
+    model = KMeans(3, init=init, tol=0).fit(tg.tensor(X, dtype=tg.float64, device=device))
+    assert type(model.cluster_centers_) is type(tg.zeros(1, device=device).data)  # X's backend
+    assert model.cluster_centers_.dtype == np.float64
+    np.testing.assert_allclose(host(model.cluster_centers_), expected.cluster_centers_, rtol=1e-10)
+    np.testing.assert_array_equal(host(model.labels_), expected.labels_)
+    assert model.inertia_ == pytest.approx(expected.inertia_, rel=1e-10)
+    predicted = model.predict(tg.tensor(X, dtype=tg.float64, device=device))
+    np.testing.assert_array_equal(host(predicted), expected.labels_)
+
+
+# --------------------------------------------------------------------------- hierarchical
+
+
+def nested_blobs(per_leaf=60, seed=20):
+    """3 far-apart groups of 3 close blobs each: 9 leaves, exactly two levels."""
+    rng = np.random.default_rng(seed)
+    tops = np.array([[0.0, 0.0], [100.0, 0.0], [0.0, 100.0]])
+    offsets = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    centers = (tops[:, None, :] + offsets[None]).reshape(9, 2)
+    y = np.repeat(np.arange(9), per_leaf)
+    return centers[y] + rng.normal(scale=0.5, size=(len(y), 2)), y
+
+
+def test_hierarchical_finds_every_leaf_and_predicts_consistently():
+    X, y = nested_blobs()
+    model = HierarchicalKMeans(branching=3, depth=2, random_state=0).fit(X)
+    assert model.cluster_centers_.shape == (9, 2)
+    np.testing.assert_array_equal(model.predict(X), model.labels_)
+    assert len({(a, b) for a, b in zip(model.labels_.tolist(), y.tolist(), strict=True)}) == 9
+    for leaf in range(9):  # leaf centers are the means of their samples
+        np.testing.assert_allclose(model.cluster_centers_[leaf], X[model.labels_ == leaf].mean(0))
+    fresh, fresh_y = nested_blobs(per_leaf=5, seed=21)
+    mapping = dict(zip(y.tolist(), model.labels_.tolist(), strict=True))
+    np.testing.assert_array_equal(model.predict(fresh), [mapping[v] for v in fresh_y.tolist()])
+    assert model.inertia_ == pytest.approx(
+        float(((X - model.cluster_centers_[model.labels_]) ** 2).sum())
+    )
+
+
+def test_hierarchical_leaf_count_and_tiny_nodes():
+    X = np.random.default_rng(22).normal(size=(2000, 4))
+    model = HierarchicalKMeans(branching=4, depth=3, random_state=0).fit(X)
+    assert model.cluster_centers_.shape == (64, 4)
+    np.testing.assert_array_equal(model.predict(X), model.labels_)
+    assert np.all(np.bincount(model.labels_, minlength=64) > 0)
+    few = HierarchicalKMeans(branching=3, depth=3, random_state=0).fit(X[:5])
+    assert few.cluster_centers_.shape[0] <= 5  # nodes with fewer samples than branching
+    np.testing.assert_array_equal(few.predict(X[:5]), few.labels_)
+    assert np.isfinite(few.cluster_centers_).all()
+
+
+def test_hierarchical_bad_parameters():
+    X = np.ones((10, 2))
+    for params in ({"branching": 1}, {"depth": 0}, {"branching": 2.5}, {"init": np.ones((2, 2))}):
+        with pytest.raises(ValueError):
+            HierarchicalKMeans(**params).fit(X)
+    assert set(HierarchicalKMeans().get_params()) >= {"branching", "depth", "metric"}
+
+
+# --------------------------------------------------------------------------- soft k-means
+
+
+def test_soft_responsibilities_sum_to_one():
+    X, _ = blobs(300, 3, 2, 2.0, 23)
+    model = SoftKMeans(3, beta=0.5, random_state=0).fit(X)
+    resp = model.responsibilities_
+    assert resp.shape == (300, 3)
+    np.testing.assert_allclose(resp.sum(axis=1), 1.0, rtol=1e-12)
+    assert np.all(resp >= 0)
+    np.testing.assert_allclose(model.predict_proba(X), resp, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(model.predict(X), resp.argmax(axis=1))
+    np.testing.assert_array_equal(model.labels_, resp.argmax(axis=1))
+    # Soft means: each center is the responsibility-weighted mean (at convergence).
+    model = SoftKMeans(3, beta=0.5, random_state=0, tol=0, max_iter=500).fit(X)
+    resp = model.responsibilities_
+    means = (resp.T @ X) / resp.sum(axis=0)[:, None]
+    np.testing.assert_allclose(model.cluster_centers_, means, rtol=1e-6, atol=1e-6)
+
+
+def test_soft_assignments_become_hard_as_beta_grows():
+    X, _ = blobs(400, 4, 2, 2.0, 24)
+    init = some_rows(X, 4, 24)
+    hard = KMeans(4, init=init, tol=0).fit(X)
+    stiff = SoftKMeans(4, beta=1e6, init=init, tol=0).fit(X)
+    assert np.isfinite(stiff.responsibilities_).all()
+    np.testing.assert_allclose(stiff.responsibilities_, np.eye(4)[hard.labels_], atol=1e-9)
+    np.testing.assert_allclose(stiff.cluster_centers_, hard.cluster_centers_, rtol=1e-9)
+    # The softer the assignment, the less certain the most responsible cluster.
+    certainty = [
+        SoftKMeans(4, beta=beta, init=init).fit(X).responsibilities_.max(axis=1).mean()
+        for beta in (0.01, 0.1, 1.0, 10.0)
+    ]
+    assert certainty == sorted(certainty) and certainty[0] < 0.5 < certainty[-1]
+
+
+def test_soft_bad_parameters():
+    X = np.ones((10, 2))
+    for params in ({"beta": 0.0}, {"beta": -1.0}, {"n_clusters": 0}, {"metric": "cosine"}):
+        with pytest.raises(ValueError):
+            SoftKMeans(**{"n_clusters": 2, **params}).fit(X)
+
+
+# --------------------------------------------------------------------------- real data
+
+
+def read_idx(path, magic, header):
+    with gzip.open(path, "rb") as stream:
+        raw = stream.read()
+    assert int.from_bytes(raw[:4], "big") == magic
+    return np.frombuffer(raw, dtype=np.uint8, offset=header)
+
+
+def test_kmeans_on_mnist_has_useful_purity():
+    images_path = MNIST / "t10k-images-idx3-ubyte.gz"
+    labels_path = MNIST / "t10k-labels-idx1-ubyte.gz"
+    if not (images_path.exists() and labels_path.exists()):
+        pytest.skip(f"MNIST test set not found in {MNIST}")
+    images = read_idx(images_path, 2051, 16).reshape(-1, 784).astype(np.float32) / 255
+    digits = read_idx(labels_path, 2049, 8).astype(np.int64)
+    assert images.shape == (10000, 784) and digits.shape == (10000,)
+    model = KMeans(10, random_state=0, n_init=1, max_iter=50).fit(images)
+    majority = sum(np.bincount(digits[model.labels_ == c], minlength=10).max() for c in range(10))
+    purity = majority / len(digits)
+    print(f"MNIST k-means purity (K=10, random_state=0): {purity:.4f}")
+    assert purity > 0.5

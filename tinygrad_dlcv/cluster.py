@@ -1,0 +1,1288 @@
+"""Clustering on the engine's array layer: k-means and its lecture variants.
+
+- ``pairwise_distances``: euclidean, manhattan or any p-norm, in chunks;
+- ``KMeans``: Lloyd's algorithm as scikit-learn runs it, with the lecture's
+  options (k-means++ / random / uniform / given init, L2 / L1 / p metrics,
+  mean or median centers, restarts, empty-cluster re-seeding, a history);
+- ``HierarchicalKMeans``: nested k-means, ``branching ** depth`` leaves that
+  ``predict`` reaches by walking down the tree;
+- ``SoftKMeans``: soft assignments (responsibilities) and soft means.
+
+Every computation asks ``backend.array_module_of`` for the array module
+(``xp``) of the data and calls ``xp.*``, so one code path runs on NumPy and
+on CuPy; NumPy itself only keeps small host-side bookkeeping (random draws,
+counts). Estimators are never differentiated, so they work on the backend
+arrays directly instead of building an autograd graph.
+
+Distances are computed block by block over the samples: the euclidean block
+is one GEMM (``||x||^2 - 2 x.c + ||c||^2``), the L1 / Lp block sums
+``|x_j - c_j|^p`` feature by feature into an (rows, K) buffer, so memory is
+O(rows * K) and never O(N * K * D).
+
+Speed, as scikit-learn's Lloyd gets it: on the CPU the blocks run on one
+thread per core (NumPy releases the GIL inside its kernels) while BLAS is held
+to one thread (through threadpoolctl, scikit-learn's own dependency, when it
+is installed; without it the blocks run one after another on a threaded
+BLAS). The update keeps per-cluster sums and moves only the samples whose
+label changed, as a GEMM with a signed one-hot matrix (no scatter-add).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import math
+import numbers
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from types import ModuleType
+from typing import Any
+
+import numpy
+
+from . import backend
+from .tensor import Tensor, default_generator
+
+__all__ = [
+    "HierarchicalKMeans",
+    "KMeans",
+    "NotFittedError",
+    "SoftKMeans",
+    "pairwise_distances",
+]
+
+_METRIC_POWERS = {"euclidean": 2.0, "manhattan": 1.0}
+_INITS = ("k-means++", "random", "uniform")
+_CENTERS = ("mean", "median")
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when an estimator is used before ``fit``.
+
+    It is both a ValueError and an AttributeError, as scikit-learn's, so code
+    written against either convention catches it.
+    """
+
+
+# --------------------------------------------------------------------------- argument checks
+
+
+def _as_data(X: Any, who: str, name: str = "X", device: str | None = None) -> tuple[Any, Any]:
+    """Return ``(work, out_dtype)``: X as a 2-D, finite, floating backend array.
+
+    ``work`` is in the dtype computations run in; ``out_dtype`` is the dtype
+    of the arrays handed back to the user (X's float dtype; integer or bool
+    data, and Python lists, get the default float dtype). float16 is computed
+    in float32 because half-precision GEMMs are slow and lose the sums.
+    """
+    if isinstance(X, Tensor):
+        array = X.data
+    elif isinstance(X, numpy.ndarray) or backend.is_cuda_array(X):
+        array = X
+    else:
+        try:
+            array = numpy.asarray(X)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"{who}: cannot read {name} as an array ({error})") from None
+        if array.dtype.kind == "f":  # plain Python numbers follow the Tensor convention
+            array = array.astype(backend.default_dtype())
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{who}: {name} must hold numbers, got dtype {array.dtype}")
+    if device is not None:
+        array = backend.move_to_device(array, backend.normalize_device(device))
+    if array.ndim != 2:
+        raise ValueError(
+            f"{who}: {name} must be 2-D (n_samples, n_features), got shape {tuple(array.shape)}"
+        )
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"{who}: {name} is empty (shape {tuple(array.shape)})")
+    xp = backend.array_module_of(array)
+    out_dtype = array.dtype if array.dtype.kind == "f" else backend.default_dtype()
+    work_dtype = numpy.dtype("float32") if out_dtype == numpy.float16 else out_dtype
+    work = xp.ascontiguousarray(array, dtype=work_dtype)
+    if not bool(xp.isfinite(work).all()):
+        raise ValueError(f"{who}: {name} contains NaN or infinity")
+    return work, numpy.dtype(out_dtype)
+
+
+def _metric_power(metric: Any, who: str) -> float:
+    """The exponent p of a metric: 2 (euclidean), 1 (manhattan) or the number given."""
+    if isinstance(metric, str):
+        if metric not in _METRIC_POWERS:
+            raise ValueError(
+                f"{who}: unknown metric {metric!r}; expected 'euclidean', 'manhattan' or a "
+                "number p >= 1"
+            )
+        return _METRIC_POWERS[metric]
+    if isinstance(metric, bool) or not isinstance(metric, numbers.Real):
+        raise ValueError(
+            f"{who}: metric must be 'euclidean', 'manhattan' or a number p >= 1, got {metric!r}"
+        )
+    p = float(metric)
+    if not math.isfinite(p) or p < 1:
+        # Below 1 the "p-norm" breaks the triangle inequality; it is no metric.
+        raise ValueError(f"{who}: the p of a p-norm metric must be finite and >= 1, got {metric}")
+    return p
+
+
+def _check_int(value: Any, name: str, who: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{who}: {name} must be an integer, got {value!r}")
+    if value < low:
+        raise ValueError(f"{who}: {name} must be >= {low}, got {value}")
+    return int(value)
+
+
+def _check_real(value: Any, name: str, who: str, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{who}: {name} must be a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number) or number < 0 or (positive and number == 0):
+        bound = "> 0" if positive else ">= 0"
+        raise ValueError(f"{who}: {name} must be finite and {bound}, got {value!r}")
+    return number
+
+
+def _rng(random_state: Any, who: str) -> numpy.random.Generator:
+    """None: the generator of ``tg.manual_seed``; an int: a fresh seeded one."""
+    if random_state is None:
+        return default_generator()
+    if isinstance(random_state, numpy.random.Generator):
+        return random_state
+    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
+        raise ValueError(
+            f"{who}: random_state must be None, an int or a numpy Generator, got {random_state!r}"
+        )
+    return numpy.random.default_rng(int(random_state))
+
+
+def _check_init(init: Any, who: str, allow_array: bool = True) -> None:
+    if isinstance(init, str):
+        if init not in _INITS:
+            raise ValueError(
+                f"{who}: unknown init {init!r}; expected 'k-means++', 'random', 'uniform'"
+                + (" or an array of shape (n_clusters, n_features)" if allow_array else "")
+            )
+    elif not allow_array:
+        raise ValueError(f"{who}: init must be 'k-means++', 'random' or 'uniform', got an array")
+
+
+# --------------------------------------------------------------------------- distance kernels
+
+
+def _chunk_rows(xp: ModuleType, n_rows: int, n_cols: int) -> int:
+    """Rows per block so that one (rows, n_cols) buffer stays small.
+
+    On the CPU a block should stay in a core's L2 cache (argmin and the adds
+    then read it from cache); on a GPU it should be large enough to fill the
+    device.
+    """
+    budget = 2**18 if xp is numpy else 2**24
+    return max(1, min(n_rows, budget // max(n_cols, 1)))
+
+
+_pool: ThreadPoolExecutor | None = None
+_blas_controller: Any = None
+
+
+def _cpu_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _one_blas_thread() -> Any:
+    """A context that limits BLAS to one thread, or None without threadpoolctl.
+
+    Blocks run on our own threads (one per core, as scikit-learn's k-means),
+    so each GEMM must stay single-threaded: two levels of threads would fight
+    for the same cores, which is far slower than either alone.
+    """
+    global _blas_controller
+    if _blas_controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _blas_controller = ThreadpoolController()
+        except Exception:  # optional: without it blocks simply run one after another
+            _blas_controller = False
+    return _blas_controller.limit(limits=1, user_api="blas") if _blas_controller else None
+
+
+def _for_blocks(
+    xp: ModuleType, n: int, rows: int, width: int, dtype: Any, uses_blas: bool, work: Callable
+) -> None:
+    """Call ``work(start, stop, buffer)`` for row blocks of ``range(n)``.
+
+    ``buffer`` is a scratch (rows, width) array owned by the calling thread.
+    On the CPU the blocks are spread over one thread per core: NumPy releases
+    the GIL inside its kernels, so the cores work on different blocks at once.
+    """
+    blocks = [(start, min(start + rows, n)) for start in range(0, n, rows)]
+    threads = min(_cpu_workers(), len(blocks)) if xp is numpy else 1
+    limit = contextlib.nullcontext()
+    if threads > 1 and uses_blas:
+        limit = _one_blas_thread()
+        if limit is None:
+            threads, limit = 1, contextlib.nullcontext()
+
+    if threads == 1:
+        buffer = xp.empty((rows, width), dtype=dtype) if width else None
+        for start, stop in blocks:
+            work(start, stop, buffer)
+        return
+    # Each thread takes the next block when it is free (a thread slowed down by
+    # another process does not hold the others up); each writes its own rows.
+    pending = iter(blocks)
+    lock = threading.Lock()
+
+    def run(_: int) -> None:
+        buffer = xp.empty((rows, width), dtype=dtype) if width else None
+        while True:
+            with lock:
+                block = next(pending, None)
+            if block is None:
+                return
+            work(block[0], block[1], buffer)
+
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=_cpu_workers(), thread_name_prefix="kmeans")
+    with limit:
+        list(_pool.map(run, range(threads)))  # list() re-raises a worker's exception
+
+
+def _cpu_threads_only(xp: ModuleType) -> Any:
+    """Keep BLAS single-threaded for a whole fit on the CPU (our blocks use every core).
+
+    OpenBLAS threads spin for a while after each multi-threaded call; between
+    our threaded blocks they would steal the cores the blocks run on.
+    """
+    limit = _one_blas_thread() if xp is numpy and _cpu_workers() > 1 else None
+    return limit if limit is not None else contextlib.nullcontext()
+
+
+def _row_sq_norms(xp: ModuleType, X: Any) -> Any:
+    """``||x_n||^2`` for each row, without an (N, D) temporary."""
+    return xp.einsum("ij,ij->i", X, X)
+
+
+class _Centers:
+    """Centers prepared once per assignment step for the block kernels."""
+
+    def __init__(self, xp: ModuleType, centers: Any, p: float) -> None:
+        self.p = p
+        self.k = centers.shape[0]
+        if p == 2.0:
+            # [-2 C^T; ||c||^2] against [x, 1]: the GEMM adds ||c||^2 itself, which
+            # saves a pass over every block.
+            self.w = xp.concatenate([-2.0 * centers.T, _row_sq_norms(xp, centers)[None]])
+        else:
+            self.ct = xp.ascontiguousarray(centers.T)
+
+
+class _Data:
+    """X with what the kernels need.
+
+    ``X`` is the data less ``offset`` (scikit-learn centers X before Lloyd:
+    the GEMM form then loses less to rounding). For the euclidean metric it is
+    a view into ``X1 = [X, 1]`` (the ones column lets the GEMM add ``||c||^2``).
+    ``x_sq`` (``||x||^2``) and ``XT`` (X^T made contiguous, for the L1/Lp
+    blocks and the bincount sums) are made on first use, before any threads
+    start.
+    """
+
+    def __init__(self, xp: ModuleType, X: Any, p: float, offset: Any = None) -> None:
+        self.xp = xp
+        self.p = p
+        self.n, self.d = X.shape
+        if p == 2.0:
+            self.X1 = xp.empty((self.n, self.d + 1), dtype=X.dtype)
+
+            def fill(start: int, stop: int, _buffer: Any) -> None:
+                rows = self.X1[start:stop]
+                if offset is None:
+                    rows[:, : self.d] = X[start:stop]
+                else:
+                    xp.subtract(X[start:stop], offset, out=rows[:, : self.d])
+                rows[:, self.d] = 1
+
+            size = _chunk_rows(xp, self.n, self.d + 1)
+            _for_blocks(xp, self.n, size, 0, None, False, fill)
+            self.X = self.X1[:, : self.d]
+        else:
+            self.X = X if offset is None else X - offset
+
+    @functools.cached_property
+    def x_sq(self) -> Any:
+        """``||x||^2`` per sample: only true distances need it, argmin does not."""
+        return _row_sq_norms(self.xp, self.X)
+
+    @functools.cached_property
+    def XT(self) -> Any:  # noqa: N802  (X transposed)
+        """X^T made contiguous: feature j's values are then one contiguous row."""
+        return self.xp.ascontiguousarray(self.X.T)
+
+    def _build_shared(self, distances: bool) -> None:
+        """Make the lazy arrays the blocks read now, not in two worker threads at once."""
+        if self.p != 2.0:
+            _ = self.XT
+        elif distances:
+            _ = self.x_sq
+
+    def _block(self, start: int, stop: int, prepared: _Centers, out: Any) -> Any:
+        """Fill ``out`` (rows, K) with d^p of X[start:stop] to the centers, up to a row shift.
+
+        Euclidean: one GEMM, ``[x, 1] [-2 C^T; ||c||^2] = ||c||^2 - 2 x.c``; the
+        row constant ``||x||^2`` is left out because argmin does not need it
+        (``_distances`` adds it).
+        Other metrics: d^p = sum_j |x_j - c_j|^p exactly, summed feature by
+        feature into ``out``, so no (rows, K, D) array is ever made.
+        """
+        xp = self.xp
+        if prepared.p == 2.0:
+            return xp.matmul(self.X1[start:stop], prepared.w, out=out)
+        XT, ct = self.XT, prepared.ct
+        term = xp.empty_like(out)
+        for j in range(ct.shape[0]):
+            target = out if j == 0 else term
+            xp.subtract(XT[j, start:stop, None], ct[j], out=target)
+            xp.abs(target, out=target)
+            if prepared.p != 1.0:
+                xp.power(target, prepared.p, out=target)
+            if j:
+                out += term
+        return out
+
+    def _distances(self, start: int, stop: int, prepared: _Centers, out: Any) -> Any:
+        """True d^p of a block: add ``||x||^2`` back and clamp rounding below 0 (euclidean)."""
+        block = self._block(start, stop, prepared, out)
+        if self.p == 2.0:
+            block += self.x_sq[start:stop, None]
+            self.xp.maximum(block, 0, out=block)
+        return block
+
+    def nearest(self, centers: Any) -> Any:
+        """Index (int64) of the nearest center for each sample; argmin block by block."""
+        xp = self.xp
+        prepared = _Centers(xp, centers, self.p)
+        labels = xp.empty(self.n, dtype=xp.int64)
+        self._build_shared(distances=False)
+
+        def work(start: int, stop: int, buffer: Any) -> None:
+            block = self._block(start, stop, prepared, buffer[: stop - start])
+            xp.argmin(block, axis=1, out=labels[start:stop])
+
+        rows = _chunk_rows(xp, self.n, prepared.k)
+        _for_blocks(xp, self.n, rows, prepared.k, self.X.dtype, self.p == 2.0, work)
+        return labels
+
+    def power_distances(self, centers: Any) -> Any:
+        """The full (N, K) matrix of d^p (only where N x K is wanted anyway)."""
+        xp = self.xp
+        prepared = _Centers(xp, centers, self.p)
+        out = xp.empty((self.n, prepared.k), dtype=self.X.dtype)
+        self._build_shared(distances=True)
+
+        def work(start: int, stop: int, _buffer: Any) -> None:
+            self._distances(start, stop, prepared, out[start:stop])
+
+        rows = _chunk_rows(xp, self.n, prepared.k)
+        _for_blocks(xp, self.n, rows, 0, None, self.p == 2.0, work)
+        return out
+
+    def assigned_power(self, centers: Any, labels: Any) -> Any:
+        """Exact d(x_n, c_{label_n})^p from differences (no cancellation), in blocks."""
+        xp = self.xp
+        out = xp.empty(self.n, dtype=self.X.dtype)
+
+        def work(start: int, stop: int, _buffer: Any) -> None:
+            diff = self.X[start:stop] - centers[labels[start:stop]]
+            out[start:stop] = _power_sum(xp, diff, self.p)
+
+        rows = _chunk_rows(xp, self.n, self.d)
+        _for_blocks(xp, self.n, rows, 0, None, False, work)
+        return out
+
+
+def _power_sum(xp: ModuleType, diff: Any, p: float) -> Any:
+    """Row sums of |diff|^p."""
+    if p == 2.0:
+        return xp.einsum("ij,ij->i", diff, diff)
+    xp.abs(diff, out=diff)
+    if p != 1.0:
+        xp.power(diff, p, out=diff)
+    return diff.sum(axis=1)
+
+
+def _root(xp: ModuleType, powered: Any, p: float) -> Any:
+    """d from d^p, in place."""
+    if p == 2.0:
+        return xp.sqrt(powered, out=powered)
+    if p != 1.0:
+        return xp.power(powered, 1.0 / p, out=powered)
+    return powered
+
+
+def pairwise_distances(X: Any, Y: Any = None, metric: Any = "euclidean") -> Any:
+    """Distances between the rows of X and the rows of Y.
+
+    Parameters
+    ----------
+    X : Tensor, numpy or cupy array of shape (N, D)
+    Y : same kinds, shape (M, D), optional
+        Defaults to X (then the diagonal is exactly 0).
+    metric : "euclidean", "manhattan" or a number p >= 1
+        The p-norm ``(sum_j |x_j - y_j|^p)^(1/p)``; "euclidean" is p = 2 and
+        "manhattan" p = 1.
+
+    Returns
+    -------
+    array of shape (N, M)
+        Of X's backend and float dtype; never negative. The euclidean form
+        ``||x||^2 - 2 x.y + ||y||^2`` is clamped at 0 before the square root.
+    """
+    who = "pairwise_distances"
+    p = _metric_power(metric, who)
+    X, out_dtype = _as_data(X, who)
+    xp = backend.array_module_of(X)
+    if Y is None:
+        Y_work = X
+    else:
+        Y_work, _ = _as_data(Y, who, name="Y")
+        backend.check_same_device(who, X, Y_work)
+        if Y_work.shape[1] != X.shape[1]:
+            raise ValueError(
+                f"{who}: X and Y need the same number of features, got shapes "
+                f"{tuple(X.shape)} and {tuple(Y_work.shape)}"
+            )
+        Y_work = Y_work.astype(X.dtype, copy=False)
+    # Distances do not change under a shift; centering on X's mean makes the
+    # euclidean GEMM form cancel less.
+    offset = X.mean(axis=0)
+    result = _root(xp, _Data(xp, X, p, offset).power_distances(Y_work - offset), p)
+    if Y is None:
+        # Rounding in the GEMM form leaves tiny positive self-distances; a point is 0 from itself.
+        xp.fill_diagonal(result, 0)
+    return result.astype(out_dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- estimator base
+
+
+def _same(value: Any, default: Any) -> bool:
+    """Equal and of the same type (1 and 1.0 and True are told apart), never raising."""
+    try:
+        return type(value) is type(default) and bool(value == default)
+    except Exception:
+        return False
+
+
+class _Estimator:
+    """scikit-learn's estimator conventions: parameters in ``__init__``, fitted ``name_``."""
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return sorted(name for name in signature.parameters if name != "self")
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Return the constructor parameters as a dict (``deep`` is accepted for scikit-learn).
+
+        Parameters
+        ----------
+        deep : bool
+            Ignored: these estimators hold no sub-estimators.
+
+        Returns
+        -------
+        dict
+        """
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any):
+        """Set constructor parameters; an unknown name is a ValueError.
+
+        Returns
+        -------
+        self
+        """
+        valid = self._param_names()
+        for name in params:
+            if name not in valid:
+                raise ValueError(
+                    f"{type(self).__name__}.set_params: invalid parameter {name!r}; "
+                    f"valid parameters are {valid}"
+                )
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        signature = inspect.signature(type(self).__init__)
+        changed = []
+        for name, parameter in signature.parameters.items():
+            if name == "self":
+                continue
+            value = getattr(self, name)
+            if hasattr(value, "shape") and getattr(value, "ndim", 0):
+                changed.append(f"{name}=<array of shape {tuple(value.shape)}>")
+            elif value is not parameter.default and not _same(value, parameter.default):
+                changed.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def _check_fitted(self, attribute: str) -> None:
+        if not hasattr(self, attribute):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet; call 'fit' with "
+                "training data before using this estimator."
+            )
+
+    def _data_for(self, X: Any, who: str, fitted: Any) -> tuple[Any, Any]:
+        """X for predict/transform: checked, on the device of the ``fitted`` array."""
+        work, out_dtype = _as_data(X, who, device=getattr(self, "device", None))
+        backend.check_same_device(who, work, fitted)
+        if work.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"{who}: X has {work.shape[1]} features but the estimator was fitted on "
+                f"{self.n_features_in_}"
+            )
+        return work, out_dtype
+
+
+# --------------------------------------------------------------------------- k-means
+
+
+def _init_centers(
+    work: Any, data: _Data, k: int, init: Any, rng: numpy.random.Generator, who: str
+) -> Any:
+    """Initial (K, D) centers in X's own coordinates (``work``; ``data`` is X centered).
+
+    Samples are taken from ``work`` itself, so "random" and "k-means++"
+    centers are exactly samples of X (no round trip through the centering).
+    """
+    xp = data.xp
+    if not isinstance(init, str):
+        given, _ = _as_data(init, who, name="init")
+        if tuple(given.shape) != (k, data.d):
+            raise ValueError(
+                f"{who}: init array must have shape (n_clusters, n_features) = {(k, data.d)}, "
+                f"got {tuple(given.shape)}"
+            )
+        return backend.move_to_device(given, backend.device_of(work)).astype(work.dtype)
+    if init == "random":
+        return work[xp.asarray(rng.choice(data.n, size=k, replace=False))]
+    if init == "uniform":
+        low = backend.to_host(work.min(axis=0)).astype(numpy.float64)
+        high = backend.to_host(work.max(axis=0)).astype(numpy.float64)
+        return xp.asarray(rng.uniform(low, high, size=(k, data.d)), dtype=work.dtype)
+    return work[xp.asarray(_kmeans_plusplus(data, k, rng))]
+
+
+def _kmeans_plusplus(data: _Data, k: int, rng: numpy.random.Generator) -> list[int]:
+    """Greedy k-means++ (scikit-learn's): each new center is the best of 2 + log(K) draws.
+
+    Draws are proportional to d^p to the nearest chosen center; of the
+    ``2 + int(log K)`` candidates the one that lowers the total sum of d^p most
+    is kept (Arthur & Vassilvitskii's seeding with local trials). Returns the
+    indices of the chosen samples.
+    """
+    xp, X = data.xp, data.X
+    trials = 2 + int(math.log(k))
+    chosen = [int(rng.integers(data.n))]
+    closest = data.power_distances(X[chosen[0] : chosen[0] + 1])[:, 0]
+    potential = float(closest.sum(dtype=xp.float64))
+    for _ in range(1, k):
+        # float64 cumulative sums: float32 ones stall once the running total is large.
+        cumulative = xp.cumsum(closest, dtype=xp.float64)
+        targets = xp.asarray(rng.uniform(size=trials) * potential)
+        candidates = xp.minimum(xp.searchsorted(cumulative, targets), data.n - 1)
+        to_candidates = data.power_distances(X[candidates])
+        xp.minimum(to_candidates, closest[:, None], out=to_candidates)
+        potentials = backend.to_host(to_candidates.sum(axis=0, dtype=xp.float64))
+        best = int(numpy.argmin(potentials))
+        potential = float(potentials[best])
+        closest = xp.ascontiguousarray(to_candidates[:, best])
+        chosen.append(int(candidates[best]))
+    return chosen
+
+
+class _CenterUpdate:
+    """The update step of one Lloyd run: new centers from labels.
+
+    Empty clusters are first re-seeded with the samples farthest from their own
+    centers (scikit-learn's rule), so no center is ever NaN.
+
+    Mean: the per-cluster sums (float64) are kept between iterations. Only the
+    samples whose label changed are taken out of their old cluster and added
+    to their new one, as one GEMM of a signed one-hot matrix with those
+    samples: O(moved) instead of O(N) once Lloyd settles, and no scatter-add.
+    When more than half moved they are recomputed (per-feature ``bincount``
+    over X^T where that exists, else the same GEMM over all samples).
+    Median: samples sorted by label once, then a loop over the K clusters
+    (never over samples).
+    """
+
+    def __init__(self, data: _Data, k: int, center: str) -> None:
+        self.data, self.k, self.center = data, k, center
+        self.labels: Any = None  # the labels the sums were made from
+        self.sums: Any = None
+
+    def __call__(self, labels: Any, old: Any) -> Any:
+        xp, data, k = self.data.xp, self.data, self.k
+        counts = xp.bincount(labels, minlength=k)
+        empty = xp.nonzero(counts == 0)[0]
+        if empty.size:
+            # Each empty cluster takes one of the samples farthest from their own center,
+            # farthest first; the labels used for the convergence test stay as assigned.
+            far = xp.argsort(-data.assigned_power(old, labels))[: empty.size]
+            labels = labels.copy()
+            labels[far] = empty
+            counts = xp.bincount(labels, minlength=k)
+        filled = (counts > 0)[:, None]
+        if self.center == "median":
+            return self._medians(labels, counts, old)
+        self._update_sums(labels)
+        with backend.errstate(xp, invalid="ignore", divide="ignore"):
+            means = (self.sums / counts[:, None]).astype(old.dtype)
+        # A cluster stays empty only when re-seeding took its last sample: keep its center.
+        return xp.where(filled, means, old)
+
+    def _update_sums(self, labels: Any) -> None:
+        xp, data, k = self.data.xp, self.data, self.k
+        moved = None if self.sums is None else xp.nonzero(labels != self.labels)[0]
+        if moved is None or 2 * moved.size > data.n:
+            if "XT" in vars(data):  # X^T exists already (L1/Lp): per-feature bincounts
+                self.sums = xp.stack(
+                    [xp.bincount(labels, weights=row, minlength=k) for row in data.XT], 1
+                )
+            else:
+                self.sums = xp.zeros((k, data.d), dtype=xp.float64)
+                self._add_moves(None, labels, None)
+        elif moved.size:
+            self._add_moves(moved, labels, self.labels)
+        self.labels = labels
+
+    def _add_moves(self, moved: Any, labels: Any, previous: Any) -> None:
+        """sums += (one-hot of new labels - one-hot of old labels) @ X[moved].
+
+        ``moved=None`` means every sample (and then X is sliced, not gathered).
+        A (K, m) one-hot matrix times X[moved] is one GEMM (no scatter-add);
+        blocks keep that matrix under 2^18 entries and run on all cores. Their
+        partial sums are added in block order, so results do not depend on
+        which thread finished first.
+        """
+        xp, data, k = self.data.xp, self.data, self.k
+        rows = max(1, 2**18 // k)
+        count = data.n if moved is None else moved.size
+        partials = [None] * (-(-count // rows))
+
+        def work(start: int, stop: int, _buffer: Any) -> None:
+            index = slice(start, stop) if moved is None else moved[start:stop]
+            columns = xp.arange(stop - start)
+            onehot = xp.zeros((k, stop - start), dtype=data.X.dtype)
+            onehot[labels[index], columns] = 1
+            if previous is not None:
+                onehot[previous[index], columns] = -1
+            partials[start // rows] = onehot @ data.X[index]
+
+        _for_blocks(xp, count, rows, 0, None, True, work)
+        for partial in partials:
+            self.sums += partial
+
+    def _medians(self, labels: Any, counts: Any, old: Any) -> Any:
+        xp = self.data.xp
+        ordered = self.data.X[xp.argsort(labels, kind="stable")]
+        ends = numpy.cumsum(backend.to_host(counts)).tolist()
+        new = old.copy()
+        for cluster, stop in enumerate(ends):
+            start = ends[cluster - 1] if cluster else 0
+            if stop > start:
+                new[cluster] = xp.median(ordered[start:stop], axis=0)
+        return new
+
+
+def _lloyd(
+    data: _Data,
+    centers: Any,
+    max_iter: int,
+    tol: float,
+    center: str,
+    history: list | None,
+) -> tuple[Any, Any, float, int]:
+    """One k-means run from ``centers``; returns (centers, labels, inertia, n_iter).
+
+    Exactly scikit-learn's loop: an iteration assigns, then updates; it stops
+    after an iteration whose labels equal the previous ones ("strict
+    convergence") or whose sum of squared center shifts is <= tol (already
+    absolute here). Unless strictly converged, labels are recomputed for the
+    final centers so that ``labels_`` fits ``cluster_centers_``.
+    """
+    xp = data.xp
+    update = _CenterUpdate(data, centers.shape[0], center)
+    previous = None
+    strict = False
+    n_iter = 0
+    while n_iter < max_iter:
+        n_iter += 1
+        labels = data.nearest(centers)
+        if history is not None:
+            history.append((centers, labels))
+        new = update(labels, centers)
+        shift = float(((new - centers) ** 2).sum())
+        centers = new
+        if previous is not None and bool(xp.array_equal(labels, previous)):
+            strict = True
+            break
+        if shift <= tol:
+            break
+        previous = labels
+    if not strict:
+        labels = data.nearest(centers)
+    if history is not None:
+        history.append((centers, labels))
+    inertia = float(data.assigned_power(centers, labels).sum(dtype=xp.float64))
+    return centers, labels, inertia, n_iter
+
+
+class KMeans(_Estimator):
+    """k-means clustering (Lloyd's algorithm) with the lecture's options.
+
+    Parameters
+    ----------
+    n_clusters : int
+        K, the number of clusters (1 <= K <= number of samples).
+    init : "k-means++", "random", "uniform" or array of shape (K, D)
+        "k-means++": scikit-learn's greedy k-means++ (samples drawn
+        proportionally to d^p, best of ``2 + int(log K)`` local trials);
+        "random": K distinct samples; "uniform": uniform in the data's
+        bounding box; an array: those centers (then ``n_init`` is 1).
+    n_init : int
+        Runs from different initialisations; the lowest inertia wins.
+    max_iter : int
+        Iterations (assign + update) per run, at most.
+    tol : float
+        Stop when the sum of squared center shifts is <= ``tol`` times the
+        mean per-feature variance of X. ``tol=0``: stop only when no center
+        moves (or the labels repeat).
+    metric : "euclidean", "manhattan" or a number p >= 1
+        The distance d; assignments minimise d and ``inertia_`` is sum d^p.
+    center : "mean" or "median"
+        The update: cluster means, or coordinate-wise medians (k-medians,
+        the L1-optimal center, robust to outliers).
+    random_state : None, int or numpy.random.Generator
+        None draws from the generator seeded by ``tg.manual_seed``.
+    device : str, optional
+        Move X there first ("cpu", "cuda", "cuda:N"); default: X's device.
+    track_history : bool
+        Keep ``history_``.
+
+    Attributes
+    ----------
+    cluster_centers_ : array (K, D)
+        In X's backend and float dtype.
+    labels_ : array (N,) of int64
+        The nearest final center of each training sample.
+    inertia_ : float
+        Sum over samples of d(x, center)^p.
+    n_iter_ : int
+        Iterations of the best run.
+    history_ : list of dict
+        ``{"centers": (K, D), "labels": (N,)}``: the initial centers first,
+        entry t holds the centers after t updates and the labels they induce
+        (so ``len(history_) == n_iter_ + 1``). Only with ``track_history``.
+
+    Notes
+    -----
+    Empty clusters are re-seeded with the samples farthest from their own
+    centers, as scikit-learn does, so no center is ever NaN.
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        init: Any = "k-means++",
+        n_init: int = 1,
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        metric: Any = "euclidean",
+        center: str = "mean",
+        random_state: Any = None,
+        device: str | None = None,
+        track_history: bool = False,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.metric = metric
+        self.center = center
+        self.random_state = random_state
+        self.device = device
+        self.track_history = track_history
+
+    def _check_params(self, who: str) -> tuple[int, float]:
+        k = _check_int(self.n_clusters, "n_clusters", who, 1)
+        _check_int(self.n_init, "n_init", who, 1)
+        _check_int(self.max_iter, "max_iter", who, 1)
+        _check_real(self.tol, "tol", who)
+        p = _metric_power(self.metric, who)
+        _check_init(self.init, who)
+        if self.center not in _CENTERS:
+            raise ValueError(f"{who}: unknown center {self.center!r}; expected 'mean' or 'median'")
+        return k, p
+
+    def fit(self, X: Any, y: Any = None) -> KMeans:
+        """Cluster X.
+
+        Parameters
+        ----------
+        X : Tensor, numpy or cupy array of shape (N, D)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        who = f"{type(self).__name__}.fit"
+        k, p = self._check_params(who)
+        work, out_dtype = _as_data(X, who, device=self.device)
+        if k > work.shape[0]:
+            raise ValueError(
+                f"{who}: n_clusters={k} is larger than the number of samples {work.shape[0]}"
+            )
+        rng = _rng(self.random_state, who)
+        result = self._fit_array(work, k, p, rng, who)
+        self._store(result, out_dtype)
+        return self
+
+    def _fit_array(self, work: Any, k: int, p: float, rng: numpy.random.Generator, who: str):
+        """Runs on a checked work array; returns the best run and its history."""
+        xp = backend.array_module_of(work)
+        # Lloyd on centered data (as scikit-learn): the GEMM form loses less to rounding.
+        offset = work.mean(axis=0)
+        data = _Data(xp, work, p, offset)
+        tol = 0.0
+        if self.tol:
+            tol = float(self.tol) * float(data.X.var(axis=0).mean())
+        runs = 1 if not isinstance(self.init, str) else int(self.n_init)
+        best = None
+        with _cpu_threads_only(xp):
+            for _ in range(runs):
+                history = [] if self.track_history else None
+                start = _init_centers(work, data, k, self.init, rng, who)
+                centers, labels, inertia, n_iter = _lloyd(
+                    data, start - offset, int(self.max_iter), tol, self.center, history
+                )
+                if history is not None:  # back to X's coordinates; the start exactly as drawn
+                    later = [(c + offset, lab) for c, lab in history[1:]]
+                    history = [(start, history[0][1]), *later]
+                if best is None or inertia < best[2]:
+                    best = (centers + offset, labels, inertia, n_iter, history)
+        return best
+
+    def _store(self, result: tuple, out_dtype: Any) -> None:
+        centers, labels, inertia, n_iter, history = result
+        self.cluster_centers_ = centers.astype(out_dtype, copy=False)
+        self.labels_ = labels.astype("int64", copy=False)
+        self.inertia_ = inertia
+        self.n_iter_ = n_iter
+        self.n_features_in_ = int(centers.shape[1])
+        if history is not None:
+            self.history_ = [
+                {"centers": c.astype(out_dtype, copy=False), "labels": lab} for c, lab in history
+            ]
+
+    def predict(self, X: Any) -> Any:
+        """Index of the nearest center for each row of X.
+
+        Parameters
+        ----------
+        X : Tensor, numpy or cupy array of shape (N, D)
+
+        Returns
+        -------
+        array (N,) of int64, on X's backend
+        """
+        self._check_fitted("cluster_centers_")
+        work, _ = self._data_for(X, f"{type(self).__name__}.predict", self.cluster_centers_)
+        p = _metric_power(self.metric, type(self).__name__)
+        xp = backend.array_module_of(work)
+        labels = _Data(xp, work, p).nearest(self.cluster_centers_.astype(work.dtype))
+        return labels
+
+    def fit_predict(self, X: Any, y: Any = None) -> Any:
+        """Fit, then return ``labels_``.
+
+        Parameters
+        ----------
+        X : Tensor, numpy or cupy array of shape (N, D)
+        y : ignored
+
+        Returns
+        -------
+        array (N,) of int64
+        """
+        return self.fit(X).labels_
+
+    def transform(self, X: Any) -> Any:
+        """Distances from each row of X to each center.
+
+        Parameters
+        ----------
+        X : Tensor, numpy or cupy array of shape (N, D)
+
+        Returns
+        -------
+        array (N, K) in X's backend and float dtype
+        """
+        self._check_fitted("cluster_centers_")
+        work, out_dtype = self._data_for(
+            X, f"{type(self).__name__}.transform", self.cluster_centers_
+        )
+        p = _metric_power(self.metric, type(self).__name__)
+        xp = backend.array_module_of(work)
+        powered = _Data(xp, work, p).power_distances(self.cluster_centers_.astype(work.dtype))
+        return _root(xp, powered, p).astype(out_dtype, copy=False)
+
+    def fit_transform(self, X: Any, y: Any = None) -> Any:
+        """Fit, then return ``transform(X)``.
+
+        Parameters
+        ----------
+        X : Tensor, numpy or cupy array of shape (N, D)
+        y : ignored
+
+        Returns
+        -------
+        array (N, K)
+        """
+        return self.fit(X).transform(X)
+
+
+# --------------------------------------------------------------------------- hierarchical
+
+
+class _Node:
+    """One k-means split: its child centers, and per child a _Node or a leaf index."""
+
+    __slots__ = ("centers", "children")
+
+    def __init__(self, centers: Any) -> None:
+        self.centers = centers
+        self.children: list[Any] = []
+
+
+class HierarchicalKMeans(KMeans):
+    """Nested k-means: ``branching`` clusters, each split again, ``depth`` levels deep.
+
+    The lecture's speed-up: 100 = 10^2 leaf clusters found by two levels of
+    10-means. ``predict`` walks down the tree, so a sample costs
+    ``branching * depth`` distance computations instead of ``branching ** depth``.
+
+    Parameters
+    ----------
+    branching : int
+        Children per node (>= 2).
+    depth : int
+        Levels of splits (>= 1); up to ``branching ** depth`` leaves.
+    init, n_init, max_iter, tol, metric, center, random_state, device
+        As in ``KMeans`` for every split (``init`` must be a string: each node
+        has its own data).
+
+    Attributes
+    ----------
+    cluster_centers_ : array (L, D)
+        Leaf centers, leaves numbered depth-first. A node with fewer than
+        ``branching`` samples gets one child per sample, so L can be smaller
+        than ``branching ** depth`` on little data.
+    labels_ : array (N,) of int64
+        Leaf of each training sample, exactly as ``predict(X)`` gives.
+    inertia_ : float
+        Sum of d(x, leaf center)^p.
+    """
+
+    def __init__(
+        self,
+        branching: int = 10,
+        depth: int = 2,
+        *,
+        init: str = "k-means++",
+        n_init: int = 1,
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        metric: Any = "euclidean",
+        center: str = "mean",
+        random_state: Any = None,
+        device: str | None = None,
+    ) -> None:
+        self.branching = branching
+        self.depth = depth
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.metric = metric
+        self.center = center
+        self.random_state = random_state
+        self.device = device
+
+    def fit(self, X: Any, y: Any = None) -> HierarchicalKMeans:
+        """Build the tree of clusters.
+
+        Parameters
+        ----------
+        X : Tensor, numpy or cupy array of shape (N, D)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        who = f"{type(self).__name__}.fit"
+        branching = _check_int(self.branching, "branching", who, 2)
+        depth = _check_int(self.depth, "depth", who, 1)
+        _check_init(self.init, who, allow_array=False)
+        splitter = KMeans(
+            init=self.init,
+            n_init=self.n_init,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            metric=self.metric,
+            center=self.center,
+        )
+        _, p = splitter._check_params(who)
+        work, out_dtype = _as_data(X, who, device=self.device)
+        rng = _rng(self.random_state, who)
+        leaves: list[Any] = []
+        root = self._split(work, depth, branching, p, rng, splitter, leaves, who)
+        xp = backend.array_module_of(work)
+        centers = xp.stack(leaves)
+        labels = _route(root, work, p)
+        data = _Data(xp, work, p)
+        self.inertia_ = float(data.assigned_power(centers, labels).sum(dtype=xp.float64))
+        self.cluster_centers_ = centers.astype(out_dtype, copy=False)
+        self.labels_ = labels
+        self.n_features_in_ = int(work.shape[1])
+        self._root = root
+        return self
+
+    def _split(self, X, depth, branching, p, rng, splitter, leaves, who) -> _Node:
+        """Fit one node's k-means on X and recurse into each child's samples."""
+        xp = backend.array_module_of(X)
+        k = min(branching, X.shape[0])
+        centers, labels, *_ = splitter._fit_array(X, k, p, rng, who)
+        node = _Node(centers)
+        order, bounds = _group(xp, labels, k)
+        for child in range(k):
+            members = X[order[bounds[child] : bounds[child + 1]]]
+            if depth > 1 and members.shape[0] > 1:
+                node.children.append(
+                    self._split(members, depth - 1, branching, p, rng, splitter, leaves, who)
+                )
+            else:
+                node.children.append(len(leaves))
+                leaves.append(centers[child])
+        return node
+
+    def predict(self, X: Any) -> Any:
+        """Leaf of each row of X, found by descending the tree.
+
+        Parameters
+        ----------
+        X : Tensor, numpy or cupy array of shape (N, D)
+
+        Returns
+        -------
+        array (N,) of int64
+        """
+        self._check_fitted("cluster_centers_")
+        work, _ = self._data_for(X, f"{type(self).__name__}.predict", self.cluster_centers_)
+        return _route(self._root, work, _metric_power(self.metric, type(self).__name__))
+
+
+def _route(root: _Node, X: Any, p: float) -> Any:
+    """Walk every sample down the tree, one vectorised assignment per node."""
+    xp = backend.array_module_of(X)
+    labels = xp.empty(X.shape[0], dtype=xp.int64)
+    pending = [(root, xp.arange(X.shape[0]))]
+    while pending:
+        node, index = pending.pop()
+        if index.size == 0:
+            continue
+        centers = node.centers.astype(X.dtype, copy=False)
+        chosen = _Data(xp, X[index], p).nearest(centers)
+        order, bounds = _group(xp, chosen, len(node.children))
+        for child, target in enumerate(node.children):
+            members = index[order[bounds[child] : bounds[child + 1]]]
+            if isinstance(target, _Node):
+                pending.append((target, members))
+            else:
+                labels[members] = target
+    return labels
+
+
+def _group(xp: ModuleType, labels: Any, k: int) -> tuple[Any, list[int]]:
+    """Sample order grouped by label, and the host-side bounds of each group."""
+    order = xp.argsort(labels, kind="stable")
+    counts = backend.to_host(xp.bincount(labels, minlength=k))
+    return order, [0, *numpy.cumsum(counts).tolist()]
+
+
+# --------------------------------------------------------------------------- soft k-means
+
+
+class SoftKMeans(KMeans):
+    """Soft k-means: every sample belongs to every cluster with a responsibility.
+
+    ``r_nk = exp(-beta d(x_n, mu_k)^p) / sum_j exp(-beta d(x_n, mu_j)^p)``
+    (normalised with the log-sum-exp shift, so a huge beta is stable), and
+    ``mu_k = sum_n r_nk x_n / sum_n r_nk``. As beta grows this becomes hard
+    k-means; beta depends on the scale of the data.
+
+    Parameters
+    ----------
+    n_clusters : int
+    beta : float
+        Stiffness (> 0).
+    init, max_iter, tol, metric, random_state, device
+        As in ``KMeans``: iterate until the sum of squared center shifts is
+        <= tol times the mean feature variance, or ``max_iter``.
+
+    Attributes
+    ----------
+    cluster_centers_ : array (K, D)
+    responsibilities_ : array (N, K)
+        Rows sum to 1.
+    labels_ : array (N,) of int64
+        The most responsible cluster.
+    inertia_ : float
+        The soft objective sum_nk r_nk d(x_n, mu_k)^p.
+    n_iter_ : int
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        beta: float = 1.0,
+        *,
+        init: Any = "k-means++",
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        metric: Any = "euclidean",
+        random_state: Any = None,
+        device: str | None = None,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.beta = beta
+        self.init = init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.metric = metric
+        self.random_state = random_state
+        self.device = device
+
+    def fit(self, X: Any, y: Any = None) -> SoftKMeans:
+        """Fit soft centers to X.
+
+        Parameters
+        ----------
+        X : Tensor, numpy or cupy array of shape (N, D)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        who = f"{type(self).__name__}.fit"
+        k = _check_int(self.n_clusters, "n_clusters", who, 1)
+        beta = _check_real(self.beta, "beta", who, positive=True)
+        max_iter = _check_int(self.max_iter, "max_iter", who, 1)
+        _check_real(self.tol, "tol", who)
+        p = _metric_power(self.metric, who)
+        _check_init(self.init, who)
+        work, out_dtype = _as_data(X, who, device=self.device)
+        if k > work.shape[0]:
+            raise ValueError(
+                f"{who}: n_clusters={k} is larger than the number of samples {work.shape[0]}"
+            )
+        xp = backend.array_module_of(work)
+        offset = work.mean(axis=0)
+        data = _Data(xp, work, p, offset)
+        tol = float(self.tol) * float(data.X.var(axis=0).mean()) if self.tol else 0.0
+        start = _init_centers(work, data, k, self.init, _rng(self.random_state, who), who)
+        centers = start - offset
+        n_iter = 0
+        while n_iter < max_iter:
+            n_iter += 1
+            resp, _ = _responsibilities(data, centers, beta)
+            weights = resp.sum(axis=0)
+            with backend.errstate(xp, invalid="ignore", divide="ignore"):
+                means = (resp.T @ data.X) / weights[:, None]
+            # A cluster whose responsibilities all underflowed keeps its center (no 0/0).
+            new = xp.where((weights > 0)[:, None], means, centers)
+            shift = float(((new - centers) ** 2).sum())
+            centers = new
+            if shift <= tol:
+                break
+        resp, powered = _responsibilities(data, centers, beta)
+        self.responsibilities_ = resp.astype(out_dtype, copy=False)
+        self.labels_ = xp.argmax(resp, axis=1).astype(xp.int64)
+        self.inertia_ = float((resp * powered).sum(dtype=xp.float64))
+        self.n_iter_ = n_iter
+        self.cluster_centers_ = (centers + offset).astype(out_dtype, copy=False)
+        self.n_features_in_ = int(work.shape[1])
+        return self
+
+    def predict_proba(self, X: Any) -> Any:
+        """Responsibilities of each cluster for each row of X.
+
+        Parameters
+        ----------
+        X : Tensor, numpy or cupy array of shape (N, D)
+
+        Returns
+        -------
+        array (N, K), rows summing to 1, in X's backend and float dtype
+        """
+        self._check_fitted("cluster_centers_")
+        work, out_dtype = self._data_for(
+            X, f"{type(self).__name__}.predict_proba", self.cluster_centers_
+        )
+        xp = backend.array_module_of(work)
+        data = _Data(xp, work, _metric_power(self.metric, type(self).__name__))
+        resp, _ = _responsibilities(data, self.cluster_centers_.astype(work.dtype), self.beta)
+        return resp.astype(out_dtype, copy=False)
+
+    def predict(self, X: Any) -> Any:
+        """The most responsible cluster for each row of X.
+
+        Parameters
+        ----------
+        X : Tensor, numpy or cupy array of shape (N, D)
+
+        Returns
+        -------
+        array (N,) of int64
+        """
+        proba = self.predict_proba(X)
+        return backend.array_module_of(proba).argmax(proba, axis=1).astype("int64")
+
+
+def _responsibilities(data: _Data, centers: Any, beta: float) -> tuple[Any, Any]:
+    """(N, K) softmax of -beta d^p over clusters, and d^p itself."""
+    xp = data.xp
+    powered = data.power_distances(centers)
+    logits = -beta * powered
+    # Shift by the row max (the log-sum-exp trick): the best cluster gets exp(0) = 1.
+    logits -= logits.max(axis=1, keepdims=True)
+    with backend.ignore_underflow(xp):
+        resp = xp.exp(logits, out=logits)
+    resp /= resp.sum(axis=1, keepdims=True)
+    return resp, powered
