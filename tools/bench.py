@@ -2,20 +2,23 @@
 
 Run ``python tools/bench.py [--quick] [--device cpu|cuda] [--repeat N]``.
 
-Each workload is a small function that builds three implementations of one
-forward + backward pass: the engine's, a hand-written NumPy (CuPy on ``cuda``)
-one, and PyTorch's (when torch is importable). Every implementation returns its
-gradients; before timing, the engine's are checked against the hand-written ones,
-so a fast wrong answer cannot pass. Each is then timed with ``time.perf_counter``
-after warm-up runs (synchronising the GPU before the timer stops) and the median
-is reported. To add a workload, write a ``build(ctx) -> Impls`` function and
-decorate it with ``@workload(name)``.
+Each workload is a small function that builds up to four implementations of
+one computation: the engine's, a hand-written NumPy (CuPy on ``cuda``) one,
+PyTorch's (when torch is importable) and scikit-learn's (for the estimators,
+when it is importable). Every implementation returns its results (gradients,
+or centers and labels); before timing, the engine's are checked against the
+reference (NumPy, else scikit-learn), so a fast wrong answer cannot pass. Each
+is then timed with ``time.perf_counter`` after warm-up runs (synchronising the
+GPU before the timer stops) and the median is reported. To add a workload,
+write a ``build(ctx) -> Impls`` function and decorate it with ``@workload(name)``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import operator
+import os
 import statistics
 import sys
 import time
@@ -44,6 +47,7 @@ class Context:
     xp: Any  # numpy or cupy: the hand-written baseline's array module
     torch: Any  # the torch module, or None
     torch_device: str | None  # device for torch tensors, or None when torch is not used
+    quick: bool = False  # smaller problem sizes for --quick
     rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
 
     def host(self, *shape: int, scale: float = 1.0) -> np.ndarray:
@@ -57,9 +61,12 @@ class Impls:
     returns the gradients (arrays or tensors of any of the three libraries)."""
 
     engine: Callable[[], list]
-    numpy: Callable[[], list]
+    numpy: Callable[[], list] | None = None
     torch: Callable[[], list] | None = None
+    sklearn: Callable[[], list] | None = None
     n_ops: int | None = None  # elementwise ops in the chain, for a per-op figure
+    all_threads: bool = False  # estimators use every core (scikit-learn does, with OpenMP)
+    max_repeat: int | None = None  # cap for workloads whose one run takes seconds
 
 
 @dataclass
@@ -323,6 +330,110 @@ workload("train step 784-1024-1024-10 b512")(
 workload("train step 2-16-16-1 b64 bce")(_train_step([2, 16, 16, 1], 64, "bce_with_logits"))
 
 
+def _kmeans_data(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """N=100,000 x D=64 float32 points and K=100 initial centers drawn from them."""
+    n, d, k = (20_000, 64, 100) if ctx.quick else (100_000, 64, 100)
+    X = ctx.rng.standard_normal((n, d)).astype(np.float32)
+    return X, X[ctx.rng.choice(n, k, replace=False)].copy()
+
+
+def _kmeans_result(model) -> list:
+    # Inertia, not labels: on structureless float32 data a few borderline points
+    # legitimately flip between implementations, the objective agrees to ~1e-4.
+    return [np.asarray(model.inertia_)]
+
+
+@workload("kmeans euclidean 100k x 64, K=100, 20 it")
+def _kmeans_euclidean(ctx: Context) -> Impls:
+    from tinygrad_dlcv.cluster import KMeans
+
+    X_h, init_h = _kmeans_data(ctx)
+    X, init = ctx.xp.asarray(X_h), ctx.xp.asarray(init_h)
+
+    def engine():
+        return _kmeans_result(KMeans(len(init_h), init=init, max_iter=20, tol=0).fit(X))
+
+    impl_sklearn = None
+    if ctx.device == "cpu":
+        try:
+            from sklearn.cluster import KMeans as SklearnKMeans
+        except ImportError:
+            SklearnKMeans = None
+        if SklearnKMeans is not None:
+
+            def impl_sklearn():
+                model = SklearnKMeans(
+                    len(init_h), init=init_h, n_init=1, max_iter=20, tol=0, algorithm="lloyd"
+                )
+                return _kmeans_result(model.fit(X_h))
+
+    return Impls(engine, sklearn=impl_sklearn, all_threads=True, max_repeat=5)
+
+
+@workload("kmeans manhattan 100k x 64, K=100, 20 it")
+def _kmeans_manhattan(ctx: Context) -> Impls:
+    from tinygrad_dlcv.cluster import KMeans
+
+    xp = ctx.xp
+    X_h, init_h = _kmeans_data(ctx)
+    X, init = xp.asarray(X_h), xp.asarray(init_h)
+    n, d = X.shape
+    k = len(init_h)
+
+    def engine():
+        model = KMeans(k, init=init, max_iter=20, tol=0, metric="manhattan").fit(X)
+        return [np.asarray(float(xp.abs(X - model.cluster_centers_[model.labels_]).sum()))]
+
+    def numpy():
+        # Chunked baseline: |x - c| summed over (rows, K, D) blocks of at most 2^24 elements.
+        centers, rows = init.copy(), max(1, 2**24 // (k * d))
+        for _ in range(20):
+            labels = xp.concatenate(
+                [
+                    xp.abs(X[s : s + rows, None, :] - centers[None]).sum(-1).argmin(1)
+                    for s in range(0, n, rows)
+                ]
+            )
+            one_hot = (labels[:, None] == xp.arange(k)[None]).astype(X.dtype)
+            counts = one_hot.sum(axis=0)
+            sums = one_hot.T @ X
+            centers = xp.where(counts[:, None] > 0, sums / xp.maximum(counts, 1)[:, None], centers)
+        labels = xp.concatenate(
+            [
+                xp.abs(X[s : s + rows, None, :] - centers[None]).sum(-1).argmin(1)
+                for s in range(0, n, rows)
+            ]
+        )
+        return [np.asarray(float(xp.abs(X - centers[labels]).sum()))]
+
+    return Impls(engine, numpy=numpy, all_threads=True, max_repeat=3)
+
+
+@workload("pca 10,000 x 784 -> 50")
+def _pca(ctx: Context) -> Impls:
+    from tinygrad_dlcv.decomposition import PCA
+
+    X_h = ctx.rng.random((10_000, 784)).astype(np.float32)
+    X = ctx.xp.asarray(X_h)
+
+    def engine():
+        model = PCA(50).fit(X)
+        return [model.explained_variance_ratio_]
+
+    impl_sklearn = None
+    if ctx.device == "cpu":
+        try:
+            from sklearn.decomposition import PCA as SklearnPCA
+        except ImportError:
+            SklearnPCA = None
+        if SklearnPCA is not None:
+
+            def impl_sklearn():
+                return [SklearnPCA(50).fit(X_h).explained_variance_ratio_]
+
+    return Impls(engine, sklearn=impl_sklearn, all_threads=True)
+
+
 # ---------------------------------------------------------------------------
 # measuring
 # ---------------------------------------------------------------------------
@@ -341,17 +452,17 @@ def to_host(a) -> np.ndarray:
 
 
 def check(name: str, got: list, want: list, label: str) -> bool:
-    """True when the gradients agree to float32 accuracy; else print what differs."""
+    """True when the results agree to float32 accuracy; else print what differs."""
     ok = True
     for i, (g, w) in enumerate(zip(got, want, strict=True)):
         if g is None:
-            print(f"  MISMATCH {name}: {label} gradient {i} is None", file=sys.stderr)
+            print(f"  MISMATCH {name}: {label} result {i} is None", file=sys.stderr)
             ok = False
             continue
         g, w = to_host(g), to_host(w)
         if g.shape != w.shape or not np.allclose(g, w, rtol=1e-3, atol=1e-5):
             err = np.abs(g - w).max() if g.shape == w.shape else f"shape {g.shape} vs {w.shape}"
-            print(f"  MISMATCH {name}: {label} gradient {i}: max |diff| {err}", file=sys.stderr)
+            print(f"  MISMATCH {name}: {label} result {i}: max |diff| {err}", file=sys.stderr)
             ok = False
     return ok
 
@@ -390,6 +501,17 @@ def limit_threads(n: int, torch: Any) -> str:
         return f"{n} thread(s) for PyTorch; NumPy's BLAS unchanged (no threadpoolctl)"
     threadpool_limits(n)
     return f"{n} thread(s) for BLAS and PyTorch"
+
+
+def all_cores(wanted: bool) -> Any:
+    """Context that lifts --threads for estimator workloads (scikit-learn uses every core)."""
+    if not wanted:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(os.cpu_count())
 
 
 def line_counts(tg) -> list[tuple[str, int]]:
@@ -464,33 +586,30 @@ def main(argv: list[str] | None = None) -> int:
         f"tinygrad_dlcv bench: device={args.device}, float32, {threads}, "
         f"median of {repeat} runs after {warmup} warm-up, times in ms"
     )
-    header = ["workload", "engine ms", f"{base} ms", "PyTorch ms", f"eng/{base}", "eng/PyTorch"]
+    header = ["workload", "engine ms", f"{base} ms", "PyTorch ms", "sklearn ms"]
+    header += [f"eng/{base}", "eng/PyTorch", "eng/sklearn"]
     rows, notes, all_ok = [], [], True
     for wl in chosen:
-        impls = wl.build(Context(tg, args.device, xp, torch, torch_device))
-        ref = impls.numpy()
-        all_ok &= check(wl.name, impls.engine(), ref, "engine vs hand-written")
-        if impls.torch is not None:
-            all_ok &= check(wl.name, impls.torch(), ref, "torch vs hand-written")
-        fns = {"engine": impls.engine, "numpy": impls.numpy}
-        if impls.torch is not None:
-            fns["torch"] = impls.torch
-        times = median_times(fns, repeat, warmup, sync)
-        t_eng, t_np, t_pt = times["engine"], times["numpy"], times.get("torch")
-        rows.append(
-            [
-                wl.name,
-                f"{t_eng * 1e3:.3f}",
-                f"{t_np * 1e3:.3f}",
-                "-" if t_pt is None else f"{t_pt * 1e3:.3f}",
-                f"{t_eng / t_np:.2f}x",
-                "-" if t_pt is None else f"{t_eng / t_pt:.2f}x",
-            ]
-        )
+        impls = wl.build(Context(tg, args.device, xp, torch, torch_device, quick=args.quick))
+        with all_cores(impls.all_threads):
+            others = {"numpy": impls.numpy, "torch": impls.torch, "sklearn": impls.sklearn}
+            others = {name: fn for name, fn in others.items() if fn is not None}
+            reference_name = "numpy" if "numpy" in others else next(iter(others), None)
+            if reference_name is not None:
+                reference = others[reference_name]()
+                all_ok &= check(wl.name, impls.engine(), reference, f"engine vs {reference_name}")
+                if "torch" in others and reference_name != "torch":
+                    all_ok &= check(wl.name, others["torch"](), reference, "torch vs numpy")
+            runs = min(repeat, impls.max_repeat or repeat)
+            times = median_times({"engine": impls.engine, **others}, runs, min(warmup, runs), sync)
+        names = ("numpy", "torch", "sklearn")
+        cells = ["-" if n not in times else f"{times[n] * 1e3:.3f}" for n in ("engine", *names)]
+        ratios = ["-" if n not in times else f"{times['engine'] / times[n]:.2f}x" for n in names]
+        rows.append([wl.name, *cells, *ratios])
         if impls.n_ops:
             us = {
-                k: "-" if t is None else f"{t / impls.n_ops * 1e6:.1f} us"
-                for k, t in (("engine", t_eng), ("PyTorch", t_pt), (base, t_np))
+                label: "-" if name not in times else f"{times[name] / impls.n_ops * 1e6:.1f} us"
+                for label, name in (("engine", "engine"), ("PyTorch", "torch"), (base, "numpy"))
             }
             notes.append(
                 f"per op (fwd+bwd, {wl.name}): " + ", ".join(f"{k} {v}" for k, v in us.items())
