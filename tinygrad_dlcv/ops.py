@@ -30,6 +30,7 @@ class Function:
     needs_output = False
     inputs: tuple = ()
     _output_ref: Any = None
+    module_call: Any = None  # (module, call number) when recorded inside a layer's forward
 
     def forward(self, *arrays: Any) -> Any:
         """Compute the output array from the input arrays."""

@@ -82,6 +82,28 @@ def is_grad_enabled() -> bool:
     return _grad_enabled
 
 
+# The innermost module call running now (nn.Module sets it around the forward of a
+# module without submodules): each recorded op remembers it, so pictures of a big
+# graph can fold one layer's ops into one node.
+_module_calls: list[tuple[Any, int]] = []
+_call_numbers = itertools.count()
+
+
+class module_call:  # noqa: N801  (used like a function, in a with statement)
+    """Tag the ops recorded inside this block with ``(module, call number)``."""
+
+    __slots__ = ()
+
+    def __init__(self, module: Any) -> None:
+        _module_calls.append((module, next(_call_numbers)))
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _module_calls.pop()
+
+
 # --------------------------------------------------------------------------- argument helpers
 
 
@@ -235,6 +257,8 @@ class Tensor:
             for tensor in inputs:
                 if tensor.requires_grad:
                     function.inputs = inputs
+                    if _module_calls:
+                        function.module_call = _module_calls[-1]
                     out.grad_fn = function
                     out.requires_grad = True
                     if function.needs_output:
@@ -865,7 +889,7 @@ def _seed_gradient(output: Tensor, grad: Any, op_name: str, create_graph: bool) 
 # --------------------------------------------------------------------------- the backward walk
 
 
-def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
+def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     """Tensors that need a gradient, each after every tensor it was computed from.
 
     Iterative depth-first search (no recursion), so graphs of any depth work.
@@ -912,7 +936,7 @@ def _backpropagate(
         key = id(root)
         grads[key] = seed if key not in grads else grads[key] + seed
     with _GradMode(create_graph):
-        for node in reversed(_topological_order(roots)):
+        for node in reversed(topological_order(roots)):
             grad = grads.pop(id(node), None)
             if grad is None:
                 continue
@@ -973,6 +997,24 @@ def _store_grad(node: Tensor, grad: Tensor, create_graph: bool, stored: set[int]
         stored.add(id(data))
         grad = Tensor._wrap(data)
     node.grad = grad
+
+
+def backward_steps(root: Tensor, grad: Any = None) -> list[tuple[Tensor, Tensor]]:
+    """The backward walk from ``root`` step by step: ``(tensor, its total gradient)``.
+
+    In the order backward() visits the tensors (the root first, then each
+    tensor once all its consumers have sent their share), without touching any
+    ``.grad``. For pictures of the chain rule at work (``viz.animate_backward``).
+    """
+    if not root.requires_grad:
+        raise RuntimeError("backward_steps: the tensor does not require grad")
+    order = topological_order([root])
+    captured: dict[int, Tensor | None] = {id(node): None for node in order}
+    seed = _seed_gradient(root, grad, "backward_steps", create_graph=False)
+    _backpropagate([root], [seed], create_graph=False, capture=captured)
+    return [
+        (node, captured[id(node)]) for node in reversed(order) if captured[id(node)] is not None
+    ]
 
 
 def grad(

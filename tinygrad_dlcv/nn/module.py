@@ -9,7 +9,7 @@ from typing import Any
 import numpy
 
 from ..backend import move_to_device, normalize_device, to_host
-from ..tensor import Tensor
+from ..tensor import Tensor, module_call
 
 
 class Parameter(Tensor):
@@ -67,7 +67,10 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        if self._modules:  # a container: its children are the units of the graph
+            return self.forward(*args, **kwargs)
+        with module_call(self):  # ops recorded here belong to this call (for viz)
+            return self.forward(*args, **kwargs)
 
     # ----------------------------------------------------------------- the module tree
 
