@@ -135,8 +135,12 @@ def device_of(array: Any) -> str:
     return "cpu"
 
 
-def check_same_device(op_name: str, *arrays: Any) -> None:
-    """Raise RuntimeError naming both devices when ``arrays`` live on different devices."""
+def check_same_device(op: Any, *arrays: Any) -> None:
+    """Raise RuntimeError naming both devices when ``arrays`` live on different devices.
+
+    ``op`` names the operation: a string, or an op class (named only on error,
+    to keep the common path cheap).
+    """
     if len(arrays) == 2 and type(arrays[0]) is type(arrays[1]) is numpy.ndarray:
         return  # the common case, checked without building a list
     if all(type(array) is numpy.ndarray for array in arrays):
@@ -144,6 +148,7 @@ def check_same_device(op_name: str, *arrays: Any) -> None:
     devices = [device_of(array) for array in arrays]
     if any(device != devices[0] for device in devices):
         other = next(device for device in devices if device != devices[0])
+        op_name = op if isinstance(op, str) else op.__name__.lower()
         raise RuntimeError(
             f"{op_name}: expected all tensors on the same device, found {devices[0]} and {other}"
         )

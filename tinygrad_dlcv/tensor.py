@@ -132,6 +132,8 @@ def _normalize_axes(axis: Any, ndim: int, op_name: str) -> tuple[int, ...] | Non
     """Normalize ``axis=None|int|tuple`` to None or a sorted tuple of distinct axes."""
     if axis is None:
         return None
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, without the checks
+        return (axis % ndim,)
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     normalized = tuple(sorted(_normalize_axis(each, ndim, op_name) for each in axes))
     if len(set(normalized)) != len(normalized):
@@ -238,10 +240,10 @@ class Tensor:
     @staticmethod
     def _apply(op_class: type[ops.Function], *inputs: Tensor, **params: Any) -> Tensor:
         """Run one op forward and, when gradients are on, record it in the graph."""
-        function = op_class(**params)
+        function = op_class(**params) if params else op_class()
         arrays = [tensor.data for tensor in inputs]
         if len(arrays) > 1:
-            check_same_device(op_class.__name__.lower(), *arrays)
+            check_same_device(op_class, *arrays)
         try:
             data = function.forward(*arrays)
         except ValueError as error:
@@ -429,10 +431,12 @@ class Tensor:
     def _operands(self, other: Any) -> tuple[Tensor, Tensor] | None:
         """Bring ``other`` to a Tensor of a common dtype (None when unsupported)."""
         if isinstance(other, Tensor):
-            if other.dtype == self.dtype:
+            if other.data.dtype == self.data.dtype:
                 return self, other
             common = numpy.result_type(self.dtype, other.dtype)
             return self.astype(common), other.astype(common)
+        if type(other) is float and self.data.dtype.kind == "f":  # the common case, first
+            return self, _scalar_constant(other, self.data.dtype, self.data)
         if isinstance(other, _SCALAR_TYPES):
             dtype = _scalar_dtype(other, self.dtype)
             return self.astype(dtype), _scalar_constant(other, dtype, self.data)
@@ -699,7 +703,9 @@ class Tensor:
     def transpose(self, *axes: Any) -> Tensor:
         """Reverse the axes, or permute them as NumPy does when ``axes`` are given."""
         if not axes or (len(axes) == 1 and axes[0] is None):
-            return self.permute(*reversed(range(self.ndim)))
+            if self.ndim < 2:
+                return self
+            return Tensor._apply(ops.Permute, self, axes=tuple(range(self.ndim - 1, -1, -1)))
         return self.permute(*axes)
 
     def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
