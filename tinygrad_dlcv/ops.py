@@ -102,7 +102,7 @@ def kept_shape(shape: tuple, axis: tuple | None) -> tuple:
 
 def expand_reduced(grad: Any, shape: tuple, axis: tuple | None, keepdims: bool) -> Any:
     """Spread the gradient of a reduction back over the axes it reduced."""
-    if not keepdims:
+    if not keepdims and axis is not None:  # a full reduction's 0-d gradient broadcasts as is
         grad = grad.reshape(kept_shape(shape, axis))
     return grad.expand(shape)
 
@@ -367,7 +367,8 @@ class ReLU(Function):
         return array_module_of(a).maximum(a, 0)
 
     def backward(self, grad):
-        return (grad * constant(grad, (self.inputs[0].data > 0).astype(grad.dtype)),)
+        # Mul with the boolean mask itself: no float copy of the mask is made.
+        return (apply(Mul, grad, constant(grad, self.inputs[0].data > 0)),)
 
 
 class LeakyReLU(Function):
@@ -459,7 +460,8 @@ class Mean(Function):
     def backward(self, grad):
         (a,) = self.inputs
         count = reduced_size(a.shape, self.axis)
-        return (expand_reduced(grad, a.shape, self.axis, self.keepdims) * (1.0 / count),)
+        # Scale the small reduced gradient first, then spread it (one pass less over a).
+        return (expand_reduced(grad * (1.0 / count), a.shape, self.axis, self.keepdims),)
 
 
 class Max(Function):
@@ -733,10 +735,13 @@ class Linear(Function):
 
     def backward(self, grad):
         x, weight = self.inputs[0], self.inputs[1]
-        grad_flat = grad.reshape(-1, weight.shape[0])
+        # Inputs with more than one leading axis are treated as one long batch.
+        batched = x.ndim != 2
+        grad_flat = grad.reshape(-1, weight.shape[0]) if batched else grad
+        x_flat = x.reshape(-1, x.shape[-1]) if batched else x
         grads = [
             (grad_flat @ weight).reshape(x.shape) if x.requires_grad else None,
-            grad_flat.T @ x.reshape(-1, x.shape[-1]) if weight.requires_grad else None,
+            grad_flat.T @ x_flat if weight.requires_grad else None,
         ]
         if len(self.inputs) == 3:
             grads.append(grad_flat.sum(axis=0) if self.inputs[2].requires_grad else None)
@@ -760,13 +765,17 @@ class CrossEntropy(Function):
     def backward(self, grad):
         (logits,) = self.inputs
         xp = array_module_of(logits.data)
+        rows = xp.arange(logits.shape[0])
+        if not recording():
+            # The fused fast path: (softmax - onehot) * g on arrays, one buffer, no graph.
+            local = self.probabilities.copy()
+            local[rows, self.target] -= 1
+            local *= grad.data[:, None]
+            return (constant(grad, local),)
+        # Recorded (create_graph): softmax as a function of the logits, for second derivatives.
         one_hot = xp.zeros(logits.shape, dtype=grad.dtype)
-        one_hot[xp.arange(logits.shape[0]), self.target] = 1
-        if recording():  # second derivatives need softmax as a function of the logits
-            probabilities = logits.softmax(axis=1)
-        else:
-            probabilities = constant(grad, self.probabilities)
-        return ((probabilities - constant(grad, one_hot)) * grad.unsqueeze(1),)
+        one_hot[rows, self.target] = 1
+        return ((logits.softmax(axis=1) - constant(grad, one_hot)) * grad.unsqueeze(1),)
 
 
 class BinaryCrossEntropyWithLogits(Function):
