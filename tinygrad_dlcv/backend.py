@@ -11,8 +11,10 @@ CuPy is imported the first time a CUDA device is used, never at import time.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -164,6 +166,43 @@ def move_to_device(array: Any, device: str) -> Any:
         return array
     with cupy.cuda.Device(number):
         return cupy.asarray(array)
+
+
+def value_range(array: Any) -> tuple[Any, Any]:
+    """(min, max) of a non-empty array as Python numbers: one device-to-host copy on a GPU.
+
+    Used where input must be validated (class indices, probabilities): both
+    bounds travel together, so a check costs one synchronisation, not two.
+    """
+    if type(array) is numpy.ndarray:
+        return array.min().item(), array.max().item()
+    xp = array_module_of(array)
+    low, high = xp.stack([array.min(), array.max()]).get().tolist()
+    return low, high
+
+
+def fused(formula: Callable) -> Callable:
+    """Run an elementwise ``formula(xp, *arrays)`` as one GPU kernel on CuPy.
+
+    On NumPy the formula runs as written (one ufunc call per operation); on CuPy
+    it is compiled once with ``cupy.fuse`` into a single kernel, so its
+    intermediate arrays never touch GPU memory. The same Python lines are the
+    fallback and the fused kernel, and the cuda tests check one against the other.
+    """
+    compiled: dict[str, Callable] = {}
+
+    @functools.wraps(formula)
+    def run(*arrays: Any) -> Any:
+        if type(arrays[0]) is numpy.ndarray or not is_cuda_array(arrays[0]):
+            return formula(numpy, *arrays)
+        kernel = compiled.get("cupy")
+        if kernel is None:
+            cupy = _import_cupy()
+            kernel = compiled["cupy"] = cupy.fuse(functools.partial(formula, cupy))
+        return kernel(*arrays)
+
+    run.unfused = formula  # type: ignore[attr-defined]  (the plain version, for tests)
+    return run
 
 
 def to_host(array: Any) -> numpy.ndarray:

@@ -16,7 +16,14 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from .backend import array_module_of, errstate, ignore_underflow, move_to_device, scatter_add
+from .backend import (
+    array_module_of,
+    errstate,
+    fused,
+    ignore_underflow,
+    move_to_device,
+    scatter_add,
+)
 
 
 class Function:
@@ -330,17 +337,21 @@ class Abs(Function):
         return (grad * constant(grad, array_module_of(a.data).sign(a.data)),)
 
 
+@fused
+def sigmoid_formula(xp, a):
+    """sigmoid(a); exp(-|a|) never overflows, and the two branches are the same function."""
+    small = xp.exp(-xp.abs(a))
+    return xp.where(a >= 0, 1 / (1 + small), small / (1 + small))
+
+
 class Sigmoid(Function):
     """d sigmoid(a)/da = sigmoid(a) (1 - sigmoid(a))"""
 
     needs_output = True
 
     def forward(self, a):
-        # exp(-|a|) never overflows; the two branches are the same function.
-        xp = array_module_of(a)
-        with ignore_underflow(xp):
-            small = xp.exp(-xp.abs(a))
-        return xp.where(a >= 0, 1 / (1 + small), small / (1 + small))
+        with ignore_underflow(array_module_of(a)):
+            return sigmoid_formula(a)
 
     def backward(self, grad):
         out = self.output
@@ -778,6 +789,12 @@ class CrossEntropy(Function):
         return ((logits.softmax(axis=1) - constant(grad, one_hot)) * grad.unsqueeze(1),)
 
 
+@fused
+def bce_with_logits_formula(xp, z, t):
+    """max(z, 0) - z t + log(1 + exp(-|z|)): BCE(sigmoid(z), t), never exp of a large number."""
+    return xp.maximum(z, 0) - z * t + xp.log1p(xp.exp(-xp.abs(z)))
+
+
 class BinaryCrossEntropyWithLogits(Function):
     """d BCE(sigmoid(z), t)/dz = sigmoid(z) - t  (sigmoid and BCE fused)"""
 
@@ -785,10 +802,8 @@ class BinaryCrossEntropyWithLogits(Function):
         self.target = target
 
     def forward(self, logits):
-        # max(z, 0) - z t + log(1 + exp(-|z|)): the same value, never exp of a large number.
-        xp = array_module_of(logits)
-        with ignore_underflow(xp):
-            return xp.maximum(logits, 0) - logits * self.target + xp.log1p(xp.exp(-xp.abs(logits)))
+        with ignore_underflow(array_module_of(logits)):
+            return bce_with_logits_formula(logits, self.target)
 
     def backward(self, grad):
         (logits,) = self.inputs

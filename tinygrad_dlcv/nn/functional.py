@@ -13,7 +13,7 @@ from typing import Any
 import numpy
 
 from .. import ops
-from ..backend import array_module_of, move_to_device
+from ..backend import array_module_of, move_to_device, value_range
 from ..tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -130,11 +130,12 @@ def _class_targets(logits: Tensor, target: Any, name: str) -> Any:
             f"{logits.shape} (expected ({logits.shape[0]},))"
         )
     classes = logits.shape[1]
-    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= classes):
-        raise IndexError(
-            f"{name}: class index out of range [0, {classes}): "
-            f"got values in [{int(labels.min())}, {int(labels.max())}]"
-        )
+    if labels.size:
+        low, high = value_range(labels)
+        if low < 0 or high >= classes:
+            raise IndexError(
+                f"{name}: class index out of range [0, {classes}): got values in [{low}, {high}]"
+            )
     return labels.astype(numpy.int64, copy=False)
 
 
@@ -194,8 +195,12 @@ def binary_cross_entropy(probabilities: Tensor, target: Any, reduction: str = "m
     probabilities = _tensor(probabilities, "binary_cross_entropy")._floating()
     values = _binary_target(probabilities, target, "binary_cross_entropy")
     data = probabilities.data
-    if data.size and (float(data.min()) < 0 or float(data.max()) > 1):
-        raise ValueError("binary_cross_entropy: input probabilities must lie in [0, 1]")
+    if data.size:
+        low, high = value_range(data)
+        if low < 0 or high > 1:
+            raise ValueError(
+                f"binary_cross_entropy: input probabilities must lie in [0, 1], got [{low}, {high}]"
+            )
     losses = Tensor._apply(ops.BinaryCrossEntropy, probabilities, target=values)
     return _reduce(losses, reduction, "binary_cross_entropy")
 
