@@ -73,16 +73,19 @@ class Impls:
 class Workload:
     name: str
     build: Callable[[Context], Impls]
+    devices: tuple[str, ...] = ("cpu", "cuda")
 
 
 WORKLOADS: list[Workload] = []
 
 
-def workload(name: str) -> Callable[[Callable[[Context], Impls]], Callable[[Context], Impls]]:
-    """Register ``build(ctx) -> Impls`` under ``name``."""
+def workload(
+    name: str, devices: tuple[str, ...] = ("cpu", "cuda")
+) -> Callable[[Callable[[Context], Impls]], Callable[[Context], Impls]]:
+    """Register ``build(ctx) -> Impls`` under ``name``, for the given devices."""
 
     def register(build: Callable[[Context], Impls]) -> Callable[[Context], Impls]:
-        WORKLOADS.append(Workload(name, build))
+        WORKLOADS.append(Workload(name, build, devices))
         return build
 
     return register
@@ -434,6 +437,59 @@ def _pca(ctx: Context) -> Impls:
     return Impls(engine, sklearn=impl_sklearn, all_threads=True)
 
 
+# The GPU set (--device cuda): large steps against PyTorch CUDA, k-means at a
+# million points against scikit-learn on this CPU and PyTorch CUDA running the
+# same Lloyd iteration.
+workload("train step 784-1024-1024-10 b4096", devices=("cuda",))(
+    _train_step([784, 1024, 1024, 10], 4096, "cross_entropy")
+)
+
+
+@workload("kmeans euclidean 1M x 64, K=256, 20 it", devices=("cuda",))
+def _kmeans_gpu(ctx: Context) -> Impls:
+    from tinygrad_dlcv.cluster import KMeans
+
+    n, d, k = (100_000, 64, 256) if ctx.quick else (1_000_000, 64, 256)
+    X_h = ctx.rng.standard_normal((n, d)).astype(np.float32)
+    init_h = X_h[ctx.rng.choice(n, k, replace=False)].copy()
+    X, init = ctx.xp.asarray(X_h), ctx.xp.asarray(init_h)
+
+    def engine():
+        return _kmeans_result(KMeans(k, init=init, max_iter=20, tol=0).fit(X))
+
+    impl_sklearn = None
+    try:
+        from sklearn.cluster import KMeans as SklearnKMeans
+
+        def impl_sklearn():
+            model = SklearnKMeans(k, init=init_h, n_init=1, max_iter=20, tol=0, algorithm="lloyd")
+            return _kmeans_result(model.fit(X_h))
+    except ImportError:
+        pass
+
+    impl_torch = None
+    if ctx.torch is not None:
+        torch = ctx.torch
+        Xt = torch.tensor(X_h, device=ctx.torch_device)
+        init_t = torch.tensor(init_h, device=ctx.torch_device)
+
+        def impl_torch():
+            # Lloyd as scikit-learn runs it: assign by ||c||^2 - 2 x.c, then mean update.
+            centers = init_t.clone()
+            for _ in range(20):
+                scores = (centers * centers).sum(1)[None] - 2 * Xt @ centers.T
+                labels = scores.argmin(1)
+                sums = torch.zeros_like(centers).index_add_(0, labels, Xt)
+                counts = torch.bincount(labels, minlength=k).to(Xt.dtype)[:, None]
+                centers = torch.where(counts > 0, sums / counts.clamp(min=1), centers)
+            scores = (centers * centers).sum(1)[None] - 2 * Xt @ centers.T
+            labels = scores.argmin(1)
+            inertia = ((Xt - centers[labels]) ** 2).sum()
+            return [np.asarray(inertia.item())]
+
+    return Impls(engine, torch=impl_torch, sklearn=impl_sklearn, max_repeat=3)
+
+
 # ---------------------------------------------------------------------------
 # measuring
 # ---------------------------------------------------------------------------
@@ -579,7 +635,11 @@ def main(argv: list[str] | None = None) -> int:
             pass
 
     base = "CuPy" if args.device == "cuda" else "NumPy"
-    chosen = [w for w in WORKLOADS if args.only is None or args.only in w.name]
+    chosen = [
+        w
+        for w in WORKLOADS
+        if args.device in w.devices and (args.only is None or args.only in w.name)
+    ]
 
     threads = limit_threads(args.threads, torch) if args.device == "cpu" else "GPU"
     print(
