@@ -21,16 +21,17 @@ def test_memory_stays_flat_over_many_training_steps():
         F.cross_entropy(model(inputs), targets).backward()
         optimizer.step()
 
-    for _ in range(5):  # momentum buffers, cached constants: allocated once, here
-        step()
+    # Momentum buffers, cached constants, the interpreter's free lists and the cycle
+    # collector's generations fill up during the first few hundred steps.
     tracemalloc.start()
     try:
-        step()
-        after_first, _ = tracemalloc.get_traced_memory()
         for _ in range(300):
+            step()
+        after_warm_up, _ = tracemalloc.get_traced_memory()
+        for _ in range(500):
             step()
         after_many, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert after_many - after_first < 64 * 1024  # bytes: nothing accumulates per step
-    assert peak < 4 * 1024 * 1024  # one step's activations and gradients, not 300 steps'
+    assert after_many - after_warm_up < 16 * 1024  # bytes: nothing accumulates per step
+    assert peak < 4 * 1024 * 1024  # one step's activations and gradients, not 800 steps'
