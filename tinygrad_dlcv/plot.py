@@ -491,18 +491,24 @@ def _kmeans_panel(ax, X, labels, trails, t, colors, limits) -> None:
     for j, color in enumerate(colors):
         path = trails[: t + 1, j]
         if t > 0:
-            ax.plot(path[:-1, 0], path[:-1, 1], ":o", color=_EDGE, lw=1.0, ms=2.5, alpha=0.6,
-                    zorder=4)  # fmt: skip
+            ax.plot(
+                path[:-1, 0], path[:-1, 1], ":o", color=_EDGE, lw=1.0, ms=2.5, alpha=0.6, zorder=4
+            )
             start, end = path[-2], path[-1]
             if numpy.hypot(*(end - start)) > 1e-12:  # the last move, ending at the cross's edge
                 ax.annotate(
                     "",
                     xy=end,
                     xytext=start,
-                    arrowprops={"arrowstyle": "-|>,head_width=0.3,head_length=0.6",
-                                "color": _EDGE, "lw": 1.6, "shrinkA": 0, "shrinkB": 8},
+                    arrowprops={
+                        "arrowstyle": "-|>,head_width=0.3,head_length=0.6",
+                        "color": _EDGE,
+                        "lw": 1.6,
+                        "shrinkA": 0,
+                        "shrinkB": 8,
+                    },
                     zorder=5,
-                )  # fmt: skip
+                )
         ax.scatter(
             path[-1, 0],
             path[-1, 1],
@@ -779,13 +785,30 @@ def neuron_function(
         ax = fig.add_subplot(1, 2, 1, projection="3d")
         top = fig.add_subplot(1, 2, 2)
     fig = ax.figure
-    ax.plot_surface(g1, g2, out, cmap="coolwarm", rstride=2, cstride=2, linewidth=0.2,
-                    edgecolor=(0, 0, 0, 0.12), antialiased=True, alpha=0.8)  # fmt: skip
+    ax.plot_surface(
+        g1,
+        g2,
+        out,
+        cmap="coolwarm",
+        rstride=2,
+        cstride=2,
+        linewidth=0.2,
+        edgecolor=(0, 0, 0, 0.12),
+        antialiased=True,
+        alpha=0.8,
+    )
     ax.contourf(g1, g2, out, zdir="z", offset=base, levels=14, cmap="coolwarm", alpha=0.6)
     line = _line_in_box(w, b, low, high)
     if line is not None:
-        ax.plot(line[:, 0], line[:, 1], base, color="black", lw=2.4, zorder=10,
-                label=r"decision line $w \cdot x + b = 0$")  # fmt: skip
+        ax.plot(
+            line[:, 0],
+            line[:, 1],
+            base,
+            color="black",
+            lw=2.4,
+            zorder=10,
+            label=r"decision line $w \cdot x + b = 0$",
+        )
         on_surface = numpy.full(len(line), float(numpy.asarray(act(numpy.zeros(1))).ravel()[0]))
         ax.plot(line[:, 0], line[:, 1], on_surface, color="black", lw=1.6, ls="--", zorder=11)
         anchor, arrow = _normal_arrow(w, b, low, high)
@@ -809,8 +832,12 @@ def neuron_function(
         fig.colorbar(shade, ax=top, label="$y$", shrink=0.9)
         if line is not None:
             top.plot(line[:, 0], line[:, 1], color="black", lw=2.2, label=r"$w \cdot x + b = 0$")
-            top.annotate("", xy=anchor + arrow, xytext=anchor,
-                         arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 2})  # fmt: skip
+            top.annotate(
+                "",
+                xy=anchor + arrow,
+                xytext=anchor,
+                arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 2},
+            )
             top.text(*(anchor + 1.2 * arrow), "$w$", fontsize=13, ha="center", va="center")
             top.legend(loc="lower left", fontsize=9, framealpha=0.9)
         top.set_xlim(low, high)
@@ -1095,22 +1122,25 @@ def training_curves(
         if "val_" + quantity in series and len(series["val_" + quantity]) > 1:
             best_values = series["val_" + quantity]
             best = int(best_values.argmin() if quantity == "loss" else best_values.argmax())
+            mark = color  # the validation line's colour (the last drawn)
             panel.scatter(
                 best + 1,
                 best_values[best],
                 s=110,
                 facecolors="none",
-                edgecolors="#ff7f0e",
+                edgecolors=mark,
                 linewidths=1.6,
                 zorder=5,
             )
+            right_half = best + 1 > (len(best_values) + 1) / 2
             panel.annotate(
                 f"best {best_values[best]:.3g}",
                 (best + 1, best_values[best]),
                 textcoords="offset points",
-                xytext=(6, 8),
+                xytext=(-8, 8) if right_half else (8, 8),
+                ha="right" if right_half else "left",
                 fontsize=8,
-                color="#b35900",
+                color=mark,
             )
         panel.set_xlabel("epoch")
         panel.set_ylabel(quantity)
@@ -1123,7 +1153,7 @@ def training_curves(
             panel.set_xticks(numpy.arange(1, longest + 1, max(1, longest // 10)))
     if twin:
         lines = axes[0].get_lines() + axes[1].get_lines()
-        axes[0].legend(lines, [line.get_label() for line in lines], fontsize=9)
+        axes[1].legend(lines, [line.get_label() for line in lines], fontsize=8, loc="center right")
         axes[0].set_title("Training curves")
     _save(fig, path)
     return fig
