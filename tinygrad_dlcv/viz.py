@@ -14,7 +14,7 @@ Colour legend
 - white box: an intermediate tensor, computed by an op.
 - green box: the root, the tensor the graph was drawn from (usually the loss).
 - light orange ellipse: an op (``Mul``, ``Sigmoid``, ...); with
-  ``show_formulas`` it carries the op's local derivative.
+  ``show_formulas`` a rounded box that also carries the op's local derivative.
 - orange rounded box: one call of a layer whose ops were collapsed into one
   node (``collapse=True``), e.g. ``0: Linear(784→256)``.
 - dashed blue frame: a module and its parameters (named as in
@@ -131,7 +131,7 @@ def draw_graph(
 
     Examples
     --------
-    >>> w = tg.tensor([0.5, -1.0], requires_grad=True, name="w")
+    >>> w = tg.Tensor([0.5, -1.0], requires_grad=True, name="w")
     >>> loss = ((w * w).sum() - 1) ** 2
     >>> loss.backward()
     >>> draw_graph(loss, show_formulas=True).render(outfile="loss.svg")  # doctest: +SKIP
@@ -294,7 +294,6 @@ class _Graph:
         if not isinstance(root, Tensor):
             raise TypeError(f"{caller}: root must be a Tensor, got {type(root).__name__}")
         self.root = root
-        self.collapse = collapse
         self.tensors = _collect(root)
         self.names = names = _ParameterNames(params, caller)
 
@@ -539,6 +538,8 @@ class _Graph:
         else:
             lines = [op_names[0]]
             attributes = {"shape": "ellipse", "fillcolor": _OP_FILL}
+            if show_formulas:  # an ellipse around a line of math wastes half the picture
+                attributes.update(shape="box", style="filled,rounded")
         if show_formulas:
             formulas = _unique(type(function).derivative() for function in unit.functions)
             for formula in formulas:
@@ -654,7 +655,9 @@ def _describe(values: numpy.ndarray, prefix: str) -> list[str]:
             separator=", ",
             formatter={"float_kind": _number, "complex_kind": _number},
         )
-        return [prefix + " ".join(text.split())]
+        # A matrix gets a line per row; NumPy's padding (``[ True``) is dropped.
+        rows = [" ".join(row.split()).replace("[ ", "[") for row in text.splitlines()]
+        return [prefix + rows[0], *rows[1:]]
     numbers = values.astype(numpy.float64, copy=False)
     with numpy.errstate(all="ignore"):
         mean, std = numbers.mean(), numbers.std()
@@ -684,9 +687,8 @@ def _module_title(module: Any) -> str:
     fan_in, fan_out = getattr(module, "in_features", None), getattr(module, "out_features", None)
     if isinstance(fan_in, int) and isinstance(fan_out, int):
         return f"{name}({fan_in}→{fan_out})"
-    first = repr(module).splitlines()[0] if repr(module) else name
-    if first.endswith("(") and len(repr(module).splitlines()) > 1:
-        first = first[:-1]
+    lines = repr(module).splitlines() or [name]
+    first = lines[0][:-1] if len(lines) > 1 and lines[0].endswith("(") else lines[0]
     return _escape(first if len(first) <= 40 else first[:39] + "…")
 
 
@@ -699,7 +701,7 @@ def _wrap_formula(formula: str) -> list[str]:
     while index < len(formula):
         char = formula[index]
         if char in "([{":
-            if depth == 0 and formula.startswith("  (", index - 2) and index >= 2:
+            if depth == 0 and index >= 2 and formula.startswith("  (", index - 2):
                 pieces.append(formula[start : index - 2])
                 start = index
             depth += 1
@@ -744,9 +746,9 @@ def _check_rankdir(rankdir: str, caller: str) -> None:
 def _step_caption(graph: _Graph, tensor: Tensor, index: int, count: int) -> str:
     name = graph.title(tensor)
     if index == 0:
-        what = f"start: d{name}/d{name} = 1"
+        what = f"start at the root {name}, whose gradient with respect to itself is 1"
     elif tensor.grad_fn is None:
-        what = f"the gradient reaches leaf {name} (stored in .grad)"
+        what = f"the gradient reaches leaf {name} (backward() stores it in .grad)"
     else:
         what = (
             f"the gradient reaches {name}, then flows back through {type(tensor.grad_fn).__name__}"
