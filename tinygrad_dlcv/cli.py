@@ -161,7 +161,13 @@ def _progress(iterable: Iterable, desc: str, total: int | None = None):
     except ImportError:
         return _NoBar(iterable)
     return tqdm(
-        iterable, desc=desc, total=total, file=sys.stderr, disable=None, leave=False, ncols=88
+        iterable,
+        desc=desc,
+        total=total,
+        file=sys.stderr,
+        disable=None,
+        leave=False,
+        dynamic_ncols=True,
     )
 
 
@@ -218,7 +224,7 @@ class _Pictures:
         self.written: list[Path] = []
         self.skipped: list[str] = []
         self.sources: list[str] = []  # graphs written as .gv source because dot is missing
-        self.missing: list[str] = []  # keys of _INSTALL
+        self.missing: dict[str, str] = {}  # what is missing -> how to install it
         self.has_dot = shutil.which("dot") is not None
 
     def _skip(self, name: str, exc: BaseException) -> None:
@@ -227,10 +233,8 @@ class _Pictures:
         found = [key for key in ("matplotlib", "graphviz", "PIL") if key in text]
         if not found:  # some other optional module: name it as Python did
             found = [(getattr(exc, "name", None) or str(exc)).split(".")[0]]
-            _INSTALL.setdefault(found[0], f"pip install {found[0]}")
         for key in found:
-            if key not in self.missing:
-                self.missing.append(key)
+            self.missing.setdefault(key, _INSTALL.get(key, f"pip install {key}"))
 
     def _close(self, figure: Any) -> None:
         if figure is None or "matplotlib.pyplot" not in sys.modules:
@@ -267,8 +271,7 @@ class _Pictures:
             if path.suffix not in (".gv", ".dot"):
                 path = path.with_suffix(".gv")
                 self.sources.append(path.name)
-                if "dot" not in self.missing:
-                    self.missing.append("dot")
+                self.missing.setdefault("dot", _INSTALL["dot"])
             path.write_text(digraph.source, encoding="utf-8")
         else:
             from tinygrad_dlcv.viz import render
@@ -281,8 +284,7 @@ class _Pictures:
         """Write the frames ``animate(path)`` renders with ``dot`` (skipped without dot)."""
         if not self.has_dot:
             self.skipped.append(name)
-            if "dot" not in self.missing:
-                self.missing.append("dot")
+            self.missing.setdefault("dot", _INSTALL["dot"])
             return None
         return self.plot(name, animate)
 
@@ -296,7 +298,7 @@ class _Pictures:
             parts.append(f"skipped {len(self.skipped)} picture(s) ({names})")
         if self.sources:
             parts.append(f"wrote {', '.join(self.sources)} as graphviz source (no dot to render)")
-        hints = "; ".join(_INSTALL[key] for key in self.missing)
+        hints = "; ".join(self.missing.values())
         return f"{PROG}: note: {' and '.join(parts)}; for pictures install: {hints}"
 
 
@@ -336,13 +338,9 @@ def _mnist(root: str, n_train: int | None = None):
     X_test, y_test = load_mnist(root, split="test", flatten=True, normalize=True)
     try:
         X_train, y_train = load_mnist(root, split="train", flatten=True, normalize=True)
-    except FileNotFoundError:
-        X_train, y_train, X_test, y_test = (
-            X_test[:8000],
-            y_test[:8000],
-            X_test[8000:],
-            y_test[8000:],
-        )
+    except FileNotFoundError:  # the test split alone: its first 8000 train, the rest test
+        X_train, y_train = X_test[:8000], y_test[:8000]
+        X_test, y_test = X_test[8000:], y_test[8000:]
     if n_train is not None:
         X_train, y_train = X_train[:n_train], y_train[:n_train]
     return X_train, y_train, X_test, y_test
@@ -388,11 +386,13 @@ def _train(
     seed: int = 0,
     desc: str = "train",
     verbose: bool = False,
+    cosine: bool = False,
 ) -> dict[str, list[float]]:
     """Minibatch training of ``model`` on (X, y); returns the per-epoch history.
 
     A model whose output has one axis (the single neuron) is trained with binary
-    cross-entropy on 0/1 targets, any other with softmax cross-entropy.
+    cross-entropy on 0/1 targets, any other with softmax cross-entropy. With
+    ``cosine`` the learning rate decays to 0 along a half cosine over the epochs.
     """
     import numpy as np
 
@@ -408,6 +408,7 @@ def _train(
         opt = optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     else:
         opt = optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    schedule = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if cosine else None
     loss_fn = F.binary_cross_entropy if binary else F.cross_entropy
     loader = DataLoader(X, targets, batch_size=batch_size, shuffle=True, seed=seed, device=device)
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
@@ -420,6 +421,8 @@ def _train(
             opt.zero_grad()
             loss_fn(model(xb), yb).backward()
             opt.step()
+        if schedule is not None:
+            schedule.step()
         model.eval()
         loss, accuracy = _evaluate(model, X, y, binary, device)
         history["loss"].append(loss)
@@ -539,18 +542,21 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _neuron_expression(device: str):
-    """The lecture's neuron on one input: z = w . x + b, y = sigmoid(z), loss = BCE(y, 1)."""
+    """The lecture's neuron on one input of class t = 1: z = w . x + b, y = sigmoid(z).
+
+    The loss is the binary cross-entropy -(t log y + (1 - t) log(1 - y)), which for
+    t = 1 is -log y. Returns (x, w, b, z, y, loss).
+    """
     import tinygrad_dlcv as tg
 
-    target = 1.0
     x = tg.Tensor([1.0, -2.0], device=device, name="x")
     w = tg.Tensor([0.5, -0.3], requires_grad=True, device=device, name="w")
     b = tg.Tensor(0.1, requires_grad=True, device=device, name="b")
     z = w @ x + b
     y = z.sigmoid()
-    loss = -(target * y.log() + (1.0 - target) * (1.0 - y).log())
+    loss = -y.log()
     z.name, y.name, loss.name = "z", "y", "loss"
-    return x, w, b, z, y, loss, target
+    return x, w, b, z, y, loss
 
 
 def _demo_neuron_by_hand(device: str, quick: bool, out: Path):
@@ -559,11 +565,11 @@ def _demo_neuron_by_hand(device: str, quick: bool, out: Path):
 
     import tinygrad_dlcv as tg
 
-    x, w, b, z, y, loss, target = _neuron_expression(device)
+    x, w, b, z, y, loss = _neuron_expression(device)
     loss.backward(retain_grad=True)  # keep the intermediates' grads to show them
     lines = [
         f"single sigmoid neuron on {device}: z = w . x + b, y = sigmoid(z), "
-        f"loss = -(t log y + (1 - t) log(1 - y)), t = {target:g}",
+        "loss = -(t log y + (1 - t) log(1 - y)) = -log y for the target t = 1",
         "",
         _table(
             ["name", "shape", "value", "grad"],
@@ -572,7 +578,7 @@ def _demo_neuron_by_hand(device: str, quick: bool, out: Path):
         "",
     ]
     # The chain rule by hand: dloss/dz = y - t (the prediction error), dloss/dw = (y - t) x.
-    err = float(y.item()) - target
+    err = float(y.item()) - 1.0
     lines.append(
         f"check: dloss/dw = (y - t) * x = {_fmt(err * x.numpy())}, "
         f"dloss/db = y - t = {_fmt(np.asarray(err))}  (prediction error x feature)"
@@ -580,14 +586,15 @@ def _demo_neuron_by_hand(device: str, quick: bool, out: Path):
     steps, lr = (5, 1.0) if quick else (25, 1.0)
     weights, bias, losses = w.detach().requires_grad_(True), b.detach().requires_grad_(True), []
     for _ in range(steps):
-        step_loss = _neuron_loss(weights, bias, x, target)
+        step_loss = -(weights @ x + bias).sigmoid().log()
         step_loss.backward()
         losses.append(float(step_loss.item()))
         with tg.no_grad():  # w <- w - lr * dloss/dw, recorded nowhere
             weights, bias = weights - lr * weights.grad, bias - lr * bias.grad
         weights.requires_grad_(True)
         bias.requires_grad_(True)
-    final = float(_neuron_loss(weights, bias, x, target).item())
+    with tg.no_grad():
+        final = float((-(weights @ x + bias).sigmoid().log()).item())
     lines.append(
         f"gradient descent, lr = {lr:g}: loss {losses[0]:.4f} -> {final:.4f} "
         f"after {steps} steps; w = {_fmt(weights.numpy())}, b = {_fmt(bias.numpy())}"
@@ -596,11 +603,6 @@ def _demo_neuron_by_hand(device: str, quick: bool, out: Path):
     report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     _say("\n".join(lines))
     return loss
-
-
-def _neuron_loss(w, b, x, target):
-    y = (w @ x + b).sigmoid()
-    return -(target * y.log() + (1.0 - target) * (1.0 - y).log())
 
 
 def _demo_single_neuron(device, quick, seed, pictures: _Pictures, summary: _Summary) -> None:
@@ -668,20 +670,14 @@ def _demo_classifiers(device, quick, seed, pictures: _Pictures, summary: _Summar
     from tinygrad_dlcv import nn, plot
     from tinygrad_dlcv.data import train_val_test_split
 
-    n_spirals = 300 if quick else 600
-    jobs = [
+    mlp_epochs = 100 if quick else 200
+    jobs = [  # (kind, data, model, epochs, lr)
         ("linear", "blobs", lambda: nn.Linear(2, 3, device=device), 10 if quick else 30, 0.05),
         ("linear", "spirals", lambda: nn.Linear(2, 3, device=device), 20 if quick else 50, 0.05),
-        (
-            "mlp",
-            "spirals",
-            lambda: nn.MLP(2, [32, 32], 3, device=device),
-            60 if quick else 200,
-            0.05,
-        ),
+        ("mlp", "spirals", lambda: nn.MLP(2, [32, 32], 3, device=device), mlp_epochs, 0.05),
     ]
     for kind, data_name, build, epochs, lr in jobs:
-        X, y = _dataset(data_name, 300 if data_name == "blobs" else n_spirals, 3, seed)
+        X, y = _dataset(data_name, 300 if data_name == "blobs" else 600, 3, seed)
         X_train, X_val, X_test, y_train, y_val, y_test = train_val_test_split(
             X, y, val=0.15, test=0.15, seed=seed
         )
@@ -701,12 +697,12 @@ def _demo_classifiers(device, quick, seed, pictures: _Pictures, summary: _Summar
             validation=(X_val, y_val),
             seed=seed,
             desc=label,
+            cosine=True,
         )
         seconds = time.perf_counter() - began
         test_loss, test_accuracy = _evaluate(model, X_test, y_test, False, device)
-        summary.add(
-            label, test_accuracy, test_loss, seconds, f"test set, {epochs} epochs of minibatch SGD"
-        )
+        notes = f"test set; {epochs} epochs of SGD, batches of 32, cosine lr"
+        summary.add(label, test_accuracy, test_loss, seconds, notes)
         model.to("cpu")
         stem = f"{kind}_{data_name}"
         pictures.plot(
@@ -746,6 +742,7 @@ def _demo_mnist(mnist, device, quick, seed, pictures: _Pictures, summary: _Summa
             validation=(X_test, y_test),
             seed=seed,
             desc=label,
+            cosine=True,
         )
         seconds = time.perf_counter() - began
         summary.add(
@@ -753,7 +750,7 @@ def _demo_mnist(mnist, device, quick, seed, pictures: _Pictures, summary: _Summa
             history["val_accuracy"][-1],
             history["val_loss"][-1],
             seconds,
-            f"{len(X_train)} train / {len(X_test)} test digits, {epochs} epochs",
+            f"{len(X_train)} train / {len(X_test)} test digits; {epochs} epochs of SGD, cosine lr",
         )
         model.to("cpu")
         pictures.plot(
@@ -809,7 +806,7 @@ def _demo_graphs(expression, device, seed, pictures: _Pictures) -> None:
 
     pictures.graph("graph_neuron.svg", lambda: viz.draw_graph(expression, show_formulas=True))
     pictures.graph("graph_mlp_step.svg", lambda: _mlp_step_graph(device, seed, collapse=True))
-    movie_root = _neuron_expression(device)[5]
+    movie_root = _neuron_expression(device)[-1]
     # animate_backward returns its frame count, not a Figure: nothing to close.
     pictures.movie(
         "backward_neuron.gif", lambda path: viz.animate_backward(movie_root, path) and None
@@ -1092,7 +1089,7 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     collapse = not args.no_collapse
     if args.what == "neuron":
-        root = _neuron_expression("cpu")[5]
+        root = _neuron_expression("cpu")[-1]
         root.backward(retain_grad=True)
         digraph = viz.draw_graph(root, show_formulas=args.formulas, collapse=collapse)
     else:
