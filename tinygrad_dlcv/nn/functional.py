@@ -93,8 +93,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                 f"linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}"
             )
         inputs.append(bias)
-    common = numpy.result_type(*[t.dtype for t in inputs])
-    return Tensor._apply(ops.Linear, *[t.astype(common) for t in inputs])
+    if any(t.dtype != x.dtype for t in inputs):
+        common = numpy.result_type(*[t.dtype for t in inputs])
+        inputs = [t.astype(common) for t in inputs]
+    return Tensor._apply(ops.Linear, *inputs)
 
 
 def one_hot(target: Any, num_classes: int = -1) -> Tensor:
