@@ -301,6 +301,14 @@ class _Pictures:
         hints = "; ".join(self.missing.values())
         return f"{PROG}: note: {' and '.join(parts)}; for pictures install: {hints}"
 
+    def report(self) -> None:
+        """Print the files written (stdout) and the note on what was skipped (stderr)."""
+        if self.written:
+            print(f"wrote {', '.join(str(p) for p in self.written)}")
+        note = self.note()
+        if note:
+            print(note, file=sys.stderr)
+
 
 # ---------------------------------------------------------------------------
 # training and data helpers shared by demo, train and kmeans
@@ -938,11 +946,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         pictures.plot(
             "class_templates.png", lambda path: plot.class_templates(W, (28, 28), names, path=path)
         )
-    if pictures.written:
-        print(f"wrote {', '.join(str(p) for p in pictures.written)}")
-    note = pictures.note()
-    if note:
-        print(note, file=sys.stderr)
+    pictures.report()
     return 0
 
 
@@ -1038,11 +1042,7 @@ def _cmd_kmeans(args: argparse.Namespace) -> int:
         pictures = _Pictures(out)
         for name in ("kmeans_history.png", "kmeans_history.gif"):
             pictures.plot(name, lambda path: plot.kmeans_history(X, history, path=path))
-        if pictures.written:
-            print(f"wrote {', '.join(str(p) for p in pictures.written)}")
-        note = pictures.note()
-        if note:
-            print(note, file=sys.stderr)
+        pictures.report()
     return 0
 
 
