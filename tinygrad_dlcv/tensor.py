@@ -988,19 +988,22 @@ def _run_hooks(node: Tensor, grad: Tensor) -> Tensor:
 def _store_grad(node: Tensor, grad: Tensor, create_graph: bool, stored: set[int]) -> None:
     """Accumulate into ``node.grad``; a new ``.grad`` owns writable memory of its own.
 
-    Gradients flow through ops like ``+`` unchanged, so one array can reach
-    several tensors, or be a broadcast view or the user's seed. Copying those
-    (and only those) lets optimizers and users change a ``.grad`` in place.
+    Gradients flow through ops like ``+`` unchanged, so one buffer can reach
+    several tensors, or arrive as a read-only broadcast view. Copying those (and
+    only those: a view such as the transpose that carries a weight's gradient is
+    kept when its buffer reaches no other tensor) lets optimizers and users
+    change a ``.grad`` in place.
     """
     if node.grad is not None:
         node.grad = node.grad + grad
         return
     if not create_graph:
         data = grad.data
-        flags = data.flags
-        if not flags.owndata or not getattr(flags, "writeable", True) or id(data) in stored:
+        buffer = data if data.base is None else data.base
+        if not getattr(data.flags, "writeable", True) or id(buffer) in stored:
             data = data.copy()
-        stored.add(id(data))
+            buffer = data
+        stored.add(id(buffer))
         grad = Tensor._wrap(data)
     node.grad = grad
 
