@@ -528,20 +528,26 @@ def median_times(
 ) -> dict[str, float]:
     """Median wall time in seconds of each ``fn()`` over ``repeat`` runs after ``warmup`` runs.
 
-    The implementations take turns run by run, so a change in the machine's load
-    while measuring (other processes, CPU clock) reaches all of them alike.
+    The implementations take turns in short bursts, so a change in the machine's
+    load while measuring (other processes, CPU clock) reaches all of them alike,
+    while each run finds the caches as its own previous run left them, as in a
+    user's training loop (not as another library left them).
     """
     for fn in fns.values():
         for _ in range(warmup):
             fn()
     sync()
     times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeat):
+    burst = 5
+    for first in range(0, repeat, burst):
         for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
+            fn()  # a warm-up run after the other implementations ran: not timed
             sync()
-            times[name].append(time.perf_counter() - start)
+            for _ in range(min(burst, repeat - first)):
+                start = time.perf_counter()
+                fn()
+                sync()
+                times[name].append(time.perf_counter() - start)
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
