@@ -260,10 +260,12 @@ def _train_step(sizes: list[int], batch: int, loss: str) -> Callable[[Context], 
         x, target = tg.Tensor(x_h, device=ctx.device), tg.Tensor(t_h, device=ctx.device)
         loss_fn = F.cross_entropy if loss == "cross_entropy" else F.binary_cross_entropy_with_logits
 
+        parameters = list(model.parameters())
+
         def engine():
             optimizer.zero_grad()
             loss_fn(model(x), target).backward()
-            grads = [p.grad for p in model.parameters()]
+            grads = [p.grad for p in parameters]
             optimizer.step()
             return grads
 
@@ -314,10 +316,12 @@ def _train_step(sizes: list[int], batch: int, loss: str) -> Callable[[Context], 
                 else torch.nn.functional.binary_cross_entropy_with_logits
             )
 
+            parameters_t = list(model_t.parameters())
+
             def impl_torch():
                 optimizer_t.zero_grad()
                 loss_t(model_t(xt), tt).backward()
-                grads = [p.grad.clone() for p in model_t.parameters()]
+                grads = [p.grad.clone() for p in parameters_t]
                 optimizer_t.step()
                 return grads
 
