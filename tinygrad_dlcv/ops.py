@@ -545,7 +545,8 @@ def _logsumexp_keepdims(a, axis):
     peak = a.max(axis=axis, keepdims=True)
     # A slice that is all -inf (or holds inf) must not turn into nan via inf - inf.
     peak = xp.where(xp.isfinite(peak), peak, 0)
-    with ignore_underflow(xp):
+    # exp may underflow to 0, and a slice that is all -inf rightly gives log(0) = -inf.
+    with errstate(xp, under="ignore", divide="ignore"):
         return xp.log(xp.exp(a - peak).sum(axis=axis, keepdims=True)) + peak
 
 
