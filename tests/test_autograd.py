@@ -614,3 +614,21 @@ def test_comparisons_and_argmax_have_no_grad_fn():
     assert x.argmax().item() == 2
     assert x.argmin(axis=1).tolist() == [1, 1]
     assert x.argmax(axis=0, keepdims=True).tolist() == [[1, 1]]
+
+
+def test_no_grad_and_enable_grad_work_as_bare_decorators():
+    x = tg.tensor([1.0], requires_grad=True)
+
+    @tg.no_grad
+    def doubled():
+        return x * 2
+
+    @tg.enable_grad
+    def tripled():
+        return x * 3
+
+    assert doubled.__name__ == "doubled"
+    assert not doubled().requires_grad
+    with tg.no_grad():
+        assert tripled().requires_grad
+    assert tg.is_grad_enabled()

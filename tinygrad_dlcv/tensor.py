@@ -64,16 +64,29 @@ class _GradMode:
 
 
 class no_grad(_GradMode):  # noqa: N801  (PyTorch's name)
-    """Disable graph recording inside a ``with`` block or a decorated function."""
+    """Disable graph recording inside a ``with`` block or a decorated function.
 
-    def __init__(self) -> None:
+    Works as ``with no_grad():``, ``@no_grad()`` and ``@no_grad``.
+    """
+
+    def __new__(cls, function: Callable | None = None) -> Any:
+        if function is not None:  # used bare, as @no_grad
+            return cls()(function)
+        return super().__new__(cls)
+
+    def __init__(self, function: Callable | None = None) -> None:
         super().__init__(False)
 
 
 class enable_grad(_GradMode):  # noqa: N801  (PyTorch's name)
-    """Re-enable graph recording, e.g. inside a ``no_grad`` block."""
+    """Re-enable graph recording, e.g. inside a ``no_grad`` block (also ``@enable_grad``)."""
 
-    def __init__(self) -> None:
+    def __new__(cls, function: Callable | None = None) -> Any:
+        if function is not None:
+            return cls()(function)
+        return super().__new__(cls)
+
+    def __init__(self, function: Callable | None = None) -> None:
         super().__init__(True)
 
 
