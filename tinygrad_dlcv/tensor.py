@@ -908,10 +908,12 @@ def _seed_gradient(output: Tensor, grad: Any, op_name: str, create_graph: bool) 
 # --------------------------------------------------------------------------- the backward walk
 
 
-def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
+def topological_order(roots: Sequence[Tensor], constants: bool = False) -> list[Tensor]:
     """Tensors that need a gradient, each after every tensor it was computed from.
 
     Iterative depth-first search (no recursion), so graphs of any depth work.
+    With ``constants`` the inputs that need no gradient are listed too (for
+    drawing the whole graph).
     """
     order: list[Tensor] = []
     visited: set[int] = set()
@@ -927,7 +929,7 @@ def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
         stack.append((node, True))
         if node.grad_fn is not None:
             for parent in node.grad_fn.inputs:
-                if parent.requires_grad and id(parent) not in visited:
+                if (constants or parent.requires_grad) and id(parent) not in visited:
                     stack.append((parent, False))
     return order
 

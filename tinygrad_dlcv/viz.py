@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy
 
-from .tensor import Tensor, backward_steps
+from .tensor import Tensor, backward_steps, topological_order
 
 __all__ = ["draw_graph", "animate_backward", "render"]
 
@@ -294,7 +294,7 @@ class _Graph:
         if not isinstance(root, Tensor):
             raise TypeError(f"{caller}: root must be a Tensor, got {type(root).__name__}")
         self.root = root
-        self.tensors = _collect(root)
+        self.tensors = topological_order([root], constants=True)
         self.names = names = _ParameterNames(params, caller)
 
         # Which op node ("unit") each op belongs to, and which tensors stay inside a module call.
@@ -602,30 +602,6 @@ class _ParameterNames:
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _collect(root: Tensor) -> list[Tensor]:
-    """Every tensor ``root`` was computed from (constants too), inputs before consumers.
-
-    Iterative depth-first search, as the backward walk, so deep graphs draw too.
-    """
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        if tensor.grad_fn is not None:
-            for parent in reversed(tensor.grad_fn.inputs):
-                if id(parent) not in visited:
-                    stack.append((parent, False))
-    return order
 
 
 def _call_key(function: Any) -> tuple | None:
