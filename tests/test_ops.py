@@ -4,7 +4,8 @@ The file is built around one helper, :func:`check_op` (tinygrad style): each op 
 line of a case table, run on every device of the ``device`` fixture. The helper
 
 1. builds seeded random float64 inputs and runs the op in the engine;
-2. back-propagates a random upstream gradient ``g`` through ``(out * g).sum()``;
+2. back-propagates a random upstream gradient ``g`` through ``(out * g).sum()``, once
+   unrecorded (the formulas on raw arrays) and once with ``create_graph`` (on Tensors);
 3. always runs :func:`tinygrad_dlcv.gradcheck.gradcheck` on the same op (no torch needed);
 4. when torch is installed, compares forward values and input gradients with torch's.
 
@@ -113,6 +114,14 @@ def check_op(
             assert x.grad is not None, f"input {i} got no gradient"
             assert x.grad.shape == x.shape, f"input {i}: grad shape {x.grad.shape} != {x.shape}"
             assert x.grad.dtype == want_dtype, f"input {i}: grad dtype {x.grad.dtype}"
+        # The backward formulas ran on raw arrays; recorded (create_graph) they run on
+        # Tensors. Both modes of each formula must give the same gradients.
+        recorded = tg.grad((fn(*xs) * g).sum(), xs, create_graph=True)
+        for i, (x, r) in enumerate(zip(xs, recorded, strict=True)):
+            assert r.dtype == want_dtype and r.shape == x.shape
+            np.testing.assert_allclose(
+                r.numpy(), x.grad.numpy(), rtol=1e-6, atol=1e-12, err_msg=f"recorded grad {i}"
+            )
         if check_numeric and want_dtype == np.float64:
             fresh = [
                 tg.Tensor(a, dtype="float64", requires_grad=True, device=device) for a in arrays

@@ -183,6 +183,12 @@ def _scalar_constant(value: Any, dtype: numpy.dtype, like: Any) -> Tensor:
     return constant
 
 
+def _as_array(value: Any) -> Any:
+    """``value`` itself, or as a 0-d array where NumPy returned a scalar (it does for
+    0-d results and full reductions)."""
+    return numpy.asarray(value) if isinstance(value, numpy.generic) else value
+
+
 # --------------------------------------------------------------------------- Tensor
 
 
@@ -265,9 +271,7 @@ class Tensor:
         except IndexError as error:
             shapes = ", ".join(str(tensor.shape) for tensor in inputs)
             raise IndexError(f"{op_class.__name__.lower()}: {error} (shapes {shapes})") from None
-        if isinstance(data, numpy.generic):  # NumPy reductions return scalars, not arrays
-            data = numpy.asarray(data)
-        out = Tensor._wrap(data)
+        out = Tensor._wrap(_as_array(data))
         if _grad_enabled and data.dtype.kind == "f":
             for tensor in inputs:
                 if tensor.requires_grad:
@@ -976,6 +980,8 @@ def _backpropagate(
             for parent, parent_grad in zip(function.inputs, input_grads, strict=True):
                 if parent_grad is None or not parent.requires_grad:
                     continue
+                if not isinstance(parent_grad, Tensor):  # an unrecorded backward's raw array
+                    parent_grad = Tensor._wrap(_as_array(parent_grad))
                 if parent_grad.shape != parent.shape:
                     raise RuntimeError(
                         f"{function.name} returned a gradient of shape {parent_grad.shape} "

@@ -681,3 +681,40 @@ def test_single_neuron_trained_by_prediction_error_times_feature_separates_the_d
             p.data -= 1.0 * p.grad.data
     accuracy = ((neuron(inputs).numpy() > 0.5) == (t == 1)).mean()
     assert accuracy == 1.0
+
+
+# --------------------------------------------------------------------------- both backward modes
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["linear", "linear-batched", "cross_entropy", "bce_with_logits", "bce", "mse_loss"],
+)
+def test_fused_backward_on_arrays_equals_recorded_backward(name):
+    """Unrecorded, the fused ops' backward formulas run on raw arrays; with create_graph
+    the same formulas run on Tensors. Both must give the same gradients."""
+    x, w, b = (
+        _leaf(RNG.normal(size=(4, 3))),
+        _leaf(RNG.normal(size=(2, 3))),
+        _leaf(RNG.normal(size=2)),
+    )
+    logits, target = _class_problem(n=4, c=3, scale=1.0)
+    z, t = _leaf(logits), RNG.uniform(size=(4, 3))
+    p = _leaf(RNG.uniform(0.1, 0.9, size=(4, 3)))
+    cases = {
+        "linear": ([x, w, b], lambda: (F.linear(x, w, b) ** 2).sum()),
+        "linear-batched": (
+            [x, w],
+            lambda: (F.linear(x.reshape(2, 2, 3), w) ** 2).sum(),
+        ),
+        "cross_entropy": ([z], lambda: F.cross_entropy(z, target)),
+        "bce_with_logits": ([z], lambda: F.binary_cross_entropy_with_logits(z, t)),
+        "bce": ([p], lambda: F.binary_cross_entropy(p, t)),
+        "mse_loss": ([z], lambda: F.mse_loss(z, Tensor(t, dtype="float64"))),
+    }
+    inputs, loss = cases[name]
+    plain = tg.grad(loss(), inputs)
+    recorded = tg.grad(loss(), inputs, create_graph=True)
+    for a, r in zip(plain, recorded, strict=True):
+        assert r.requires_grad and not a.requires_grad
+        np.testing.assert_allclose(r.numpy(), a.numpy(), rtol=1e-12, atol=1e-15)
