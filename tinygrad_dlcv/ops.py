@@ -232,15 +232,17 @@ class Pow(Function):
         return a**b
 
     def backward(self, grad):
-        a, b = self.inputs
+        needs_a, needs_b = self.inputs[0].requires_grad, self.inputs[1].requires_grad
+        a_data = self.inputs[0].data
+        grad, a, b, out = operands(grad, *self.inputs, self.output)
         grad_a = grad_b = None
-        if a.requires_grad:
+        if needs_a:
             grad_a = unbroadcast(grad * b * a ** (b - 1), a.shape)
-        if b.requires_grad:
+        if needs_b:
             # ln(a) is only real for a > 0; elsewhere the exponent gets no gradient (as at a = 0).
-            positive = constant(grad, (a.data > 0).astype(a.data.dtype))
-            safe_log = (a * positive + (1 - positive)).log()
-            grad_b = unbroadcast(grad * self.output * safe_log * positive, b.shape)
+            positive = constant(grad, (a_data > 0).astype(a_data.dtype))
+            safe_log = apply(Log, a * positive + (1 - positive))
+            grad_b = unbroadcast(grad * out * safe_log * positive, b.shape)
         return grad_a, grad_b
 
 
@@ -435,6 +437,7 @@ class LeakyReLU(Function):
     def backward(self, grad):
         a = self.inputs[0].data
         local = array_module_of(a).where(a > 0, 1, self.slope).astype(grad.dtype)
+        (grad,) = operands(grad)
         return (grad * constant(grad, local),)
 
 
@@ -468,6 +471,7 @@ class Cast(Function):
         return a.astype(self.dtype)
 
     def backward(self, grad):
+        (grad,) = operands(grad)
         return (grad.astype(self.inputs[0].dtype),)
 
 
@@ -558,6 +562,7 @@ def _drop(shape: tuple, axis: tuple | None) -> tuple:
 def _route_to_extremes(function, grad):
     """Gradient of max/min: equal shares for every element that attains the extreme."""
     a = function.inputs[0]
+    (grad,) = operands(grad)
     hits = (a.data == function.extreme).astype(grad.dtype)
     share = hits / hits.sum(axis=function.axis, keepdims=True)
     spread = expand_reduced(grad, a.shape, function.axis, function.keepdims)
@@ -577,9 +582,8 @@ class Logsumexp(Function):
         return result if self.keepdims else result.reshape(_drop(a.shape, self.axis))
 
     def backward(self, grad):
-        (a,) = self.inputs
-        shape = kept_shape(a.shape, self.axis)
-        softmax = (a - self.output.reshape(shape)).exp()
+        grad, a, out = operands(grad, *self.inputs, self.output)
+        softmax = apply(Exp, a - out.reshape(kept_shape(a.shape, self.axis)))
         return (expand_reduced(grad, a.shape, self.axis, self.keepdims) * softmax,)
 
 
@@ -617,7 +621,7 @@ class Softmax(Function):
         return shifted / shifted.sum(axis=self.axis, keepdims=True)
 
     def backward(self, grad):
-        out = self.output
+        grad, out = operands(grad, self.output)
         return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)
 
 
@@ -633,7 +637,8 @@ class LogSoftmax(Function):
         return _log_softmax_array(a, self.axis)
 
     def backward(self, grad):
-        softmax = self.output.exp()
+        grad, out = operands(grad, self.output)
+        softmax = apply(Exp, out)
         return (grad - softmax * grad.sum(axis=self.axis, keepdims=True),)
 
 
@@ -737,6 +742,7 @@ class Cat(Function):
         return array_module_of(arrays[0]).concatenate(arrays, axis=self.axis)
 
     def backward(self, grad):
+        (grad,) = operands(grad)
         grads, start = [], 0
         for part in self.inputs:
             stop = start + part.shape[self.axis]
@@ -869,6 +875,8 @@ class BinaryCrossEntropy(Function):
         return -(self.target * log_p + (1 - self.target) * log_not_p)
 
     def backward(self, grad):
-        (p,) = self.inputs
+        grad, p = operands(grad, *self.inputs)
         target = constant(grad, self.target)
-        return (grad * (p - target) / (p * (1 - p)).maximum(1e-12),)
+        xp = array_module_of(self.inputs[0].data)
+        floor = constant(grad, xp.asarray(1e-12, dtype=grad.dtype))
+        return (grad * (p - target) / apply(Maximum, p * (1 - p), floor),)
