@@ -788,11 +788,11 @@ class Linear(Function):
     """d(x W^T + b)/dx = g W, d/dW = g^T x, d/db = sum_n g  (matmul and bias add fused)"""
 
     def forward(self, x, weight, bias=None):
-        flat = x.reshape(-1, x.shape[-1])
-        out = flat @ weight.T
+        batched = x.ndim != 2  # more than one leading axis: one long batch
+        out = (x.reshape(-1, x.shape[-1]) if batched else x) @ weight.T
         if bias is not None:
             out += bias  # in place on the fresh matmul result: one pass less
-        return out.reshape(x.shape[:-1] + (weight.shape[0],))
+        return out.reshape(x.shape[:-1] + (weight.shape[0],)) if batched else out
 
     def backward(self, grad):
         needs = [tensor.requires_grad for tensor in self.inputs]

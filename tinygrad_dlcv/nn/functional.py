@@ -93,7 +93,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                 f"linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}"
             )
         inputs.append(bias)
-    if any(t.dtype != x.dtype for t in inputs):
+    dtype = x.data.dtype
+    if weight.data.dtype != dtype or (bias is not None and bias.data.dtype != dtype):
         common = numpy.result_type(*[t.dtype for t in inputs])
         inputs = [t.astype(common) for t in inputs]
     return Tensor._apply(ops.Linear, *inputs)
