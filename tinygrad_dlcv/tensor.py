@@ -1021,7 +1021,9 @@ def _store_grad(node: Tensor, grad: Tensor, create_graph: bool, stored: set[int]
     if not create_graph:
         data = grad.data
         buffer = data if data.base is None else data.base
-        if not getattr(data.flags, "writeable", True) or id(buffer) in stored:
+        # NumPy marks broadcast views read-only; CuPy does not, so a zero stride says it there.
+        read_only = not getattr(data.flags, "writeable", True) or 0 in data.strides
+        if read_only or id(buffer) in stored:
             data = data.copy()
             buffer = data
         stored.add(id(buffer))
