@@ -931,3 +931,29 @@ def test_float32_scalar_does_not_widen(device):
     assert x.dtype == np.float32
     for y in [x + 2.5, 2.5 * x, x / 3.0, 1.0 / x, x**2.0, 2.0**x, -x]:
         assert y.dtype == np.float32, y
+
+
+@pytest.mark.parametrize(
+    "name, fn",
+    [
+        ("pow", lambda x: x ** np.float64(3.0)),
+        ("rpow", lambda x: np.float64(2.0) ** x),
+        ("mul", lambda x: x * np.float64(2.0)),
+        ("clip", lambda x: x.clip(np.float64(-0.5), np.float64(0.5))),
+        ("leaky_relu", lambda x: x.leaky_relu(np.float64(0.1))),
+        ("maximum", lambda x: tg.maximum(x, np.float64(0.1))),
+    ],
+)
+def test_numpy_float64_scalar_does_not_widen(name, fn, device):
+    """np.float64 is a Python float too: like 2.5 it keeps a float32 tensor float32,
+    in the forward and in the gradient (as in PyTorch)."""
+    x = tg.Tensor([0.3, -0.7, 1.2], requires_grad=True, device=device)
+    y = fn(x)
+    assert y.dtype == np.float32, name
+    y.sum().backward()
+    assert x.grad.dtype == np.float32, name
+    x64 = tg.Tensor(x.numpy(), dtype="float64", requires_grad=True, device=device)
+    want = fn(x64)
+    want.sum().backward()
+    np.testing.assert_allclose(y.numpy(), want.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), x64.grad.numpy(), rtol=1e-6)

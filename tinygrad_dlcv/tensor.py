@@ -165,6 +165,17 @@ def _scalar_dtype(value: Any, tensor_dtype: numpy.dtype) -> numpy.dtype:
 
 _SCALAR_TYPES = (int, float, bool, numpy.integer, numpy.floating, numpy.bool_)
 
+
+def _python_scalar(value: Any) -> Any:
+    """A NumPy scalar as the Python number it holds (others unchanged).
+
+    Op parameters (an exponent, a slope, clip bounds) meet arrays inside the
+    forward, where NumPy would let an ``np.float64`` widen a float32 tensor;
+    a Python number never does.
+    """
+    return value.item() if isinstance(value, numpy.generic) else value
+
+
 # Python scalars in expressions (x * 0.5, 1 - p) become 0-d constant tensors. They
 # are immutable and recur in every training step, so each is made once per dtype
 # and device: no allocation and, on a GPU, no host-to-device copy per op.
@@ -519,7 +530,7 @@ class Tensor:
     def __pow__(self, exponent: Any) -> Tensor:
         if isinstance(exponent, _SCALAR_TYPES):
             base = self.astype(_scalar_dtype(exponent, self.dtype))
-            return Tensor._apply(ops.PowScalar, base, exponent=exponent)
+            return Tensor._apply(ops.PowScalar, base, exponent=_python_scalar(exponent))
         return self._binary(exponent, ops.Pow)
 
     def __rpow__(self, base: Any) -> Tensor:
@@ -640,7 +651,7 @@ class Tensor:
 
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
         """x for x > 0, slope * x otherwise."""
-        return Tensor._apply(ops.LeakyReLU, self, slope=slope)
+        return Tensor._apply(ops.LeakyReLU, self, slope=_python_scalar(slope))
 
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
         """Limit values to [low, high]; either bound may be None."""
@@ -648,6 +659,7 @@ class Tensor:
             raise ValueError("clip: give at least one of low and high")
         if low is not None and high is not None and low > high:
             raise ValueError(f"clip: low ({low}) is greater than high ({high})")
+        low, high = _python_scalar(low), _python_scalar(high)
         return Tensor._apply(ops.Clip, self, low=low, high=high)
 
     # ----------------------------------------------------------------- reductions
@@ -982,6 +994,8 @@ def _backpropagate(
                     continue
                 if not isinstance(parent_grad, Tensor):  # an unrecorded backward's raw array
                     parent_grad = Tensor._wrap(_as_array(parent_grad))
+                if parent_grad.dtype != parent.dtype:  # a gradient has its tensor's dtype
+                    parent_grad = parent_grad.astype(parent.dtype)
                 if parent_grad.shape != parent.shape:
                     raise RuntimeError(
                         f"{function.name} returned a gradient of shape {parent_grad.shape} "
