@@ -90,7 +90,7 @@ def operands(*tensors: Any) -> tuple:
     without the Tensor dispatch otherwise. The backward walk wraps raw-array
     gradients into Tensors.
     """
-    if _tensor_module.is_grad_enabled():
+    if recording():
         return tensors
     return tuple([tensor.data for tensor in tensors])
 
