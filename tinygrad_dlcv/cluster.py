@@ -44,7 +44,7 @@ from typing import Any
 import numpy
 
 from . import backend
-from .tensor import Tensor, default_generator
+from .tensor import Tensor, generator_for
 
 __all__ = [
     "HierarchicalKMeans",
@@ -144,19 +144,6 @@ def _check_real(value: Any, name: str, who: str, positive: bool = False) -> floa
         bound = "> 0" if positive else ">= 0"
         raise ValueError(f"{who}: {name} must be finite and {bound}, got {value!r}")
     return number
-
-
-def _rng(random_state: Any, who: str) -> numpy.random.Generator:
-    """None: the generator of ``tg.manual_seed``; an int: a fresh seeded one."""
-    if random_state is None:
-        return default_generator()
-    if isinstance(random_state, numpy.random.Generator):
-        return random_state
-    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
-        raise ValueError(
-            f"{who}: random_state must be None, an int or a numpy Generator, got {random_state!r}"
-        )
-    return numpy.random.default_rng(int(random_state))
 
 
 def _check_init(init: Any, who: str, allow_array: bool = True) -> None:
@@ -535,6 +522,10 @@ class _Estimator:
                 changed.append(f"{name}={value!r}")
         return f"{type(self).__name__}({', '.join(changed)})"
 
+    def _generator(self, who: str) -> numpy.random.Generator:
+        """The generator ``random_state`` names (a bad one is a ValueError, as scikit-learn)."""
+        return generator_for(self.random_state, who, "random_state", ValueError)
+
     def _check_fitted(self, attribute: str) -> None:
         if not hasattr(self, attribute):
             raise NotFittedError(
@@ -857,7 +848,7 @@ class KMeans(_Estimator):
             raise ValueError(
                 f"{who}: n_clusters={k} is larger than the number of samples {work.shape[0]}"
             )
-        rng = _rng(self.random_state, who)
+        rng = self._generator(who)
         result = self._fit_array(work, k, p, rng, who)
         self._store(result, out_dtype)
         return self
@@ -1059,7 +1050,7 @@ class HierarchicalKMeans(KMeans):
         )
         _, p = splitter._check_params(who)
         work, out_dtype = _as_data(X, who, device=self.device)
-        rng = _rng(self.random_state, who)
+        rng = self._generator(who)
         leaves: list[Any] = []
         root = self._split(work, depth, branching, p, rng, splitter, leaves, who)
         xp = backend.array_module_of(work)
@@ -1216,7 +1207,7 @@ class SoftKMeans(KMeans):
         offset = work.mean(axis=0)
         data = _Data(xp, work, p, offset)
         tol = float(self.tol) * float(data.X.var(axis=0).mean()) if self.tol else 0.0
-        start = _init_centers(work, data, k, self.init, _rng(self.random_state, who), who)
+        start = _init_centers(work, data, k, self.init, self._generator(who), who)
         centers = start - offset
         n_iter = 0
         while n_iter < max_iter:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy
 
 from .backend import array_module, normalize_device
-from .tensor import Tensor, default_generator
+from .tensor import Tensor, default_generator, generator_for
 
 __all__ = [
     "DataLoader",
@@ -43,19 +43,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- argument checks
-
-
-def _generator(seed: Any, function: str) -> numpy.random.Generator:
-    """The generator a function draws from: its own when seeded, else the global one."""
-    if seed is None:
-        return default_generator()
-    if isinstance(seed, numpy.random.Generator):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"{function}: seed must be None, an int or a numpy Generator, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"{function}: seed must be non-negative, got {seed}")
-    return numpy.random.default_rng(int(seed))
 
 
 def _check_count(value: Any, name: str, function: str, minimum: int = 1) -> int:
@@ -121,7 +108,7 @@ def make_blobs(
     """
     name = "make_blobs"
     n_samples = _check_count(n_samples, "n_samples", name)
-    rng = _generator(seed, name)
+    rng = generator_for(seed, name)
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
         n_centers = _check_count(centers, "centers", name)
         center_points = rng.uniform(-10.0, 10.0, size=(n_centers, 2))
@@ -186,7 +173,7 @@ def make_moons(
     name = "make_moons"
     n_samples = _check_count(n_samples, "n_samples", name)
     noise = _check_nonnegative(noise, "noise", name)
-    rng = _generator(seed, name)
+    rng = generator_for(seed, name)
     n_outer, n_inner = _class_sizes(n_samples, 2)
     angle_outer = numpy.linspace(0.0, numpy.pi, n_outer)
     angle_inner = numpy.linspace(0.0, numpy.pi, n_inner)
@@ -225,7 +212,7 @@ def make_spirals(
     n_samples = _check_count(n_samples, "n_samples", name)
     n_classes = _check_count(n_classes, "n_classes", name)
     noise = _check_nonnegative(noise, "noise", name)
-    rng = _generator(seed, name)
+    rng = generator_for(seed, name)
     parts = []
     for k, size in enumerate(_class_sizes(n_samples, n_classes)):
         radius = numpy.linspace(0.0, 1.0, size)
@@ -260,7 +247,7 @@ def make_xor(
     name = "make_xor"
     n_samples = _check_count(n_samples, "n_samples", name)
     noise = _check_nonnegative(noise, "noise", name)
-    rng = _generator(seed, name)
+    rng = generator_for(seed, name)
     parts = []
     for label, size in enumerate(_class_sizes(n_samples, 2)):
         magnitude = rng.uniform(0.0, 1.0, size=(size, 2))
@@ -342,7 +329,7 @@ def train_val_test_split(
             f"{name}: {n} samples with val={val}, test={test} leave no training samples "
             f"({n_val} validation, {n_test} test)"
         )
-    order = _generator(seed, name).permutation(n)
+    order = generator_for(seed, name).permutation(n)
     val_index = order[:n_val]
     test_index = order[n_val : n_val + n_test]
     train_index = order[n_val + n_test :]
@@ -421,7 +408,7 @@ class DataLoader:
         if seed is None or isinstance(seed, numpy.random.Generator):
             source = default_generator() if seed is None else seed
             seed = int(source.integers(2**63))
-        self._rng = _generator(seed, name)
+        self._rng = generator_for(seed, name)
 
     def _to_tensor(self, data: Any, name: str) -> Tensor:
         if isinstance(data, Tensor):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import numbers
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -1235,6 +1236,26 @@ def manual_seed(seed: int) -> None:
 def default_generator() -> numpy.random.Generator:
     """The NumPy generator that ``manual_seed`` seeds."""
     return _generator
+
+
+def generator_for(
+    seed: Any, who: str, name: str = "seed", wrong_type: type[Exception] = TypeError
+) -> numpy.random.Generator:
+    """The generator a seeded function or estimator draws from.
+
+    None: the one ``manual_seed`` seeds; a Generator: that one; an int >= 0: a
+    fresh generator seeded with it. Anything else raises ``wrong_type``
+    (scikit-learn's estimators raise ValueError for a bad ``random_state``).
+    """
+    if seed is None:
+        return _generator
+    if isinstance(seed, numpy.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise wrong_type(f"{who}: {name} must be None, an int or a numpy Generator, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"{who}: {name} must be non-negative, got {seed}")
+    return numpy.random.default_rng(int(seed))
 
 
 def _random(shape: Shape, sample: Callable, dtype: Any, device: str | None, requires_grad: bool):
