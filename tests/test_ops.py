@@ -957,3 +957,18 @@ def test_numpy_float64_scalar_does_not_widen(name, fn, device):
     want.sum().backward()
     np.testing.assert_allclose(y.numpy(), want.numpy(), rtol=1e-6)
     np.testing.assert_allclose(x.grad.numpy(), x64.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape, axis", [((0,), None), ((0, 2), 0), ((2, 0), 1), ((2, 0), None)])
+def test_mean_over_nothing_is_nan_without_a_warning(shape, axis, device):
+    """As torch: nan where no element was averaged, a gradient of the input's (empty) shape."""
+    x = tg.Tensor(np.zeros(shape), requires_grad=True, device=device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = x.mean(axis=axis)
+        out.sum().backward()
+    pytest.importorskip("torch")
+    t = torch.zeros(shape, requires_grad=True)
+    want = t.mean() if axis is None else t.mean(dim=axis)
+    np.testing.assert_array_equal(out.numpy(), want.detach().numpy())
+    assert x.grad.shape == shape

@@ -290,12 +290,13 @@ def test_collapse_draws_one_node_per_layer_call():
     source = digraph.source
     for title in ("Linear(20→16)", "Linear(16→16)", "Linear(16→5)", "1: ReLU()"):
         assert title in source
-    assert "CrossEntropyLoss()\\nops: CrossEntropy, Mean" in source
+    # The loss's mean is fused into its op (one node, as PyTorch's NllLossBackward).
+    assert 'CrossEntropyLoss()\\nops: CrossEntropy"' in source
 
     full = draw_graph(loss, params=model, collapse=False)
-    assert kinds(full)["op"] == len(_grad_fns(loss)) == 7
+    assert kinds(full)["op"] == len(_grad_fns(loss)) == 6
     assert kinds(full)["module"] == 0
-    assert kinds(full)["tensor"] == 14  # the per-sample losses are drawn too
+    assert kinds(full)["tensor"] == 13
 
 
 def test_collapse_hides_tensors_inside_a_call_and_keeps_parameters():
@@ -417,7 +418,7 @@ def test_animate_backward_gif_has_one_frame_per_backward_step(tmp_path):
 
     loss, w, b = neuron_step()
     expected = len(backward_steps(loss))
-    assert expected == 7
+    assert expected == 6  # loss, y, x.w + b, x.w, w, b (the BCE's mean is fused in)
     path = tmp_path / "backward.gif"
     assert animate_backward(loss, path) == expected
     with image.open(path) as gif:

@@ -16,6 +16,7 @@ it on the graph.
 
 from __future__ import annotations
 
+import math
 import weakref
 from typing import Any
 
@@ -142,6 +143,17 @@ def expand_reduced(grad: Any, shape: tuple, axis: tuple | None, keepdims: bool) 
     if isinstance(grad, _tensor_module.Tensor):
         return grad.expand(shape)
     return array_module_of(grad).broadcast_to(grad, shape)
+
+
+def mean_of(total: Any, count: int) -> Any:
+    """``total / count``: a mean from its sum. Of nothing it is nan, as in PyTorch,
+    without NumPy's divide warning."""
+    return total / count if count else total * math.nan
+
+
+def mean_weight(count: int) -> float:
+    """d mean/d element = 1 / count (nan for an empty mean, whose gradient is empty anyway)."""
+    return 1.0 / count if count else math.nan
 
 
 def reduced_size(shape: tuple, axis: tuple | None) -> int:
@@ -514,14 +526,15 @@ class Mean(Function):
 
     def forward(self, a):
         # sum / n is what ndarray.mean computes, without its Python-level wrapper.
-        return a.sum(axis=self.axis, keepdims=self.keepdims) / reduced_size(a.shape, self.axis)
+        total = a.sum(axis=self.axis, keepdims=self.keepdims)
+        return mean_of(total, reduced_size(a.shape, self.axis))
 
     def backward(self, grad):
         (a,) = self.inputs
         (grad,) = operands(grad)
-        count = reduced_size(a.shape, self.axis)
+        weight = mean_weight(reduced_size(a.shape, self.axis))
         # Scale the small reduced gradient first, then spread it (one pass less over a).
-        return (expand_reduced(grad * (1.0 / count), a.shape, self.axis, self.keepdims),)
+        return (expand_reduced(grad * weight, a.shape, self.axis, self.keepdims),)
 
 
 class Max(Function):
@@ -810,11 +823,32 @@ class Linear(Function):
         return tuple(grads)
 
 
-class CrossEntropy(Function):
-    """d CE(z, t)/dz = softmax(z) - onehot(t)  (log-softmax and NLL fused, per sample)"""
+class Loss(Function):
+    """A loss with its reduction fused in: per-element losses, then "mean", "sum" or "none".
 
-    def __init__(self, target):
-        self.target = target
+    The reduction's backward (the gradient spread over the elements, times 1/n
+    for the mean) folds into the loss's own gradient, so a training step
+    records one node instead of two, as PyTorch's fused losses do.
+    """
+
+    def __init__(self, target, reduction="none"):
+        self.target, self.reduction = target, reduction
+
+    def reduce(self, losses):
+        """The forward's last step: the per-element losses, reduced."""
+        self.count = losses.size
+        if self.reduction == "none":
+            return losses
+        total = losses.sum()
+        return mean_of(total, self.count) if self.reduction == "mean" else total
+
+    def spread(self, grad):
+        """The gradient of each per-element loss: d(reduced)/d(loss_i) times ``grad``."""
+        return grad * mean_weight(self.count) if self.reduction == "mean" else grad
+
+
+class CrossEntropy(Loss):
+    """d CE(z, t)/dz = softmax(z) - onehot(t)  (log-softmax, NLL and the reduction fused)"""
 
     def forward(self, logits):
         xp = array_module_of(logits)
@@ -822,22 +856,24 @@ class CrossEntropy(Function):
         rows = xp.arange(logits.shape[0])
         with ignore_underflow(xp):
             self.probabilities = xp.exp(log_probabilities)
-        return -log_probabilities[rows, self.target]
+        return self.reduce(-log_probabilities[rows, self.target])
 
     def backward(self, grad):
         (logits,) = self.inputs
         xp = array_module_of(logits.data)
         rows = xp.arange(logits.shape[0])
+        (grad,) = operands(grad)
+        per_sample = self.spread(grad).reshape(-1, 1)  # (N, 1), or (1, 1) when reduced
         if not recording():
-            # The fused fast path: (softmax - onehot) * g on arrays, one buffer, no graph.
+            # The fused fast path: (softmax - onehot) * g on arrays, in one buffer.
             local = self.probabilities.copy()
             local[rows, self.target] -= 1
-            local *= grad.data[:, None]
-            return (constant(grad, local),)
+            local *= per_sample
+            return (local,)
         # Recorded (create_graph): softmax as a function of the logits, for second derivatives.
         one_hot = xp.zeros(logits.shape, dtype=grad.dtype)
         one_hot[rows, self.target] = 1
-        return ((logits.softmax(axis=1) - constant(grad, one_hot)) * grad.unsqueeze(1),)
+        return ((logits.softmax(axis=1) - constant(grad, one_hot)) * per_sample,)
 
 
 @fused
@@ -846,37 +882,31 @@ def bce_with_logits_formula(xp, z, t):
     return xp.maximum(z, 0) - z * t + xp.log1p(xp.exp(-xp.abs(z)))
 
 
-class BinaryCrossEntropyWithLogits(Function):
-    """d BCE(sigmoid(z), t)/dz = sigmoid(z) - t  (sigmoid and BCE fused)"""
-
-    def __init__(self, target):
-        self.target = target
+class BinaryCrossEntropyWithLogits(Loss):
+    """d BCE(sigmoid(z), t)/dz = sigmoid(z) - t  (sigmoid, BCE and the reduction fused)"""
 
     def forward(self, logits):
         with ignore_underflow(array_module_of(logits)):
-            return bce_with_logits_formula(logits, self.target)
+            return self.reduce(bce_with_logits_formula(logits, self.target))
 
     def backward(self, grad):
         grad, logits = operands(grad, *self.inputs)
-        return (grad * (apply(Sigmoid, logits) - constant(grad, self.target)),)
+        return (self.spread(grad) * (apply(Sigmoid, logits) - constant(grad, self.target)),)
 
 
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropy(Loss):
     """d BCE(p, t)/dp = (p - t) / max(p (1 - p), 1e-12)  (each log clamped at -100, as PyTorch)"""
-
-    def __init__(self, target):
-        self.target = target
 
     def forward(self, probabilities):
         xp = array_module_of(probabilities)
         with errstate(xp, divide="ignore"):  # log(0) = -inf is expected: it gets clamped
             log_p = xp.maximum(xp.log(probabilities), -100)
             log_not_p = xp.maximum(xp.log(1 - probabilities), -100)
-        return -(self.target * log_p + (1 - self.target) * log_not_p)
+        return self.reduce(-(self.target * log_p + (1 - self.target) * log_not_p))
 
     def backward(self, grad):
         grad, p = operands(grad, *self.inputs)
         target = constant(grad, self.target)
         xp = array_module_of(self.inputs[0].data)
         floor = constant(grad, xp.asarray(1e-12, dtype=grad.dtype))
-        return (grad * (p - target) / apply(Maximum, p * (1 - p), floor),)
+        return (self.spread(grad) * (p - target) / apply(Maximum, p * (1 - p), floor),)

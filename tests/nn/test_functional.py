@@ -5,6 +5,8 @@ stability tests use logits of +-1e4 in float32 and float64; the lecture's
 single neuron is checked against its "prediction error x feature" gradient.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -718,3 +720,30 @@ def test_fused_backward_on_arrays_equals_recorded_backward(name):
     for a, r in zip(plain, recorded, strict=True):
         assert r.requires_grad and not a.requires_grad
         np.testing.assert_allclose(r.numpy(), a.numpy(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "bce_with_logits", "bce"])
+def test_mean_loss_of_an_empty_batch_is_nan_with_an_empty_gradient(name):
+    """As torch: the mean of no losses is nan, the gradient is empty, and nothing warns."""
+    torch = _torch()
+    empty = np.zeros((0, 3))
+    calls = {
+        "cross_entropy": (F.cross_entropy, torch.nn.functional.cross_entropy, np.zeros(0, int)),
+        "bce_with_logits": (
+            F.binary_cross_entropy_with_logits,
+            torch.nn.functional.binary_cross_entropy_with_logits,
+            empty,
+        ),
+        "bce": (F.binary_cross_entropy, torch.nn.functional.binary_cross_entropy, empty),
+    }
+    ours, theirs, target = calls[name]
+    x = _leaf(empty)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = ours(x, target)
+        loss.backward()
+    x_t = torch.tensor(empty, requires_grad=True)
+    loss_t = theirs(x_t, torch.from_numpy(target))
+    loss_t.backward()
+    assert np.isnan(loss.item()) and bool(torch.isnan(loss_t))
+    assert x.grad.shape == tuple(x_t.grad.shape) == (0, 3)

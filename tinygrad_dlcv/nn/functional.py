@@ -25,15 +25,17 @@ def _tensor(value: Any, name: str) -> Tensor:
     raise TypeError(f"{name}: expected a Tensor, got {type(value).__name__}")
 
 
+def _check_reduction(reduction: str, name: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
 def _reduce(losses: Tensor, reduction: str, name: str) -> Tensor:
     """Apply a loss reduction: "mean", "sum" or "none"."""
+    _check_reduction(reduction, name)
     if reduction == "mean":
         return losses.mean()
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "none":
-        return losses
-    raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    return losses.sum() if reduction == "sum" else losses
 
 
 def _target_array(target: Any, like: Tensor, dtype: Any, name: str) -> Any:
@@ -155,10 +157,7 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
         return loss.reshape(()) if reduction == "none" else loss
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must be (N, C), got shape {logits.shape}")
-    if reduction not in _REDUCTIONS:
-        raise ValueError(
-            f"cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}"
-        )
+    _check_reduction(reduction, "cross_entropy")
     values = target.data if isinstance(target, Tensor) else numpy.asarray(target)
     if values.dtype.kind == "f":
         if values.shape != logits.shape:
@@ -170,7 +169,10 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
         losses = -(probabilities * logits.log_softmax(axis=1)).sum(axis=1)
     else:
         labels = _class_targets(logits, target, "cross_entropy")
-        losses = Tensor._apply(ops.CrossEntropy, logits._floating(), target=labels)
+        # The fused op reduces too (one node, as torch); the probability target path does not.
+        return Tensor._apply(
+            ops.CrossEntropy, logits._floating(), target=labels, reduction=reduction
+        )
     return _reduce(losses, reduction, "cross_entropy")
 
 
@@ -196,6 +198,7 @@ def _binary_target(input: Tensor, target: Any, name: str) -> Any:
 def binary_cross_entropy(probabilities: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """-[t log p + (1 - t) log(1 - p)], each log clamped at -100 as PyTorch does."""
     probabilities = _tensor(probabilities, "binary_cross_entropy")._floating()
+    _check_reduction(reduction, "binary_cross_entropy")
     values = _binary_target(probabilities, target, "binary_cross_entropy")
     data = probabilities.data
     if data.size:
@@ -204,8 +207,7 @@ def binary_cross_entropy(probabilities: Tensor, target: Any, reduction: str = "m
             raise ValueError(
                 f"binary_cross_entropy: input probabilities must lie in [0, 1], got [{low}, {high}]"
             )
-    losses = Tensor._apply(ops.BinaryCrossEntropy, probabilities, target=values)
-    return _reduce(losses, reduction, "binary_cross_entropy")
+    return Tensor._apply(ops.BinaryCrossEntropy, probabilities, target=values, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(
@@ -213,9 +215,11 @@ def binary_cross_entropy_with_logits(
 ) -> Tensor:
     """Binary cross-entropy of sigmoid(logits), fused: exact for logits of any finite size."""
     logits = _tensor(logits, "binary_cross_entropy_with_logits")._floating()
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
     values = _binary_target(logits, target, "binary_cross_entropy_with_logits")
-    losses = Tensor._apply(ops.BinaryCrossEntropyWithLogits, logits, target=values)
-    return _reduce(losses, reduction, "binary_cross_entropy_with_logits")
+    return Tensor._apply(
+        ops.BinaryCrossEntropyWithLogits, logits, target=values, reduction=reduction
+    )
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
