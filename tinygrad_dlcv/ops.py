@@ -611,12 +611,22 @@ def _logsumexp_keepdims(a, axis):
         return xp.log(xp.exp(a - peak).sum(axis=axis, keepdims=True)) + peak
 
 
-def _log_softmax_array(a, axis):
-    """a - logsumexp(a), computed from a - max(a) so large values keep their precision."""
-    xp = array_module_of(a)
+def _exp_shifted(a, axis):
+    """``(a - max(a), exp(a - max(a)), their sum)``: the stable pieces of (log-)softmax.
+
+    With the maximum taken out, exp never overflows and large values keep their
+    precision.
+    """
     shifted = a - a.max(axis=axis, keepdims=True)
-    with ignore_underflow(xp):
-        return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    with ignore_underflow(array_module_of(a)):
+        exps = array_module_of(a).exp(shifted)
+    return shifted, exps, exps.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax_array(a, axis):
+    """a - logsumexp(a) = (a - max(a)) - log(sum(exp(a - max(a))))."""
+    shifted, _, total = _exp_shifted(a, axis)
+    return shifted - array_module_of(a).log(total)
 
 
 class Softmax(Function):
@@ -628,10 +638,8 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, a):
-        xp = array_module_of(a)
-        with ignore_underflow(xp):
-            shifted = xp.exp(a - a.max(axis=self.axis, keepdims=True))
-        return shifted / shifted.sum(axis=self.axis, keepdims=True)
+        _, exps, total = _exp_shifted(a, self.axis)
+        return exps / total
 
     def backward(self, grad):
         grad, out = operands(grad, self.output)
@@ -852,11 +860,11 @@ class CrossEntropy(Loss):
 
     def forward(self, logits):
         xp = array_module_of(logits)
-        log_probabilities = _log_softmax_array(logits, 1)
+        shifted, exps, total = _exp_shifted(logits, 1)
+        self.probabilities = exps / total  # softmax, kept for the backward
         rows = xp.arange(logits.shape[0])
-        with ignore_underflow(xp):
-            self.probabilities = xp.exp(log_probabilities)
-        return self.reduce(-log_probabilities[rows, self.target])
+        # -log softmax at the target only: N logs, not N x C.
+        return self.reduce(xp.log(total[:, 0]) - shifted[rows, self.target])
 
     def backward(self, grad):
         (logits,) = self.inputs

@@ -995,12 +995,13 @@ def _backpropagate(
                     continue
                 if not isinstance(parent_grad, Tensor):  # an unrecorded backward's raw array
                     parent_grad = Tensor._wrap(_as_array(parent_grad))
-                if parent_grad.dtype != parent.dtype:  # a gradient has its tensor's dtype
-                    parent_grad = parent_grad.astype(parent.dtype)
-                if parent_grad.shape != parent.shape:
+                data, expected = parent_grad.data, parent.data
+                if data.dtype != expected.dtype:  # a gradient has its tensor's dtype
+                    parent_grad = parent_grad.astype(expected.dtype)
+                if data.shape != expected.shape:
                     raise RuntimeError(
-                        f"{function.name} returned a gradient of shape {parent_grad.shape} "
-                        f"for an input of shape {parent.shape}"
+                        f"{function.name} returned a gradient of shape {data.shape} "
+                        f"for an input of shape {expected.shape}"
                     )
                 key = id(parent)
                 grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
