@@ -142,6 +142,45 @@ def test_pairwise_distances_are_never_negative():
     assert np.all(pairwise_distances(X) >= 0)
 
 
+def test_float32_distances_of_far_away_close_points_are_accurate():
+    # ||x||^2 - 2 x.y + ||y||^2 in float32 leaves ~3 digits at ||x|| = 1000: 0.001 became 0.
+    X = np.array([[0.0, 0.0], [1000.0, 0.0], [1000.001, 0.0]], np.float32)
+    expected = cdist(X.astype(np.float64), X.astype(np.float64))
+    result = pairwise_distances(X)
+    assert result.dtype == np.float32
+    np.testing.assert_allclose(result, expected, rtol=1e-6)
+    far = np.random.default_rng(3).normal(size=(200, 4)).astype(np.float32) * 0.01 + 100
+    far = np.vstack([far, np.zeros((1, 4), np.float32)])
+    expected = cdist(far.astype(np.float64), far.astype(np.float64))
+    np.testing.assert_allclose(pairwise_distances(far), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_large_p_does_not_overflow_float32():
+    # 20^30 overflows float32, the distance 20 does not (SciPy sums the powers in float64).
+    X = np.array([[0.0, 0.0], [20.0, 0.0], [0.01, 0.0]], np.float32)
+    result = pairwise_distances(X, metric=30)
+    np.testing.assert_allclose(result, cdist(X.astype(np.float64), X, "minkowski", p=30), 1e-6)
+    assert result.dtype == np.float32
+    model = KMeans(2, init=X[:2], metric=30).fit(X)
+    assert np.isfinite(model.inertia_) and np.isfinite(model.transform(X)).all()
+    np.testing.assert_allclose(model.transform(X)[1], [20.0 - 0.005, 0.0], atol=1e-5)
+
+
+def test_predict_and_transform_agree_with_fit_far_from_the_origin():
+    # Two float32 clusters 0.01 apart near (1000, 1000): fit centers the data; so must predict.
+    rng = np.random.default_rng(4)
+    spread = rng.normal(size=(100, 2)) * 0.002
+    X = (spread + np.repeat([[1000, 1000], [1000.01, 1000]], 50, axis=0)).astype(np.float32)
+    model = KMeans(2, init=X[[0, 75]], tol=0).fit(X)
+    np.testing.assert_array_equal(model.predict(X), model.labels_)
+    centers = model.cluster_centers_.astype(np.float64)
+    np.testing.assert_allclose(model.transform(X), cdist(X.astype(np.float64), centers), atol=2e-6)
+    soft = SoftKMeans(2, beta=1e4, init=X[[0, 75]]).fit(X)
+    np.testing.assert_array_equal(soft.predict(X), soft.labels_)
+    # Only the float32 rounding of the stored centers (ulp 6e-5 at 1000) separates them.
+    np.testing.assert_allclose(soft.predict_proba(X), soft.responsibilities_, atol=1e-2)
+
+
 def test_pairwise_distances_bad_input():
     with pytest.raises(ValueError, match="features"):
         pairwise_distances(np.ones((3, 2)), np.ones((3, 4)))
@@ -333,10 +372,38 @@ def test_bad_input_is_a_value_error(params, data, message):
         KMeans(**{"n_clusters": 2, **params}).fit(X)
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"n_clusters": "3"},
+        {"n_clusters": 2.5},
+        {"metric": None},
+        {"tol": "x"},
+        {"max_iter": 1.5},
+        {"track_history": "no"},
+        {"random_state": "x"},
+    ],
+)
+def test_a_parameter_of_the_wrong_type_is_a_type_and_value_error(params):
+    # TypeError as the contract says for a wrong type; also ValueError, as scikit-learn raises.
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    with pytest.raises(TypeError, match=next(iter(params))) as caught:
+        KMeans(**{"n_clusters": 2, **params}).fit(X)
+    assert isinstance(caught.value, ValueError)
+
+
 def test_predict_with_wrong_feature_count():
     model = KMeans(2, random_state=0).fit(np.random.default_rng(0).normal(size=(20, 3)))
     with pytest.raises(ValueError, match="features"):
         model.predict(np.ones((4, 2)))
+
+
+def test_refit_without_history_drops_the_old_history():
+    X = np.random.default_rng(5).normal(size=(40, 2))
+    model = KMeans(2, random_state=0, track_history=True).fit(X)
+    assert len(model.history_) == model.n_iter_ + 1
+    model.set_params(track_history=False).fit(X[:10])
+    assert not hasattr(model, "history_")
 
 
 @pytest.mark.parametrize("dtype, expected", [(np.float64, np.float64), (np.float32, np.float32)])
@@ -460,6 +527,9 @@ def test_soft_bad_parameters():
     for params in ({"beta": 0.0}, {"beta": -1.0}, {"n_clusters": 0}, {"metric": "cosine"}):
         with pytest.raises(ValueError):
             SoftKMeans(**{"n_clusters": 2, **params}).fit(X)
+    model = SoftKMeans(2, random_state=0).fit(np.random.default_rng(0).normal(size=(10, 2)))
+    with pytest.raises(ValueError, match="beta"):  # set after fit: checked where it is used
+        model.set_params(beta=-5.0).predict_proba(X)
 
 
 # --------------------------------------------------------------------------- real data

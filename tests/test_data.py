@@ -145,6 +145,23 @@ def test_make_bad_arguments(call, match):
         call()
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: make_blobs("100"),
+        lambda: make_moons(10.5),
+        lambda: make_spirals(10, noise="a lot"),
+        lambda: make_blobs(10, cluster_std="wide"),
+        lambda: DataLoader(np.zeros((4, 2)), np.zeros(4), batch_size="4"),
+        lambda: train_val_test_split(np.zeros((10, 2)), np.zeros(10), val="0.1"),
+    ],
+)
+def test_an_argument_of_the_wrong_type_is_a_type_error(call):
+    with pytest.raises(TypeError) as caught:
+        call()
+    assert isinstance(caught.value, ValueError)  # and still a ValueError, as before
+
+
 def test_make_bad_seed_type():
     with pytest.raises(TypeError, match="make_moons.*seed.*'abc'"):
         make_moons(10, seed="abc")

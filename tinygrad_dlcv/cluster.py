@@ -44,7 +44,7 @@ from typing import Any
 import numpy
 
 from . import backend
-from .tensor import Tensor, generator_for
+from .tensor import InvalidParameterError, Tensor, generator_for
 
 __all__ = [
     "HierarchicalKMeans",
@@ -118,7 +118,7 @@ def _metric_power(metric: Any, who: str) -> float:
             )
         return _METRIC_POWERS[metric]
     if isinstance(metric, bool) or not isinstance(metric, numbers.Real):
-        raise ValueError(
+        raise InvalidParameterError(
             f"{who}: metric must be 'euclidean', 'manhattan' or a number p >= 1, got {metric!r}"
         )
     p = float(metric)
@@ -130,7 +130,7 @@ def _metric_power(metric: Any, who: str) -> float:
 
 def _check_int(value: Any, name: str, who: str, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{who}: {name} must be an integer, got {value!r}")
+        raise InvalidParameterError(f"{who}: {name} must be an integer, got {value!r}")
     if value < low:
         raise ValueError(f"{who}: {name} must be >= {low}, got {value}")
     return int(value)
@@ -138,12 +138,18 @@ def _check_int(value: Any, name: str, who: str, low: int) -> int:
 
 def _check_real(value: Any, name: str, who: str, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{who}: {name} must be a number, got {value!r}")
+        raise InvalidParameterError(f"{who}: {name} must be a number, got {value!r}")
     number = float(value)
     if not math.isfinite(number) or number < 0 or (positive and number == 0):
         bound = "> 0" if positive else ">= 0"
         raise ValueError(f"{who}: {name} must be finite and {bound}, got {value!r}")
     return number
+
+
+def _check_bool(value: Any, name: str, who: str) -> bool:
+    if not isinstance(value, (bool, numpy.bool_)):
+        raise InvalidParameterError(f"{who}: {name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def _check_init(init: Any, who: str, allow_array: bool = True) -> None:
@@ -259,11 +265,12 @@ def _row_sq_norms(xp: ModuleType, X: Any) -> Any:
 
 
 class _Centers:
-    """Centers prepared once per assignment step for the block kernels."""
+    """Centers prepared once per assignment step for the block kernels, in the data's dtype."""
 
-    def __init__(self, xp: ModuleType, centers: Any, p: float) -> None:
+    def __init__(self, xp: ModuleType, centers: Any, p: float, dtype: Any) -> None:
         self.p = p
         self.k = centers.shape[0]
+        centers = centers.astype(dtype, copy=False)
         if p == 2.0:
             # [-2 C^T; ||c||^2] against [x, 1]: the GEMM adds ||c||^2 itself, which
             # saves a pass over every block.
@@ -278,17 +285,26 @@ class _Data:
     ``X`` is the data less ``offset`` (scikit-learn centers X before Lloyd:
     the GEMM form then loses less to rounding). For the euclidean metric it is
     a view into ``X1 = [X, 1]`` (the ones column lets the GEMM add ``||c||^2``).
+    It is float64 when X is narrower and either ``precise`` (distances handed
+    to the user: the GEMM form leaves float32 about 3 digits, as scikit-learn
+    knows and upcasts too) or p is neither 1 nor 2 (``|x - c|^p`` overflows
+    float32 already at ``20^30``; SciPy sums the powers in float64 too).
     ``x_sq`` (``||x||^2``) and ``XT`` (X^T made contiguous, for the L1/Lp
     blocks and the bincount sums) are made on first use, before any threads
     start.
     """
 
-    def __init__(self, xp: ModuleType, X: Any, p: float, offset: Any = None) -> None:
+    def __init__(
+        self, xp: ModuleType, X: Any, p: float, offset: Any = None, precise: bool = False
+    ) -> None:
         self.xp = xp
         self.p = p
         self.n, self.d = X.shape
+        dtype = X.dtype
+        if dtype.itemsize < 8 and (precise or p not in (1.0, 2.0)):
+            dtype = numpy.dtype(numpy.float64)
         if p == 2.0:
-            self.X1 = xp.empty((self.n, self.d + 1), dtype=X.dtype)
+            self.X1 = xp.empty((self.n, self.d + 1), dtype=dtype)
 
             def fill(start: int, stop: int, _buffer: Any) -> None:
                 rows = self.X1[start:stop]
@@ -301,8 +317,10 @@ class _Data:
             size = _chunk_rows(xp, self.n, self.d + 1)
             _for_blocks(xp, self.n, size, 0, None, False, fill)
             self.X = self.X1[:, : self.d]
+        elif offset is None:
+            self.X = X.astype(dtype, copy=False)
         else:
-            self.X = X if offset is None else X - offset
+            self.X = xp.subtract(X, offset, dtype=dtype)
 
     @functools.cached_property
     def x_sq(self) -> Any:
@@ -356,7 +374,7 @@ class _Data:
     def nearest(self, centers: Any) -> Any:
         """Index (int64) of the nearest center for each sample; argmin block by block."""
         xp = self.xp
-        prepared = _Centers(xp, centers, self.p)
+        prepared = _Centers(xp, centers, self.p, self.X.dtype)
         labels = xp.empty(self.n, dtype=xp.int64)
         self._build_shared(distances=False)
 
@@ -371,7 +389,7 @@ class _Data:
     def power_distances(self, centers: Any) -> Any:
         """The full (N, K) matrix of d^p (only where N x K is wanted anyway)."""
         xp = self.xp
-        prepared = _Centers(xp, centers, self.p)
+        prepared = _Centers(xp, centers, self.p, self.X.dtype)
         out = xp.empty((self.n, prepared.k), dtype=self.X.dtype)
         self._build_shared(distances=True)
 
@@ -380,6 +398,22 @@ class _Data:
 
         rows = _chunk_rows(xp, self.n, prepared.k)
         _for_blocks(xp, self.n, rows, 0, None, self.p == 2.0, work)
+        return out
+
+    def distances(self, centers: Any, out_dtype: Any) -> Any:
+        """The (N, K) distances d in ``out_dtype``, each block rooted in the data's dtype
+        before it is narrowed (d^p may not fit where d does)."""
+        xp = self.xp
+        prepared = _Centers(xp, centers, self.p, self.X.dtype)
+        out = xp.empty((self.n, prepared.k), dtype=out_dtype)
+        self._build_shared(distances=True)
+
+        def work(start: int, stop: int, buffer: Any) -> None:
+            block = self._distances(start, stop, prepared, buffer[: stop - start])
+            out[start:stop] = _root(xp, block, self.p)
+
+        rows = _chunk_rows(xp, self.n, prepared.k)
+        _for_blocks(xp, self.n, rows, prepared.k, self.X.dtype, self.p == 2.0, work)
         return out
 
     def assigned_power(self, centers: Any, labels: Any) -> Any:
@@ -394,6 +428,17 @@ class _Data:
         rows = _chunk_rows(xp, self.n, self.d)
         _for_blocks(xp, self.n, rows, 0, None, False, work)
         return out
+
+
+def _centered(xp: ModuleType, X: Any, p: float, precise: bool = False) -> tuple[_Data, Any]:
+    """``_Data`` of X less its mean, and that mean (what to take off the centers too).
+
+    Distances do not change under a shift, but the euclidean GEMM form loses
+    far less to cancellation on centered data: fit, predict and transform all
+    center, so they agree on the same samples.
+    """
+    offset = X.mean(axis=0, dtype=xp.float64 if precise else None)
+    return _Data(xp, X, p, offset, precise), offset
 
 
 def _power_sum(xp: ModuleType, diff: Any, p: float) -> Any:
@@ -448,14 +493,12 @@ def pairwise_distances(X: Any, Y: Any = None, metric: Any = "euclidean") -> Any:
                 f"{tuple(X.shape)} and {tuple(Y_work.shape)}"
             )
         Y_work = Y_work.astype(X.dtype, copy=False)
-    # Distances do not change under a shift; centering on X's mean makes the
-    # euclidean GEMM form cancel less.
-    offset = X.mean(axis=0)
-    result = _root(xp, _Data(xp, X, p, offset).power_distances(Y_work - offset), p)
+    data, offset = _centered(xp, X, p, precise=True)
+    result = data.distances(Y_work - offset, out_dtype)
     if Y is None:
         # Rounding in the GEMM form leaves tiny positive self-distances; a point is 0 from itself.
         xp.fill_diagonal(result, 0)
-    return result.astype(out_dtype, copy=False)
+    return result
 
 
 # --------------------------------------------------------------------------- estimator base
@@ -523,8 +566,8 @@ class _Estimator:
         return f"{type(self).__name__}({', '.join(changed)})"
 
     def _generator(self, who: str) -> numpy.random.Generator:
-        """The generator ``random_state`` names (a bad one is a ValueError, as scikit-learn)."""
-        return generator_for(self.random_state, who, "random_state", ValueError)
+        """The generator ``random_state`` names (a bad one is also a ValueError, as in sklearn)."""
+        return generator_for(self.random_state, who, "random_state", InvalidParameterError)
 
     def _check_fitted(self, attribute: str) -> None:
         if not hasattr(self, attribute):
@@ -823,6 +866,7 @@ class KMeans(_Estimator):
         _check_int(self.n_init, "n_init", who, 1)
         _check_int(self.max_iter, "max_iter", who, 1)
         _check_real(self.tol, "tol", who)
+        _check_bool(self.track_history, "track_history", who)
         p = _metric_power(self.metric, who)
         _check_init(self.init, who)
         if self.center not in _CENTERS:
@@ -856,9 +900,7 @@ class KMeans(_Estimator):
     def _fit_array(self, work: Any, k: int, p: float, rng: numpy.random.Generator, who: str):
         """Runs on a checked work array; returns the best run and its history."""
         xp = backend.array_module_of(work)
-        # Lloyd on centered data (as scikit-learn): the GEMM form loses less to rounding.
-        offset = work.mean(axis=0)
-        data = _Data(xp, work, p, offset)
+        data, offset = _centered(xp, work, p)
         tol = 0.0
         if self.tol:
             tol = float(self.tol) * float(data.X.var(axis=0).mean())
@@ -889,6 +931,8 @@ class KMeans(_Estimator):
             self.history_ = [
                 {"centers": c.astype(out_dtype, copy=False), "labels": lab} for c, lab in history
             ]
+        elif hasattr(self, "history_"):  # fitted attributes describe the last fit only
+            del self.history_
 
     def predict(self, X: Any) -> Any:
         """Index of the nearest center for each row of X.
@@ -904,9 +948,8 @@ class KMeans(_Estimator):
         self._check_fitted("cluster_centers_")
         work, _ = self._data_for(X, f"{type(self).__name__}.predict", self.cluster_centers_)
         p = _metric_power(self.metric, type(self).__name__)
-        xp = backend.array_module_of(work)
-        labels = _Data(xp, work, p).nearest(self.cluster_centers_.astype(work.dtype))
-        return labels
+        data, offset = _centered(backend.array_module_of(work), work, p)
+        return data.nearest(self.cluster_centers_ - offset)
 
     def fit_predict(self, X: Any, y: Any = None) -> Any:
         """Fit, then return ``labels_``.
@@ -938,9 +981,8 @@ class KMeans(_Estimator):
             X, f"{type(self).__name__}.transform", self.cluster_centers_
         )
         p = _metric_power(self.metric, type(self).__name__)
-        xp = backend.array_module_of(work)
-        powered = _Data(xp, work, p).power_distances(self.cluster_centers_.astype(work.dtype))
-        return _root(xp, powered, p).astype(out_dtype, copy=False)
+        data, offset = _centered(backend.array_module_of(work), work, p, precise=True)
+        return data.distances(self.cluster_centers_ - offset, out_dtype)
 
     def fit_transform(self, X: Any, y: Any = None) -> Any:
         """Fit, then return ``transform(X)``.
@@ -1107,8 +1149,8 @@ def _route(root: _Node, X: Any, p: float) -> Any:
         node, index = pending.pop()
         if index.size == 0:
             continue
-        centers = node.centers.astype(X.dtype, copy=False)
-        chosen = _Data(xp, X[index], p).nearest(centers)
+        data, offset = _centered(xp, X[index], p)
+        chosen = data.nearest(node.centers - offset)
         order, bounds = _group(xp, chosen, len(node.children))
         for child, target in enumerate(node.children):
             members = index[order[bounds[child] : bounds[child + 1]]]
@@ -1204,8 +1246,7 @@ class SoftKMeans(KMeans):
                 f"{who}: n_clusters={k} is larger than the number of samples {work.shape[0]}"
             )
         xp = backend.array_module_of(work)
-        offset = work.mean(axis=0)
-        data = _Data(xp, work, p, offset)
+        data, offset = _centered(xp, work, p)
         tol = float(self.tol) * float(data.X.var(axis=0).mean()) if self.tol else 0.0
         start = _init_centers(work, data, k, self.init, self._generator(who), who)
         centers = start - offset
@@ -1246,9 +1287,11 @@ class SoftKMeans(KMeans):
         work, out_dtype = self._data_for(
             X, f"{type(self).__name__}.predict_proba", self.cluster_centers_
         )
-        xp = backend.array_module_of(work)
-        data = _Data(xp, work, _metric_power(self.metric, type(self).__name__))
-        resp, _ = _responsibilities(data, self.cluster_centers_.astype(work.dtype), self.beta)
+        who = f"{type(self).__name__}.predict_proba"
+        beta = _check_real(self.beta, "beta", who, positive=True)
+        p = _metric_power(self.metric, who)
+        data, offset = _centered(backend.array_module_of(work), work, p)
+        resp, _ = _responsibilities(data, self.cluster_centers_ - offset, beta)
         return resp.astype(out_dtype, copy=False)
 
     def predict(self, X: Any) -> Any:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy
 
 from .backend import array_module, normalize_device
-from .tensor import Tensor, default_generator, generator_for
+from .tensor import InvalidParameterError, Tensor, default_generator, generator_for
 
 __all__ = [
     "DataLoader",
@@ -46,18 +46,20 @@ __all__ = [
 
 
 def _check_count(value: Any, name: str, function: str, minimum: int = 1) -> int:
-    """An int >= minimum (bools refused), else a ValueError naming the function."""
+    """An int >= minimum (bools refused), else an error naming the function."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{function}: {name} must be an int >= {minimum}, got {value!r}")
+        raise InvalidParameterError(
+            f"{function}: {name} must be an int >= {minimum}, got {value!r}"
+        )
     if value < minimum:
         raise ValueError(f"{function}: {name} must be an int >= {minimum}, got {value}")
     return int(value)
 
 
 def _check_nonnegative(value: Any, name: str, function: str) -> float:
-    """A finite real number >= 0, else a ValueError naming the function."""
+    """A finite real number >= 0, else an error naming the function."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{function}: {name} must be a number >= 0, got {value!r}")
+        raise InvalidParameterError(f"{function}: {name} must be a number >= 0, got {value!r}")
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"{function}: {name} must be a finite number >= 0, got {value}")
     return float(value)
@@ -133,7 +135,7 @@ def make_blobs(
         try:
             stds = [_check_nonnegative(s, "cluster_std", name) for s in cluster_std]
         except TypeError:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{name}: cluster_std must be a number or a sequence of numbers, "
                 f"got {cluster_std!r}"
             ) from None
@@ -270,7 +272,9 @@ def _take(data: Any, index: numpy.ndarray) -> Any:
 
 def _check_fraction(value: Any, name: str, function: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{function}: {name} must be a fraction in [0, 1), got {value!r}")
+        raise InvalidParameterError(
+            f"{function}: {name} must be a fraction in [0, 1), got {value!r}"
+        )
     if not 0.0 <= value < 1.0:
         raise ValueError(f"{function}: {name} must be a fraction in [0, 1), got {value}")
     return float(value)

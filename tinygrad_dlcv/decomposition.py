@@ -17,6 +17,7 @@ import numpy
 
 from . import backend
 from .cluster import _as_data, _Estimator
+from .tensor import InvalidParameterError
 
 __all__ = ["PCA"]
 
@@ -81,7 +82,8 @@ class PCA(_Estimator):
         if k is None:
             k = min(n, d)
         elif isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= min(n, d):
-            raise ValueError(
+            wrong_type = isinstance(k, bool) or not isinstance(k, numbers.Integral)
+            raise (InvalidParameterError if wrong_type else ValueError)(
                 f"{who}: n_components must be None or an integer in [1, min(n_samples, "
                 f"n_features)] = [1, {min(n, d)}], got {self.n_components!r}"
             )

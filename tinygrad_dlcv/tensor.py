@@ -1239,6 +1239,15 @@ def default_generator() -> numpy.random.Generator:
     return _generator
 
 
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter of the wrong type, such as ``n_clusters="3"``.
+
+    Both a TypeError (the rule for a wrong type) and a ValueError (what
+    scikit-learn raises for any bad parameter, through its own
+    InvalidParameterError of the same two bases), so either ``except`` works.
+    """
+
+
 def generator_for(
     seed: Any, who: str, name: str = "seed", wrong_type: type[Exception] = TypeError
 ) -> numpy.random.Generator:
