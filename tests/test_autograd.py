@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import tinygrad_dlcv as tg
-from tinygrad_dlcv import Tensor
+from tinygrad_dlcv import Tensor, ops
 
 RNG = np.random.default_rng(0)
 
@@ -343,6 +343,121 @@ def test_hook_replacement_of_wrong_shape_raises(where):
     with pytest.raises((ValueError, RuntimeError)):
         (y * y).sum().backward()
         assert x.grad.shape == (2,), f"hook result of shape (1,) stored as .grad: {x.grad!r}"
+
+
+def test_hook_changing_the_dtype_raises_like_torch():
+    """torch: RuntimeError "hook has changed the type of value"; never a float64 .grad on a
+    float32 tensor."""
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: g.astype("float64"))
+    with pytest.raises(RuntimeError, match="float64"):
+        (x * 2).sum().backward()
+    assert x.grad is None
+    torch = pytest.importorskip("torch")
+    t = torch.tensor([1.0, 2.0], requires_grad=True)
+    t.register_hook(lambda g: g.double())
+    with pytest.raises(RuntimeError):
+        (t * 2).sum().backward()
+
+
+@pytest.mark.parametrize("where", ["leaf", "intermediate"])
+@pytest.mark.parametrize("returned", [np.ones(2), [1.0, 1.0], 1.0])
+def test_hook_returning_a_non_tensor_is_a_type_error(where, returned):
+    """torch: TypeError; the message says what a hook may return."""
+    x = _leaf([1.0, 2.0])
+    y = x * 2
+    (x if where == "leaf" else y).register_hook(lambda g: returned)
+    with pytest.raises(TypeError, match="Tensor or None"):
+        (y * y).sum().backward()
+    assert x.grad is None
+
+
+# --- a failed backward changes nothing ------------------------------------------------
+
+
+def _hook_of_wrong_shape(g):
+    return Tensor(np.ones(3))
+
+
+def test_failed_backward_leaves_every_grad_as_it_was():
+    """DESIGN: never a half-applied change. ``a`` comes first in the walk and its gradient
+    is complete before ``b``'s hook fails; it must not be stored."""
+    a, b = _leaf([1.0, 2.0]), _leaf([3.0, 4.0])
+    b.register_hook(_hook_of_wrong_shape)
+    with pytest.raises(RuntimeError):
+        (a * 2 + b * 3).sum().backward()
+    assert a.grad is None and b.grad is None
+
+
+def test_failed_backward_does_not_accumulate_into_existing_grads():
+    a, b = _leaf([1.0, 2.0]), _leaf([3.0, 4.0])
+    (a * 2 + b * 3).sum().backward()
+    handle = b.register_hook(_hook_of_wrong_shape)
+    y = _leaf([1.0, 1.0])
+    z = a * 5 + y
+    z.retain_grad()
+    with pytest.raises(RuntimeError):
+        (z * b).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [3.0, 3.0])
+    assert y.grad is None and z.grad is None
+    handle.remove()  # the same backward, now without the failing hook: accumulated once
+    (z * b).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0 + 15.0, 2.0 + 20.0])
+    np.testing.assert_array_equal(y.grad.numpy(), [3.0, 4.0])
+    np.testing.assert_array_equal(z.grad.numpy(), [3.0, 4.0])
+
+
+def test_failed_accumulation_leaves_every_grad_as_it_was():
+    """An accumulation that fails (a .grad of the wrong shape set by hand) fails before any
+    .grad is written."""
+    a, b = _leaf([1.0, 2.0]), _leaf([3.0, 4.0])
+    b.grad = Tensor(np.zeros(5))
+    with pytest.raises(ValueError):
+        (a * b).sum().backward()
+    assert a.grad is None
+    assert b.grad.shape == (5,)
+
+
+def test_op_with_a_wrong_gradient_shape_leaves_grads_alone():
+    class Broken(ops.Function):
+        """d broken(a)/da = (a wrong shape, on purpose)"""
+
+        def forward(self, a):
+            return a * 1.0
+
+        def backward(self, grad):
+            return (grad.data[:1],)
+
+    a, b = _leaf([1.0, 2.0]), _leaf([3.0, 4.0])
+    with pytest.raises(RuntimeError, match="BrokenBackward"):
+        ((a * 1.0).sum() + Tensor._apply(Broken, b).sum()).backward()
+    assert a.grad is None and b.grad is None
+
+
+def test_accumulation_and_retained_grads_unchanged_by_deferred_store():
+    """The stores happen after the walk: sums, retain_grad, hooks and the no-alias copies
+    behave as before (compared with torch)."""
+    torch = pytest.importorskip("torch")
+
+    def run(make, **keep):
+        x, w = make([1.0, -2.0, 0.5]), make([0.3, 0.7, -1.1])
+        h = x * w
+        h.retain_grad()
+        h.register_hook(lambda g: g * 2)
+        (h * h + x).sum().backward(**keep)
+        (h.exp() * w).sum().backward()
+        return x.grad, w.grad, h.grad
+
+    ours = run(_leaf)
+    theirs = run(
+        lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True), retain_graph=True
+    )
+    for mine, ref in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine.numpy(), ref.numpy(), rtol=1e-12)
+    x, y = _leaf([1.0, 2.0]), _leaf([3.0, 4.0])
+    (x + y).sum().backward()  # one buffer reaches both leaves: each owns a copy
+    assert not np.shares_memory(x.grad.data, y.grad.data)
 
 
 # --- no_grad, enable_grad, detach -----------------------------------------------------

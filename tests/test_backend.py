@@ -173,3 +173,25 @@ def test_cuda_matches_cpu():
     back = t.cpu()
     assert back.device == "cpu" and isinstance(back.numpy(), np.ndarray)
     assert back.tolist() == [1.0, 2.0]
+
+
+# --- dtypes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "U5", "S2", object, "M8[ns]", "m8", "V4"])
+def test_to_dtype_refuses_what_a_tensor_cannot_hold(dtype):
+    """The one place dtypes are normalised: bool, int, uint and float only (TypeError)."""
+    with pytest.raises(TypeError) as exc:
+        tg.backend.to_dtype(dtype, "astype")
+    msg = str(exc.value)
+    assert "astype" in msg and str(np.dtype(dtype)) in msg, msg
+
+
+@pytest.mark.parametrize("dtype", [bool, "int8", np.uint16, "int64", "float16", np.float32, "f8"])
+def test_to_dtype_accepts_numeric_dtypes(dtype):
+    assert tg.backend.to_dtype(dtype) == np.dtype(dtype)
+
+
+def test_to_dtype_of_a_non_dtype_is_a_type_error():
+    with pytest.raises(TypeError, match="not a dtype"):
+        tg.backend.to_dtype("floaty32")

@@ -13,6 +13,7 @@ Further down: second derivatives (analytic and against ``torch.autograd.grad``),
 stability at +-1000, comparisons, argmax/argmin and the float32 path.
 """
 
+import contextlib
 import operator
 import warnings
 from typing import NamedTuple
@@ -248,6 +249,9 @@ def test_matmul(c, device):
 
 TIE_X = [[1.0, -2.0, 3.0], [0.5, 0.0, -1.0]]
 TIE_Y = [[1.0, 2.0, 3.0], [-0.5, 0.0, -1.0]]  # equal to TIE_X at 4 of 6 places
+NAN = float("nan")
+NAN_X = [[NAN, 1.0, 2.0, NAN], [-1.0, 0.5, 3.0, 0.0]]
+NAN_Y = [[0.0, NAN, 2.0, NAN], [NAN, 0.5, 1.0, 4.0]]  # NaN in either, both; ties; winners
 COND = np.array([[True, False, True], [False, False, True]])
 COND_ROW = np.array([True, False, True])
 
@@ -290,6 +294,23 @@ UNARY = [
         tg.minimum,
         lambda a, b: torch.minimum(a, b),
         inputs=[TIE_X, TIE_Y],
+        check_numeric=False,
+    ),
+    # NaN: torch.maximum/minimum send the whole gradient to both inputs where either is NaN
+    case(
+        "maximum-nan",
+        None,
+        tg.maximum,
+        lambda a, b: torch.maximum(a, b),
+        inputs=[NAN_X, NAN_Y],
+        check_numeric=False,
+    ),
+    case(
+        "minimum-nan",
+        None,
+        tg.minimum,
+        lambda a, b: torch.minimum(a, b),
+        inputs=[NAN_X, NAN_Y],
         check_numeric=False,
     ),
     case("where", [(2, 3), (2, 3)], *_where(COND)),
@@ -748,6 +769,7 @@ COMPOSITE = [
         low=[-2.0, 0.5],
         high=[2.0, 2.0],
     ),
+    case("var-all", [(3, 4)], lambda x: x.var() ** 2, lambda t: t.var() ** 2),
     case(
         "getitem-cat",
         [(3, 4)],
@@ -972,3 +994,164 @@ def test_mean_over_nothing_is_nan_without_a_warning(shape, axis, device):
     want = t.mean() if axis is None else t.mean(dim=axis)
     np.testing.assert_array_equal(out.numpy(), want.detach().numpy())
     assert x.grad.shape == shape
+
+
+# ------------------------------------------------------- edge cases of the ops (vs torch)
+
+
+@contextlib.contextmanager
+def _no_warnings():
+    """Warnings turned into errors: an edge case must not leak NumPy's RuntimeWarnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+def test_pow_at_zero_base_matches_torch(device):
+    """0 ** 0: d/da is 0 (torch), not 0 * 0 ** -1 = nan; d/db = a^b ln a is 0 at a = 0 for
+    b >= 0, -inf for b < 0, nan for a negative base; values and gradients as torch."""
+    bases = [0.0, 0.0, 0.0, 0.0, 0.0, 2.0, -1.0, 0.5]
+    exponents = [0.0, 2.0, 1.0, 0.5, -1.0, 0.0, 2.0, 0.0]
+    with np.errstate(divide="ignore"):  # the forward's 0 ** -1 = inf is NumPy's warning to give
+        check_op(
+            None, lambda a, b: a**b, device=device, inputs=[bases, exponents], check_numeric=False
+        )
+    with np.errstate(all="raise"):  # and the backward has nothing to warn about
+        x = tg.Tensor([0.0], dtype="float64", requires_grad=True, device=device)
+        y = tg.Tensor([0.0], dtype="float64", requires_grad=True, device=device)
+        (x**y).sum().backward()
+    assert x.grad.tolist() == [0.0] and y.grad.tolist() == [0.0]
+
+
+@pytest.mark.parametrize(
+    "values, axis, correction",
+    [
+        ([1.0, 2.0], None, 3),  # n - correction < 0: divide by 0, not by -1
+        ([1.0, 2.0], None, 2),
+        ([2.0, 2.0], None, 2),  # constant data: 0 / 0
+        ([[1.0, 2.0, 2.0]], 1, 3),
+        ([[1.0, 2.0, 2.0], [3.0, 3.0, 3.0]], (0, 1), 6),
+        (np.zeros(0), None, 1),  # no data: nan, and an empty gradient
+        (np.zeros((0, 3)), 0, 1),
+        (np.zeros((3, 0)), 0, 1),
+        (3.0, None, 1),  # 0-d
+        (3.0, 0, 0),
+        ([1.0, 4.0], None, 1),  # the ordinary case, for contrast
+    ],
+)
+def test_var_without_degrees_of_freedom_matches_torch(values, axis, correction, device):
+    """Divide by max(0, n - correction) as torch: inf (nan for constant or no data), gradient
+    inf/nan where torch's is, and no NumPy warnings."""
+    with _no_warnings():
+        x = tg.Tensor(values, dtype="float64", requires_grad=True, device=device)
+        out = x.var(axis=axis, correction=correction)
+        out.sum().backward()
+        (recorded,) = tg.grad(x.var(axis=axis, correction=correction).sum(), [x], create_graph=True)
+    np.testing.assert_array_equal(recorded.numpy(), x.grad.numpy())
+    pytest.importorskip("torch")
+    t = torch.tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns "degrees of freedom is <= 0"
+        t_out = t.var(correction=correction) if axis is None else t.var(axis, correction=correction)
+        t_out.sum().backward()
+    assert out.shape == tuple(t_out.shape)
+    np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), rtol=1e-12)
+    assert x.grad.shape == tuple(t.grad.shape)
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+
+
+def test_var_with_correction_above_n_over_an_axis(device):
+    """torch's gradient over given axes divides by n - correction < 0 (finite, against its
+    own inf value); ours divides by max(0, n - correction) = 0 there too, as for correction = n."""
+    x = tg.Tensor([[1.0, 2.0, 2.0]], dtype="float64", requires_grad=True, device=device)
+    out = x.var(axis=1, correction=4)
+    out.sum().backward()
+    assert out.tolist() == [np.inf]
+    assert x.grad.tolist() == [[-np.inf, np.inf, np.inf]]
+
+
+@pytest.mark.parametrize("shape, axis", [((0,), None), ((0, 3), 0), ((0, 3), None), ((3, 0), 1)])
+def test_logsumexp_of_nothing_is_minus_inf(shape, axis, device):
+    """log(sum of no exps) = log 0 = -inf, as torch, with a gradient of the input's shape."""
+    with _no_warnings():
+        x = tg.Tensor(np.zeros(shape), dtype="float64", requires_grad=True, device=device)
+        out = x.logsumexp(axis=axis)
+        out.sum().backward()
+    assert x.grad.shape == shape
+    pytest.importorskip("torch")
+    t = torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+    t_out = t.logsumexp(dim=tuple(range(len(shape))) if axis is None else axis)
+    np.testing.assert_array_equal(out.numpy(), t_out.detach().numpy())
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_max_min_over_a_full_axis_of_an_empty_tensor(op, device):
+    """zeros(0, 3).max(axis=1) has shape (0,), as NumPy and torch (amax)."""
+    x = tg.Tensor(np.zeros((0, 3)), dtype="float64", requires_grad=True, device=device)
+    out = getattr(x, op)(axis=1)
+    assert out.shape == (0,)
+    out.sum().backward()
+    assert x.grad.shape == (0, 3)
+    assert getattr(x, op)(axis=-1, keepdims=True).shape == (0, 1)
+    assert getattr(x, "arg" + op)(axis=1).shape == (0,)
+    pytest.importorskip("torch")
+    assert tuple(getattr(torch, "a" + op)(torch.zeros(0, 3), dim=1).shape) == out.shape
+
+
+@pytest.mark.parametrize("op", ["max", "min", "argmax", "argmin"])
+@pytest.mark.parametrize("shape, axis", [((0, 3), 0), ((0, 3), None), ((0,), None), ((2, 0), -1)])
+def test_max_min_over_an_empty_axis_is_an_error(op, shape, axis, device):
+    """The max of nothing is undefined (NumPy and torch raise too): a ValueError naming the op
+    and the shape."""
+    x = tg.Tensor(np.zeros(shape), device=device)
+    with pytest.raises(ValueError) as exc:
+        getattr(x, op)(axis=axis)
+    assert op in str(exc.value) and str(shape) in str(exc.value)
+
+
+SCALAR_AXIS_OPS = [
+    ("sum", lambda x, a: x.sum(axis=a), lambda t, a: t.sum(a)),
+    ("mean", lambda x, a: x.mean(axis=a), lambda t, a: t.mean(a)),
+    ("max", lambda x, a: x.max(axis=a), lambda t, a: t.amax(a)),
+    ("min-keep", lambda x, a: x.min(axis=a, keepdims=True), lambda t, a: t.amin(a, True)),
+    ("logsumexp", lambda x, a: x.logsumexp(axis=a), lambda t, a: t.logsumexp(a)),
+    ("softmax", lambda x, a: x.softmax(axis=a), lambda t, a: t.softmax(a)),
+    ("log_softmax", lambda x, a: x.log_softmax(axis=a), lambda t, a: t.log_softmax(a)),
+    ("squeeze", lambda x, a: x.squeeze(a), lambda t, a: t.squeeze(a)),
+    ("var", lambda x, a: x.var(axis=a, correction=0), lambda t, a: t.var(a, correction=0)),
+]
+
+
+@pytest.mark.parametrize("axis", [0, -1])
+@pytest.mark.parametrize(
+    ("fn", "torch_fn"), [pytest.param(*s[1:], id=s[0]) for s in SCALAR_AXIS_OPS]
+)
+def test_axis_0_and_minus_1_of_a_0d_tensor(fn, torch_fn, axis, device):
+    """torch accepts dim 0 and -1 on a 0-d tensor (as on a tensor of one axis); so do we."""
+    check_op(None, lambda x: fn(x, axis), lambda t: torch_fn(t, axis), device, inputs=[1.5])
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("axis", [0, -1])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_argmax_of_a_0d_tensor(name, axis, keepdims, device):
+    out = getattr(tg.Tensor(1.5, device=device), name)(axis=axis, keepdims=keepdims)
+    assert out.shape == () and out.item() == 0
+    pytest.importorskip("torch")
+    assert tuple(getattr(torch.tensor(1.5), name)(axis, keepdims).shape) == ()
+
+
+@pytest.mark.parametrize("axis", [1, -2, (0, 1)])
+@pytest.mark.parametrize(
+    "name",
+    ["sum", "mean", "max", "min", "var", "logsumexp", "argmax", "argmin", "squeeze", "softmax"],
+)
+def test_other_axes_of_a_0d_tensor_are_index_errors(name, axis, device):
+    """Axis out of range: an IndexError that names the op, whatever the op (torch: IndexError)."""
+    x = tg.Tensor(1.0, device=device)
+    if name in ("argmax", "argmin", "softmax") and isinstance(axis, tuple):
+        with pytest.raises(TypeError, match=name):  # one axis only there
+            getattr(x, name)(axis=axis)
+        return
+    with pytest.raises(IndexError, match=name):
+        getattr(x, name)(axis=axis)

@@ -1,6 +1,8 @@
 """The Tensor API: construction, dtype rules, attributes, conversions, factories,
 repr, NumPy/DLPack interop and the errors bad input gets."""
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -121,6 +123,30 @@ def test_int_tensor_with_scalars():
     assert r.dtype == np.float32
     np.testing.assert_allclose(r.numpy(), [1.5, 2.5, 3.5])
     assert (0.5 * i).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "name, fn, torch_name",
+    [
+        ("clip", lambda t: t.clip(0.5, 2.5), "clamp"),
+        ("clip-low", lambda t: t.clip(0.5), "clamp"),
+        ("clip-high", lambda t: t.clip(None, 2.5), "clamp"),
+        ("leaky_relu", lambda t: t.leaky_relu(0.1), None),
+        ("leaky_relu-default", lambda t: t.leaky_relu(), None),
+    ],
+)
+def test_int_tensor_with_float_scalar_parameter_gives_default_float(name, fn, torch_name):
+    """As with ``int_tensor + 0.5``: the default float dtype (torch.clamp gives float32)."""
+    i = Tensor([1, -2, 3])
+    out = fn(i)
+    assert out.dtype == np.float32, name
+    np.testing.assert_allclose(out.numpy(), fn(Tensor([1.0, -2.0, 3.0])).numpy())
+    assert i.clip(0, 2).dtype == np.int64  # int bounds keep an int tensor int
+    if torch_name is not None:
+        torch = pytest.importorskip("torch")
+        want = fn(torch.tensor([1, -2, 3]))
+        assert want.dtype == torch.float32
+        np.testing.assert_allclose(out.numpy(), want.numpy())
 
 
 def test_int_division_gives_default_float():
@@ -585,3 +611,166 @@ def test_mixed_devices_name_both():
             op()
         msg = str(exc.value)
         assert "cpu" in msg and "cuda" in msg, msg
+
+
+# --- scalar constants -----------------------------------------------------------------
+
+
+def test_cached_scalar_keeps_the_sign_of_zero():
+    """-0.0 == 0.0, but 1 / -0.0 is -inf: the cached constant of one must not serve the other."""
+    x = tg.tensor([1.0])
+    assert (x * 0.0).tolist() == [0.0]
+    with np.errstate(divide="ignore"):
+        assert (x / -0.0).tolist() == [-np.inf]
+        assert (x / 0.0).tolist() == [np.inf]
+        assert (x / np.float32(-0.0)).tolist() == [-np.inf]
+    assert np.signbit((x * -0.0).numpy()).all()
+    assert not np.signbit((x * 0.0).numpy()).any()
+
+
+def test_cached_nan_constants_do_not_pile_up():
+    """nan != nan: without care every nan would be a cache miss, stored anew each time."""
+    tensor_module = importlib.import_module("tinygrad_dlcv.tensor")
+    x = tg.tensor([1.0, 2.0])
+    x * float("nan")
+    size = len(tensor_module._scalar_constants)
+    for _ in range(50):
+        assert np.isnan((x + float("nan")).numpy()).all()
+    assert len(tensor_module._scalar_constants) == size
+
+
+# --- dtypes, shapes and values that cannot be ------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["complex64", np.complex128, "U5", "S3", object, "M8[s]"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda d: tg.tensor([1.0], dtype=d),
+        lambda d: Tensor(np.ones(2), dtype=d),
+        lambda d: tg.zeros(2, dtype=d),
+        lambda d: tg.ones(2, dtype=d),
+        lambda d: tg.full((2,), 1, dtype=d),
+        lambda d: tg.arange(3, dtype=d),
+        lambda d: tg.eye(2, dtype=d),
+        lambda d: tg.zeros_like(tg.ones(2), dtype=d),
+        lambda d: tg.rand(2, dtype=d),
+        lambda d: tg.ones(2).astype(d),
+        lambda d: tg.set_default_dtype(d),
+    ],
+    ids=[
+        "tensor",
+        "Tensor-ndarray",
+        "zeros",
+        "ones",
+        "full",
+        "arange",
+        "eye",
+        "zeros_like",
+        "rand",
+        "astype",
+        "set_default_dtype",
+    ],
+)
+def test_non_numeric_dtypes_are_type_errors(make, dtype):
+    """Tensors hold bool, int and float only: a TypeError that names the dtype."""
+    with pytest.raises(TypeError) as exc:
+        make(dtype)
+    assert str(np.dtype(dtype)) in str(exc.value), str(exc.value)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int32", "int64", "float16", "float64"])
+def test_numeric_dtypes_are_accepted(dtype):
+    assert tg.zeros(2, dtype=dtype).dtype == np.dtype(dtype)
+    assert tg.ones(2).astype(dtype).dtype == np.dtype(dtype)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: tg.zeros(2.5),
+        lambda: tg.zeros((2, 2.0)),
+        lambda: tg.ones("3"),
+        lambda: tg.zeros(True),
+        lambda: tg.zeros(np.bool_(True), 2),
+        lambda: tg.rand(np.float64(2.0)),
+        lambda: tg.randn(2, 1.5),
+        lambda: tg.full(2.5, 1.0),
+        lambda: tg.eye(2.5),
+        lambda: tg.ones(6).reshape(3.9, 2),
+        lambda: tg.ones(6).reshape((3.0, 2)),
+        lambda: tg.ones(3).expand(2.0, 3),
+        lambda: tg.ones(2, 3).permute(1.0, 0),
+    ],
+)
+def test_non_integer_sizes_are_type_errors(make):
+    """Torch raises TypeError for a float size; never a silent truncation (2.5 -> 2)."""
+    with pytest.raises(TypeError, match="integer"):
+        make()
+
+
+def test_integer_sizes_of_every_kind_are_accepted():
+    assert tg.zeros(np.int64(2), np.int32(3)).shape == (2, 3)
+    assert tg.ones(6).reshape(np.array(3), Tensor(2)).shape == (3, 2)
+    assert tg.zeros([2, 3]).shape == (2, 3)
+    assert tg.eye(np.int8(2)).shape == (2, 2)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Tensor(np.array([1, 2], dtype=np.int8)) + 1000,
+        lambda: 1000 * Tensor(np.array([1, 2], dtype=np.int8)),
+        lambda: Tensor(np.array([1, 2], dtype=np.uint8)) - (-1),
+        lambda: Tensor(np.array([1, 2], dtype=np.int8)) ** 1000,
+        lambda: Tensor([1, 2], dtype="int16") > 10**6,
+        lambda: Tensor([1.0]) * 10**400,
+        lambda: tg.tensor([1000], dtype="int8"),
+        lambda: tg.tensor(-1, dtype="uint8"),
+        lambda: tg.full((2,), 1000, dtype="int8"),
+    ],
+)
+def test_value_out_of_the_dtype_range_is_a_value_error(make):
+    """Not NumPy's OverflowError (no error kind of ours), nor a silent wrap-around: a
+    ValueError naming the op and the dtype."""
+    with pytest.raises(ValueError) as exc:
+        make()
+    msg = str(exc.value)
+    assert any(dtype in msg for dtype in ("int8", "uint8", "int16", "float32")), msg
+    assert any(op in msg for op in ("add", "mul", "sub", "pow", "comparison", "Tensor", "full")), (
+        msg
+    )
+
+
+# --- axes of a 0-d tensor and empty indices ------------------------------------------------
+
+
+@pytest.mark.parametrize("axis", [0, -1])
+def test_0d_tensor_takes_axis_0_and_minus_1(axis):
+    """As torch: a 0-d tensor has axes 0 and -1 for reductions, squeeze and argmax."""
+    s = Tensor(2.5)
+    for out in (s.sum(axis), s.max(axis), s.min(axis), s.mean(axis), s.squeeze(axis)):
+        assert out.shape == () and out.item() == 2.5
+    assert s.sum(axis, keepdims=True).shape == ()
+    assert s.argmax(axis).item() == 0 and s.argmin(axis).item() == 0
+    assert s.flatten(axis).shape == (1,)
+
+
+@pytest.mark.parametrize("axis", [1, -2, 5])
+@pytest.mark.parametrize("op", ["sum", "mean", "max", "min", "argmax", "squeeze", "flatten"])
+def test_0d_tensor_other_axes_are_index_errors_naming_the_op(op, axis):
+    with pytest.raises(IndexError, match=op):
+        getattr(Tensor(2.5), op)(axis)
+
+
+def test_empty_index_list_is_an_empty_integer_index():
+    """NumPy and torch: ``x[[]]`` selects no rows, shape (0, 3); the gradient is all zeros."""
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    out = x[[]]
+    assert out.shape == (0, 3)
+    assert x[:, []].shape == (2, 0)
+    assert x[[], 1].shape == (0,)
+    (out.sum() + x.sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 3)))
+    torch = pytest.importorskip("torch")
+    assert tuple(torch.ones(2, 3)[[]].shape) == out.shape

@@ -150,10 +150,16 @@ def check_same_device(op: Any, *arrays: Any) -> None:
     devices = [device_of(array) for array in arrays]
     if any(device != devices[0] for device in devices):
         other = next(device for device in devices if device != devices[0])
-        op_name = op if isinstance(op, str) else op.__name__.lower()
         raise RuntimeError(
-            f"{op_name}: expected all tensors on the same device, found {devices[0]} and {other}"
+            f"{op_label(op)}: expected all tensors on the same device, "
+            f"found {devices[0]} and {other}"
         )
+
+
+def op_label(op: Any) -> str:
+    """The name of an operation for an error message: a string as it is, an op class
+    lower-cased (``Add`` -> ``"add"``). Callers pass the class and name it only on error."""
+    return op if isinstance(op, str) else op.__name__.lower()
 
 
 def move_to_device(array: Any, device: str) -> Any:
@@ -245,18 +251,29 @@ def default_dtype() -> numpy.dtype:
 def set_default_dtype(dtype: Any) -> None:
     """Set the default floating dtype (float32 or float64; float16 is accepted too)."""
     global _default_dtype
-    resolved = to_dtype(dtype)
+    resolved = to_dtype(dtype, "set_default_dtype")
     if resolved not in _FLOAT_DTYPES:
         raise TypeError(f"set_default_dtype: expected a floating dtype, got {resolved}")
     _default_dtype = resolved
 
 
-def to_dtype(dtype: Any) -> numpy.dtype:
-    """Turn a dtype name, NumPy dtype or scalar type into a ``numpy.dtype``."""
+def to_dtype(dtype: Any, op_name: str = "dtype") -> numpy.dtype:
+    """Turn a dtype name, NumPy dtype or scalar type into a ``numpy.dtype``.
+
+    Every ``dtype=`` argument passes through here, so this is where a dtype that
+    no tensor can hold (complex, strings, objects, dates) is refused with a
+    TypeError: tensors hold booleans, integers and floats only.
+    """
     try:
-        return numpy.dtype(dtype)
+        resolved = numpy.dtype(dtype)
     except TypeError:
-        raise TypeError(f"not a dtype: {dtype!r}") from None
+        raise TypeError(f"{op_name}: not a dtype: {dtype!r}") from None
+    if resolved.kind not in "biuf":
+        raise TypeError(
+            f"{op_name}: unsupported dtype {resolved} ({dtype!r}); a tensor holds "
+            "booleans, integers or floats"
+        )
+    return resolved
 
 
 def is_float_dtype(dtype: numpy.dtype) -> bool:

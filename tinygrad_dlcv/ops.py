@@ -112,6 +112,14 @@ def constant(like: Any, array: Any) -> Any:
     return array
 
 
+def zero_where(mask: Any, values: Any) -> Any:
+    """``values`` with 0 where the array ``mask`` holds (a nan or inf there included,
+    which multiplying by a 0/1 mask would keep); differentiable where ``values`` is
+    kept."""
+    zero = constant(values, array_module_of(mask).zeros((), dtype=values.dtype))
+    return apply(Where, zero, values, condition=mask)
+
+
 def unbroadcast(grad: Any, shape: tuple) -> Any:
     """Sum ``grad`` back down to ``shape``: the adjoint of NumPy broadcasting.
 
@@ -245,46 +253,54 @@ class Pow(Function):
 
     def backward(self, grad):
         needs_a, needs_b = self.inputs[0].requires_grad, self.inputs[1].requires_grad
-        a_data = self.inputs[0].data
+        a_data, b_data = self.inputs[0].data, self.inputs[1].data
         grad, a, b, out = operands(grad, *self.inputs, self.output)
         grad_a = grad_b = None
-        if needs_a:
-            grad_a = unbroadcast(grad * b * a ** (b - 1), a.shape)
-        if needs_b:
-            # ln(a) is only real for a > 0; elsewhere the exponent gets no gradient (as at a = 0).
-            positive = constant(grad, (a_data > 0).astype(a_data.dtype))
-            safe_log = apply(Log, a * positive + (1 - positive))
-            grad_b = unbroadcast(grad * out * safe_log * positive, b.shape)
+        # At a = 0 the formulas meet 0 * inf (0^-1, ln 0) and a negative base has no real
+        # ln: inf and nan there are the answers, as in PyTorch, not warnings.
+        with errstate(array_module_of(a_data), divide="ignore", invalid="ignore"):
+            if needs_a:
+                # d(a^0)/da = 0 everywhere, also at 0^0, where b a^(b-1) would be 0 * inf.
+                local = zero_where(b_data == 0, b * a ** (b - 1))
+                grad_a = unbroadcast(grad * local, a.shape)
+            if needs_b:
+                # a^b ln(a) tends to 0 as a -> 0 for b > 0 (and 0^0 = 1 is constant in b).
+                local = zero_where((a_data == 0) & (b_data >= 0), out * apply(Log, a))
+                grad_b = unbroadcast(grad * local, b.shape)
         return grad_a, grad_b
 
 
 class Maximum(Function):
-    """d max(a, b)/da = [a > b] + [a = b]/2 (ties share the gradient, as PyTorch)"""
+    """d max(a, b)/da = 1 - [a < b] - [a = b]/2 (ties share; a NaN sends it to both, as PyTorch)"""
 
     def forward(self, a, b):
         return array_module_of(a).maximum(a, b)
 
     def backward(self, grad):
         a, b = self.inputs
-        return _split_by_winner(grad, a, b, a.data > b.data)
+        return _split_by_winner(grad, a, b, a.data < b.data, a.data > b.data)
 
 
 class Minimum(Function):
-    """d min(a, b)/da = [a < b] + [a = b]/2 (ties share the gradient, as PyTorch)"""
+    """d min(a, b)/da = 1 - [a > b] - [a = b]/2 (ties share; a NaN sends it to both, as PyTorch)"""
 
     def forward(self, a, b):
         return array_module_of(a).minimum(a, b)
 
     def backward(self, grad):
         a, b = self.inputs
-        return _split_by_winner(grad, a, b, a.data < b.data)
+        return _split_by_winner(grad, a, b, a.data > b.data, a.data < b.data)
 
 
-def _split_by_winner(grad, a, b, a_wins):
-    """Route grad to the winning input of max/min; a tie gives each half."""
-    ties = (a.data == b.data) * 0.5
-    weight_a = (a_wins + ties).astype(grad.dtype)
-    weight_b = (1 - weight_a).astype(grad.dtype)
+def _split_by_winner(grad, a, b, a_loses, b_loses):
+    """Route grad away from the losing input of max/min; a tie gives each half.
+
+    Written as "all but what is lost", as PyTorch does: a NaN compares false with
+    everything, so where either input is NaN both get the whole gradient.
+    """
+    half_ties = (a.data == b.data) * 0.5
+    weight_a = (1 - a_loses - half_ties).astype(grad.dtype)
+    weight_b = (1 - b_loses - half_ties).astype(grad.dtype)
     return (
         unbroadcast(grad * constant(grad, weight_a), a.shape) if a.requires_grad else None,
         unbroadcast(grad * constant(grad, weight_b), b.shape) if b.requires_grad else None,
@@ -537,6 +553,40 @@ class Mean(Function):
         return (expand_reduced(grad * weight, a.shape, self.axis, self.keepdims),)
 
 
+class Var(Function):
+    """d var(a)/da_i = 2 (a_i - mean(a)) / max(0, n - correction)"""
+
+    def __init__(self, axis, correction, keepdims):
+        self.axis, self.correction, self.keepdims = axis, correction, keepdims
+
+    def forward(self, a):
+        count = reduced_size(a.shape, self.axis)
+        self.dof = max(0, count - self.correction)  # as PyTorch: never a negative divisor
+        centered = a - mean_of(a.sum(axis=self.axis, keepdims=True), count)
+        squares = (centered * centered).sum(axis=self.axis, keepdims=self.keepdims)
+        # No degrees of freedom left: inf, or nan for constant (or no) data, without warnings.
+        with errstate(array_module_of(a), divide="ignore", invalid="ignore"):
+            return squares / self.dof
+
+    def backward(self, grad):
+        a_data = self.inputs[0].data
+        count = reduced_size(a_data.shape, self.axis)
+        grad, a = operands(grad, *self.inputs)
+        spread = expand_reduced(grad, a.shape, self.axis, self.keepdims)
+        if self.dof > 0:
+            centered = a - mean_of(a.sum(axis=self.axis, keepdims=True), count)
+            return (spread * (centered * (2.0 / self.dof)),)
+        # 2 (a - mean) / 0: PyTorch's values. Its full reduction gives +inf off the
+        # mean; over given axes the sign of (a - mean) stays. nan on the mean (0 / 0).
+        xp = array_module_of(a_data)
+        centered = a_data - mean_of(a_data.sum(axis=self.axis, keepdims=True), count)
+        local = xp.where(centered == 0, math.nan, math.inf)
+        if self.axis is not None:
+            local = local * xp.sign(centered)
+        with errstate(xp, invalid="ignore"):  # 0 * inf where the upstream gradient is 0
+            return (spread * constant(grad, local.astype(a_data.dtype)),)
+
+
 class Max(Function):
     """d max(a)/da_i = [a_i = max] / #ties (tied maxima share the gradient)"""
 
@@ -603,7 +653,11 @@ class Logsumexp(Function):
 def _logsumexp_keepdims(a, axis):
     """log(sum(exp(a))) with the maximum taken out first, so exp never overflows."""
     xp = array_module_of(a)
-    peak = a.max(axis=axis, keepdims=True)
+    if a.size == 0 and reduced_size(a.shape, axis) == 0:
+        # A sum of no exps is 0, whose log is -inf (as PyTorch); max() of nothing would fail.
+        peak = xp.zeros(kept_shape(a.shape, axis), dtype=a.dtype)
+    else:
+        peak = a.max(axis=axis, keepdims=True)
     # A slice that is all -inf (or holds inf) must not turn into nan via inf - inf.
     peak = xp.where(xp.isfinite(peak), peak, 0)
     # exp may underflow to 0, and a slice that is all -inf rightly gives log(0) = -inf.
@@ -839,7 +893,9 @@ class Loss(Function):
     records one node instead of two, as PyTorch's fused losses do.
     """
 
-    def __init__(self, target, reduction="none"):
+    def __init__(self, target=None, reduction="none"):
+        # The target is a constant array here, or (None) the op's second input,
+        # which then gets a gradient as torch's losses give one.
         self.target, self.reduction = target, reduction
 
     def reduce(self, losses):
@@ -891,21 +947,28 @@ def bce_with_logits_formula(xp, z, t):
 
 
 class BinaryCrossEntropyWithLogits(Loss):
-    """d BCE(sigmoid(z), t)/dz = sigmoid(z) - t  (sigmoid, BCE and the reduction fused)"""
+    """d BCE(sigmoid(z), t)/dz = sigmoid(z) - t, d/dt = -z  (sigmoid, BCE, reduction fused)"""
 
-    def forward(self, logits):
+    def forward(self, logits, target=None):
+        if target is not None:  # the target is an input: it gets a gradient too
+            self.target = target
         with ignore_underflow(array_module_of(logits)):
             return self.reduce(bce_with_logits_formula(logits, self.target))
 
     def backward(self, grad):
-        grad, logits = operands(grad, *self.inputs)
-        return (self.spread(grad) * (apply(Sigmoid, logits) - constant(grad, self.target)),)
+        grad, logits, *given = operands(grad, *self.inputs)
+        target = given[0] if given else constant(grad, self.target)
+        spread = self.spread(grad)
+        d_logits = spread * (apply(Sigmoid, logits) - target)
+        return (d_logits, -(spread * logits)) if given else (d_logits,)
 
 
 class BinaryCrossEntropy(Loss):
-    """d BCE(p, t)/dp = (p - t) / max(p (1 - p), 1e-12)  (each log clamped at -100, as PyTorch)"""
+    """d BCE(p, t)/dp = (p - t) / max(p (1 - p), 1e-12), d/dt = ln(1 - p) - ln(p)  (as PyTorch)"""
 
-    def forward(self, probabilities):
+    def forward(self, probabilities, target=None):
+        if target is not None:  # the target is an input: it gets a gradient too
+            self.target = target
         xp = array_module_of(probabilities)
         with errstate(xp, divide="ignore"):  # log(0) = -inf is expected: it gets clamped
             log_p = xp.maximum(xp.log(probabilities), -100)
@@ -913,8 +976,14 @@ class BinaryCrossEntropy(Loss):
         return self.reduce(-(self.target * log_p + (1 - self.target) * log_not_p))
 
     def backward(self, grad):
-        grad, p = operands(grad, *self.inputs)
-        target = constant(grad, self.target)
+        grad, p, *given = operands(grad, *self.inputs)
+        target = given[0] if given else constant(grad, self.target)
         xp = array_module_of(self.inputs[0].data)
         floor = constant(grad, xp.asarray(1e-12, dtype=grad.dtype))
-        return (self.spread(grad) * (p - target) / apply(Maximum, p * (1 - p), floor),)
+        spread = self.spread(grad)
+        d_p = spread * (p - target) / apply(Maximum, p * (1 - p), floor)
+        if not given:
+            return (d_p,)
+        # torch's -logit(p), unclamped: +-inf at p = 0 or 1, as torch gives.
+        with errstate(xp, divide="ignore"):
+            return (d_p, spread * (apply(Log, 1 - p) - apply(Log, p)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import itertools
 import numbers
+import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -28,6 +29,7 @@ from .backend import (
     is_cuda_array,
     is_float_dtype,
     normalize_device,
+    op_label,
     to_dtype,
     to_host,
 )
@@ -122,37 +124,68 @@ class module_call:  # noqa: N801  (used like a function, in a with statement)
 
 
 def _shape_argument(shape: tuple, op_name: str) -> Shape:
-    """Accept ``f((2, 3))`` and ``f(2, 3)`` alike (PyTorch's convention)."""
+    """Accept ``f((2, 3))`` and ``f(2, 3)`` alike (PyTorch's convention).
+
+    Each size must be an integer (a Python or NumPy int, or anything with
+    ``__index__``): a float such as 2.5, a string or a bool is a TypeError, as
+    in PyTorch, never silently truncated.
+    """
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    try:
-        return tuple(int(size) for size in shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"{op_name}: a shape must be integers, got {shape!r}") from None
+    sizes = []
+    for size in shape:
+        if type(size) is not int:  # the common case skips the checks
+            refused = isinstance(size, (bool, numpy.bool_))  # True is an int to Python
+            try:
+                index = operator.index(size)
+            except TypeError:
+                refused = True
+            if refused:
+                raise TypeError(
+                    f"{op_name}: a shape must be integers, got {size!r} "
+                    f"({type(size).__name__}) in {shape!r}"
+                )
+            size = index
+        sizes.append(size)
+    return tuple(sizes)
 
 
 def _normalize_axis(axis: int, ndim: int, op_name: str) -> int:
-    """Turn a possibly negative axis into 0..ndim-1, or raise IndexError."""
+    """Turn a possibly negative axis into 0..ndim-1, or raise IndexError naming ``op_name``.
+
+    A 0-d tensor accepts axis 0 and -1 (PyTorch's rule, as if it had one axis of
+    size 1); both normalize to 0.
+    """
     if not isinstance(axis, (int, numpy.integer)) or isinstance(axis, bool):
         raise TypeError(f"{op_name}: axis must be an int, got {axis!r}")
-    if not -ndim <= axis < max(ndim, 1):
+    bound = max(ndim, 1)
+    if not -bound <= axis < bound:
         raise IndexError(
-            f"{op_name}: axis {axis} is out of range for a tensor with {ndim} dimension(s)"
+            f"{op_name}: axis {axis} is out of range for a tensor with {ndim} dimension(s) "
+            f"(expected {-bound}..{bound - 1})"
         )
-    return int(axis) % max(ndim, 1)
+    return int(axis) % bound
 
 
-def _normalize_axes(axis: Any, ndim: int, op_name: str) -> tuple[int, ...] | None:
-    """Normalize ``axis=None|int|tuple`` to None or a sorted tuple of distinct axes."""
-    if axis is None:
+def _normalize_axes(
+    axis: Any, ndim: int, op_name: str, single: bool = False
+) -> tuple[int, ...] | None:
+    """Normalize ``axis=None|int|tuple`` to None or a sorted tuple of distinct axes.
+
+    On a 0-d tensor axis 0 or -1 is allowed (PyTorch) and becomes ``()``: NumPy
+    has no axis there to reduce, and reducing over none leaves the value as it is.
+    With ``single`` the axis must be one int (softmax), returned as a 1-tuple
+    (or ``()``).
+    """
+    if axis is None and not single:
         return None
     if type(axis) is int and -ndim <= axis < ndim:  # the common case, without the checks
         return (axis % ndim,)
-    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    axes = axis if isinstance(axis, (tuple, list)) and not single else (axis,)
     normalized = tuple(sorted(_normalize_axis(each, ndim, op_name) for each in axes))
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"{op_name}: repeated axis in {axis!r}")
-    return normalized
+    return normalized if ndim else ()
 
 
 def _scalar_dtype(value: Any, tensor_dtype: numpy.dtype) -> numpy.dtype:
@@ -183,14 +216,29 @@ def _python_scalar(value: Any) -> Any:
 _scalar_constants: dict[tuple, Tensor] = {}
 
 
-def _scalar_constant(value: Any, dtype: numpy.dtype, like: Any) -> Tensor:
-    """A cached 0-d gradient-free Tensor holding ``value`` with ``like``'s device."""
-    key = (type(value), value, dtype, "cpu" if type(like) is numpy.ndarray else device_of(like))
+def _scalar_constant(value: Any, dtype: numpy.dtype, like: Any, op: Any) -> Tensor:
+    """A cached 0-d gradient-free Tensor holding ``value`` with ``like``'s device.
+
+    ``op`` (a name or an op class) is named if ``value`` does not fit in ``dtype``.
+    """
+    device = "cpu" if type(like) is numpy.ndarray else device_of(like)
+    key = (type(value), value, dtype, device)
+    if not value or value != value:
+        # As keys -0.0 == 0.0 (but 1 / -0.0 is -inf) and nan != nan (each nan would
+        # miss and be stored again): their repr tells them apart and matches itself.
+        key = (type(value), repr(value), dtype, device)
     constant = _scalar_constants.get(key)
     if constant is None:
         if len(_scalar_constants) >= 4096:  # bounded: a loop over many values must not leak
             _scalar_constants.clear()
-        constant = Tensor._wrap(array_module_of(like).asarray(value, dtype=dtype))
+        try:
+            array = array_module_of(like).asarray(value, dtype=dtype)
+        except OverflowError:
+            raise ValueError(
+                f"{op_label(op)}: the scalar {value!r} does not fit in the tensor's dtype {dtype}; "
+                "cast the tensor first (e.g. .astype('int64'))"
+            ) from None
+        constant = Tensor._wrap(array)
         _scalar_constants[key] = constant
     return constant
 
@@ -277,12 +325,12 @@ class Tensor:
             check_same_device(op_class, *arrays)
         try:
             data = function.forward(*arrays)
-        except ValueError as error:
+        except (ValueError, OverflowError) as error:  # Overflow: a parameter outside the dtype
             shapes = ", ".join(str(tensor.shape) for tensor in inputs)
-            raise ValueError(f"{op_class.__name__.lower()}: {error} (shapes {shapes})") from None
+            raise ValueError(f"{op_label(op_class)}: {error} (shapes {shapes})") from None
         except IndexError as error:
             shapes = ", ".join(str(tensor.shape) for tensor in inputs)
-            raise IndexError(f"{op_class.__name__.lower()}: {error} (shapes {shapes})") from None
+            raise IndexError(f"{op_label(op_class)}: {error} (shapes {shapes})") from None
         out = Tensor._wrap(_as_array(data))
         if _grad_enabled and data.dtype.kind == "f":
             for tensor in inputs:
@@ -417,7 +465,7 @@ class Tensor:
 
     def astype(self, dtype: Any) -> Tensor:
         """Return the tensor cast to ``dtype`` (differentiable between float dtypes)."""
-        dtype = to_dtype(dtype)
+        dtype = to_dtype(dtype, "astype")
         if dtype == self.dtype:
             return self
         return Tensor._apply(ops.Cast, self, dtype=dtype)
@@ -457,25 +505,28 @@ class Tensor:
 
     # ----------------------------------------------------------------- operand coercion
 
-    def _operands(self, other: Any) -> tuple[Tensor, Tensor] | None:
-        """Bring ``other`` to a Tensor of a common dtype (None when unsupported)."""
+    def _operands(self, other: Any, op: Any) -> tuple[Tensor, Tensor] | None:
+        """Bring ``other`` to a Tensor of a common dtype (None when unsupported).
+
+        ``op`` (an op class or a name) is what an error names.
+        """
         if isinstance(other, Tensor):
             if other.data.dtype == self.data.dtype:
                 return self, other
             common = numpy.result_type(self.dtype, other.dtype)
             return self.astype(common), other.astype(common)
         if type(other) is float and self.data.dtype.kind == "f":  # the common case, first
-            return self, _scalar_constant(other, self.data.dtype, self.data)
+            return self, _scalar_constant(other, self.data.dtype, self.data, op)
         if isinstance(other, _SCALAR_TYPES):
             dtype = _scalar_dtype(other, self.dtype)
-            return self.astype(dtype), _scalar_constant(other, dtype, self.data)
+            return self.astype(dtype), _scalar_constant(other, dtype, self.data, op)
         if isinstance(other, (list, tuple, numpy.ndarray)) or is_cuda_array(other):
             device = device_of(other) if is_cuda_array(other) else self.device
-            return self._operands(Tensor(other, device=device))
+            return self._operands(Tensor(other, device=device), op)
         return None
 
     def _binary(self, other: Any, op_class: type[ops.Function], reflected: bool = False) -> Any:
-        pair = self._operands(other)
+        pair = self._operands(other, op_class)
         if pair is None:
             return NotImplemented
         a, b = pair
@@ -506,14 +557,14 @@ class Tensor:
         return self._binary(other, ops.Mul, reflected=True)
 
     def __truediv__(self, other: Any) -> Tensor:
-        pair = self._operands(other)
+        pair = self._operands(other, ops.Div)
         if pair is None:
             return NotImplemented
         a, b = pair
         return Tensor._apply(ops.Div, a._floating(), b._floating())
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        pair = self._operands(other)
+        pair = self._operands(other, ops.Div)
         if pair is None:
             return NotImplemented
         a, b = pair
@@ -541,14 +592,14 @@ class Tensor:
         return self.matmul(other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        pair = self._operands(other)
+        pair = self._operands(other, ops.MatMul)
         if pair is None:
             return NotImplemented
         return pair[1].matmul(pair[0])
 
     def matmul(self, other: Any) -> Tensor:
         """Matrix product with NumPy's rules for 1-D, 2-D and batched operands."""
-        pair = self._operands(other)
+        pair = self._operands(other, ops.MatMul)
         if pair is None:
             raise TypeError(f"matmul: expected a Tensor or array, got {type(other).__name__}")
         a, b = pair
@@ -575,7 +626,7 @@ class Tensor:
     # ----------------------------------------------------------------- comparisons (no gradient)
 
     def _compare(self, other: Any, compare: Callable) -> Tensor:
-        pair = self._operands(other)
+        pair = self._operands(other, "comparison")
         if pair is None:
             return NotImplemented
         a, b = pair
@@ -612,11 +663,12 @@ class Tensor:
         return self._arg_extreme("argmin", axis, keepdims)
 
     def _arg_extreme(self, op_name: str, axis: int | None, keepdims: bool) -> Tensor:
-        if self.size == 0:
-            raise ValueError(f"{op_name}: empty tensor of shape {self.shape}")
         if axis is not None:
             axis = _normalize_axis(axis, self.ndim, op_name)
+        self._check_not_empty(op_name, None if axis is None else (axis,))
         xp = array_module_of(self.data)
+        # A 0-d array has no axis 0 to reduce in NumPy/CuPy; its flat index is the answer.
+        axis = axis if self.ndim else None
         result = getattr(xp, op_name)(self.data, axis=axis, keepdims=keepdims)
         return Tensor._wrap(xp.asarray(result, dtype=numpy.int64))
 
@@ -651,17 +703,28 @@ class Tensor:
         return Tensor._apply(ops.ReLU, self)
 
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
-        """x for x > 0, slope * x otherwise."""
-        return Tensor._apply(ops.LeakyReLU, self, slope=_python_scalar(slope))
+        """x for x > 0, slope * x otherwise (a float slope makes an int tensor float)."""
+        x = self._with_scalars(slope)
+        return Tensor._apply(ops.LeakyReLU, x, slope=_python_scalar(slope))
 
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
-        """Limit values to [low, high]; either bound may be None."""
+        """Limit values to [low, high]; either bound may be None (float bounds make an int
+        tensor float, as PyTorch)."""
         if low is None and high is None:
             raise ValueError("clip: give at least one of low and high")
         if low is not None and high is not None and low > high:
             raise ValueError(f"clip: low ({low}) is greater than high ({high})")
+        x = self._with_scalars(*[bound for bound in (low, high) if bound is not None])
         low, high = _python_scalar(low), _python_scalar(high)
-        return Tensor._apply(ops.Clip, self, low=low, high=high)
+        return Tensor._apply(ops.Clip, x, low=low, high=high)
+
+    def _with_scalars(self, *values: Any) -> Tensor:
+        """This tensor in the dtype it takes next to scalar op parameters (the rule of
+        ``_scalar_dtype``: an int tensor with a float scalar becomes the default float)."""
+        x = self
+        for value in values:
+            x = x.astype(_scalar_dtype(value, x.dtype))
+        return x
 
     # ----------------------------------------------------------------- reductions
 
@@ -684,19 +747,27 @@ class Tensor:
         return self._extreme(ops.Min, axis, keepdims)
 
     def _extreme(self, op_class: type[ops.Function], axis: Any, keepdims: bool) -> Tensor:
-        name = op_class.__name__.lower()
+        name = op_label(op_class)
         axes = _normalize_axes(axis, self.ndim, name)
-        if self.size == 0:
-            raise ValueError(f"{name}: empty tensor of shape {self.shape}")
+        self._check_not_empty(name, axes)
         return Tensor._apply(op_class, self, axis=axes, keepdims=keepdims)
 
+    def _check_not_empty(self, op_name: str, axes: tuple[int, ...] | None) -> None:
+        """Refuse a max/min/argmax over an axis of size 0 (of no elements it is undefined,
+        as in NumPy); other axes may be empty: ``zeros(0, 3).max(axis=1)`` has shape (0,)."""
+        if self.size == 0 and ops.reduced_size(self.shape, axes) == 0:
+            raise ValueError(
+                f"{op_name}: cannot reduce over an empty axis (shape {self.shape}, "
+                f"axis {'all' if axes is None else axes}); the {op_name} of nothing is undefined"
+            )
+
     def var(self, axis: Any = None, correction: int = 1, keepdims: bool = False) -> Tensor:
-        """Variance over ``axis``, dividing by n - correction (PyTorch's default: 1)."""
-        x = self._floating()
+        """Variance over ``axis``, dividing by max(0, n - correction) (PyTorch's default
+        correction: 1); where that is 0 the variance is inf, or nan for constant data."""
         axes = _normalize_axes(axis, self.ndim, "var")
-        count = ops.reduced_size(self.shape, axes)
-        centered = x - x.mean(axis=axes, keepdims=True)
-        return (centered * centered).sum(axis=axes, keepdims=keepdims) / float(count - correction)
+        return Tensor._apply(
+            ops.Var, self._floating(), axis=axes, correction=correction, keepdims=keepdims
+        )
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """log(sum(exp(x))) over ``axis``, without overflow."""
@@ -705,13 +776,13 @@ class Tensor:
 
     def softmax(self, axis: int = -1) -> Tensor:
         """exp(x) / sum(exp(x)) along ``axis``."""
-        axis = _normalize_axis(axis, self.ndim, "softmax")
-        return Tensor._apply(ops.Softmax, self._floating(), axis=axis)
+        axes = _normalize_axes(axis, self.ndim, "softmax", single=True)
+        return Tensor._apply(ops.Softmax, self._floating(), axis=axes)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """x - logsumexp(x) along ``axis``."""
-        axis = _normalize_axis(axis, self.ndim, "log_softmax")
-        return Tensor._apply(ops.LogSoftmax, self._floating(), axis=axis)
+        axes = _normalize_axes(axis, self.ndim, "log_softmax", single=True)
+        return Tensor._apply(ops.LogSoftmax, self._floating(), axis=axes)
 
     # ----------------------------------------------------------------- shape
 
@@ -740,10 +811,10 @@ class Tensor:
 
     def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
         """Merge axes start_axis..end_axis into one."""
-        if self.ndim == 0:
-            return self.reshape(1)
         start = _normalize_axis(start_axis, self.ndim, "flatten")
         end = _normalize_axis(end_axis, self.ndim, "flatten")
+        if self.ndim == 0:
+            return self.reshape(1)
         if start > end:
             raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis}")
         merged = int(numpy.prod(self.shape[start : end + 1]))
@@ -848,6 +919,7 @@ _hook_ids = itertools.count()
 
 def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
     """Copy ``data`` into a backend array of the right dtype on the right device."""
+    from_python = False
     if isinstance(data, Tensor):
         source, keeps_dtype = data.data, True
     elif isinstance(data, numpy.ndarray) or is_cuda_array(data):
@@ -857,14 +929,14 @@ def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
             source = numpy.asarray(data)
         except (ValueError, TypeError) as error:
             raise TypeError(f"Tensor: cannot make a tensor from {data!r} ({error})") from None
-        keeps_dtype = False
+        keeps_dtype, from_python = False, True
     if source.dtype.kind not in "biuf":
         raise TypeError(
             f"Tensor: expected numbers or booleans, got data of dtype {source.dtype} "
             f"({type(data).__name__})"
         )
     if dtype is not None:
-        target_dtype = to_dtype(dtype)
+        target_dtype = to_dtype(dtype, "Tensor")
     elif source.dtype.kind == "f" and not keeps_dtype:
         target_dtype = default_dtype()
     else:
@@ -873,6 +945,14 @@ def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
         device = device_of(source) if is_cuda_array(source) else default_device()
     else:
         device = normalize_device(device)
+    if from_python and target_dtype.kind in "iu" and source.dtype.kind in "iuf" and source.size:
+        # Numbers written out must fit (as PyTorch): a cast of arrays would wrap them silently.
+        info, low, high = numpy.iinfo(target_dtype), source.min(), source.max()
+        if low < info.min or high > info.max:
+            raise ValueError(
+                f"Tensor: values from {low} to {high} do not fit in {target_dtype} "
+                f"({info.min}..{info.max})"
+            )
     xp = array_module(device)
     if xp is numpy:
         return numpy.array(to_host(source), dtype=target_dtype, copy=True)
@@ -890,7 +970,10 @@ def _normalize_index(index: Any, tensor: Tensor) -> tuple:
         if isinstance(part, Tensor):
             check_same_device("index", tensor.data, part.data)
             part = part.data
-        elif isinstance(part, list) or (xp is not numpy and isinstance(part, numpy.ndarray)):
+        elif isinstance(part, list):
+            # An empty list selects nothing: an integer index (NumPy would make it float64).
+            part = xp.asarray(part) if part else xp.zeros(0, dtype=numpy.int64)
+        elif xp is not numpy and isinstance(part, numpy.ndarray):
             part = xp.asarray(part)
         if hasattr(part, "dtype") and part.dtype.kind not in "biu":
             raise IndexError(
@@ -966,10 +1049,11 @@ def _backpropagate(
     of the op that made the tensor, and dropped, so intermediate gradients are
     freed as soon as they are used. With ``capture`` (``tg.grad``) the
     gradients of the captured tensors are returned there and no ``.grad`` is
-    touched.
+    touched. Otherwise the ``.grad``s are written only once the whole walk has
+    succeeded: a backward that fails (a hook, a bad op) changes none of them.
     """
     grads: dict[int, Tensor] = {}
-    stored: set[int] = set()
+    to_store: list[tuple[Tensor, Tensor]] = []
     for root, seed in zip(roots, seeds, strict=True):
         key = id(root)
         grads[key] = seed if key not in grads else grads[key] + seed
@@ -984,7 +1068,7 @@ def _backpropagate(
                 if id(node) in capture:
                     capture[id(node)] = grad
             elif node.grad_fn is None or retain_all or node._retains_grad:
-                _store_grad(node, grad, create_graph, stored)
+                to_store.append((node, grad))
             function = node.grad_fn
             if function is None:
                 continue
@@ -1005,25 +1089,42 @@ def _backpropagate(
                     )
                 key = id(parent)
                 grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
+        if to_store:
+            # Every new value first (an accumulation can fail too), then the assignments.
+            stored: set[int] = set()
+            values = [_grad_to_store(node, grad, create_graph, stored) for node, grad in to_store]
+            for (node, _), value in zip(to_store, values, strict=True):
+                node.grad = value
 
 
 def _run_hooks(node: Tensor, grad: Tensor) -> Tensor:
-    """Pass the total gradient through the tensor's hooks; each may replace it."""
+    """Pass the total gradient through the tensor's hooks; each may replace it.
+
+    A replacement must be a Tensor (else TypeError) of the tensor's shape, dtype
+    and device (else RuntimeError, as PyTorch's "hook has changed the type of value").
+    """
     for hook in list(node._hooks.values()):
         replacement = hook(grad)
         if replacement is not None:
-            if not isinstance(replacement, Tensor) or replacement.shape != node.shape:
-                shape = getattr(replacement, "shape", type(replacement).__name__)
-                raise RuntimeError(
-                    f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
-                    f"{shape} for a tensor of shape {node.shape}"
+            name = getattr(hook, "__name__", hook)
+            if not isinstance(replacement, Tensor):
+                raise TypeError(
+                    f"hook {name!r} must return a Tensor or None, got {type(replacement).__name__}"
                 )
+            if replacement.shape != node.shape or replacement.dtype != node.dtype:
+                raise RuntimeError(
+                    f"hook {name!r} changed the gradient: it returned shape {replacement.shape}, "
+                    f"dtype {replacement.dtype} for a tensor of shape {node.shape}, "
+                    f"dtype {node.dtype}"
+                )
+            check_same_device(f"hook {name!r}", node.data, replacement.data)
             grad = replacement
     return grad
 
 
-def _store_grad(node: Tensor, grad: Tensor, create_graph: bool, stored: set[int]) -> None:
-    """Accumulate into ``node.grad``; a new ``.grad`` owns writable memory of its own.
+def _grad_to_store(node: Tensor, grad: Tensor, create_graph: bool, stored: set[int]) -> Tensor:
+    """The new ``node.grad``: accumulated into the old one, or a ``.grad`` that owns
+    writable memory of its own.
 
     Gradients flow through ops like ``+`` unchanged, so one buffer can reach
     several tensors, or arrive as a read-only broadcast view. Copying those (and
@@ -1032,8 +1133,7 @@ def _store_grad(node: Tensor, grad: Tensor, create_graph: bool, stored: set[int]
     change a ``.grad`` in place.
     """
     if node.grad is not None:
-        node.grad = node.grad + grad
-        return
+        return node.grad + grad
     if not create_graph:
         data = grad.data
         buffer = data if data.base is None else data.base
@@ -1044,7 +1144,7 @@ def _store_grad(node: Tensor, grad: Tensor, create_graph: bool, stored: set[int]
             buffer = data
         stored.add(id(buffer))
         grad = Tensor._wrap(data)
-    node.grad = grad
+    return grad
 
 
 def backward_steps(root: Tensor, grad: Any = None) -> list[tuple[Tensor, Tensor]]:
@@ -1117,21 +1217,26 @@ def tensor(
 
 
 def _factory(
+    op_name: str,
     make: Callable[[Any, numpy.dtype], Any],
     dtype: Any,
     device: str | None,
     requires_grad: bool,
     fallback_dtype: numpy.dtype | None = None,
 ) -> Tensor:
-    """Build a tensor with ``make(xp, dtype)`` on the requested device."""
+    """Build a tensor with ``make(xp, dtype)`` on the requested device (``op_name``: the
+    factory, for errors)."""
     device = normalize_device(device)
-    dtype = to_dtype(dtype) if dtype is not None else (fallback_dtype or default_dtype())
+    dtype = to_dtype(dtype, op_name) if dtype is not None else (fallback_dtype or default_dtype())
     xp = array_module(device)
-    if xp is numpy:
-        array = make(xp, dtype)
-    else:
-        with xp.cuda.Device(int(device.split(":")[1])):
+    try:
+        if xp is numpy:
             array = make(xp, dtype)
+        else:
+            with xp.cuda.Device(int(device.split(":")[1])):
+                array = make(xp, dtype)
+    except OverflowError as error:  # a Python int out of the dtype's range
+        raise ValueError(f"{op_name}: {error}; choose a wider dtype than {dtype}") from None
     result = Tensor._wrap(array)
     return result.requires_grad_(True) if requires_grad else result
 
@@ -1139,13 +1244,13 @@ def _factory(
 def zeros(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
     """A tensor of zeros; shape as a tuple or separate ints."""
     shape = _shape_argument(shape, "zeros")
-    return _factory(lambda xp, dt: xp.zeros(shape, dtype=dt), dtype, device, requires_grad)
+    return _factory("zeros", lambda xp, dt: xp.zeros(shape, dtype=dt), dtype, device, requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
     """A tensor of ones; shape as a tuple or separate ints."""
     shape = _shape_argument(shape, "ones")
-    return _factory(lambda xp, dt: xp.ones(shape, dtype=dt), dtype, device, requires_grad)
+    return _factory("ones", lambda xp, dt: xp.ones(shape, dtype=dt), dtype, device, requires_grad)
 
 
 def full(
@@ -1164,7 +1269,12 @@ def full(
     else:
         inferred = default_dtype()
     return _factory(
-        lambda xp, dt: xp.full(shape, fill_value, dtype=dt), dtype, device, requires_grad, inferred
+        "full",
+        lambda xp, dt: xp.full(shape, fill_value, dtype=dt),
+        dtype,
+        device,
+        requires_grad,
+        inferred,
     )
 
 
@@ -1206,6 +1316,7 @@ def arange(
     all_ints = all(isinstance(v, (int, numpy.integer)) for v in (start, stop, step))
     inferred = numpy.dtype("int64") if all_ints else default_dtype()
     return _factory(
+        "arange",
         lambda xp, dt: xp.arange(start, stop, step).astype(dt),
         dtype,
         device,
@@ -1222,7 +1333,8 @@ def eye(
     requires_grad: bool = False,
 ) -> Tensor:
     """The identity matrix (n x m)."""
-    return _factory(lambda xp, dt: xp.eye(n, m, dtype=dt), dtype, device, requires_grad)
+    n, m = _shape_argument((n, n if m is None else m), "eye")
+    return _factory("eye", lambda xp, dt: xp.eye(n, m, dtype=dt), dtype, device, requires_grad)
 
 
 _generator = numpy.random.default_rng()
@@ -1268,11 +1380,18 @@ def generator_for(
     return numpy.random.default_rng(int(seed))
 
 
-def _random(shape: Shape, sample: Callable, dtype: Any, device: str | None, requires_grad: bool):
+def _random(
+    op_name: str,
+    shape: Shape,
+    sample: Callable,
+    dtype: Any,
+    device: str | None,
+    requires_grad: bool,
+) -> Tensor:
     # Drawn on the host so one seed gives the same numbers on every device.
-    dtype = to_dtype(dtype) if dtype is not None else default_dtype()
+    dtype = to_dtype(dtype, op_name) if dtype is not None else default_dtype()
     if dtype.kind != "f":
-        raise TypeError(f"random tensors must be floating, got {dtype}")
+        raise TypeError(f"{op_name}: random tensors must be floating, got {dtype}")
     values = sample(shape, dtype=dtype if dtype in (numpy.float32, numpy.float64) else None)
     result = Tensor(values, dtype=dtype, device=device)
     return result.requires_grad_(True) if requires_grad else result
@@ -1281,13 +1400,13 @@ def _random(shape: Shape, sample: Callable, dtype: Any, device: str | None, requ
 def rand(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
     """Uniform samples in [0, 1)."""
     shape = _shape_argument(shape, "rand")
-    return _random(shape, _generator.random, dtype, device, requires_grad)
+    return _random("rand", shape, _generator.random, dtype, device, requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
     """Standard normal samples."""
     shape = _shape_argument(shape, "randn")
-    return _random(shape, _generator.standard_normal, dtype, device, requires_grad)
+    return _random("randn", shape, _generator.standard_normal, dtype, device, requires_grad)
 
 
 # ---------------------------------------------------------------- functions of several tensors
@@ -1327,12 +1446,12 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """Elementwise ``a if condition else b`` (gradients flow to the chosen side)."""
     if isinstance(a, Tensor):
-        pair = a._operands(b)
+        pair = a._operands(b, "where")
     elif isinstance(b, Tensor):
-        swapped = b._operands(a)
+        swapped = b._operands(a, "where")
         pair = None if swapped is None else (swapped[1], swapped[0])
     else:
-        pair = Tensor(a)._operands(b)
+        pair = Tensor(a)._operands(b, "where")
     if pair is None:
         raise TypeError(f"where: unsupported operands {type(a).__name__}, {type(b).__name__}")
     a, b = pair
