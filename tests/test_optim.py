@@ -153,6 +153,63 @@ def test_adamw_decay_is_decoupled():
         np.testing.assert_allclose(w.numpy(), expected, rtol=1e-7)
 
 
+# --- 0-d and tiny parameters: every in-place update really happens in place -----------
+
+SMALL_SHAPES = [(), (1,), (3, 2)]
+SMALL_CASES = [
+    ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.3, weight_decay=0.05)),
+    ("SGD", dict(lr=0.1, momentum=0.8, nesterov=True, weight_decay=0.2)),
+    ("SGD", dict(lr=0.1, momentum=0.9)),
+    ("SGD", dict(lr=0.1, weight_decay=0.1)),
+    ("Adam", dict(lr=0.05, weight_decay=0.1)),
+    ("Adam", dict(lr=0.05)),
+    ("AdamW", dict(lr=0.05, weight_decay=0.3)),
+]
+
+
+@pytest.mark.parametrize("shape", SMALL_SHAPES, ids=str)
+@pytest.mark.parametrize("name, kwargs", SMALL_CASES, ids=str)
+def test_small_and_zero_dim_parameters_match_torch(name, kwargs, shape):
+    # NumPy returns scalars from 0-d arithmetic: a momentum buffer built from one was
+    # rebound instead of updated, so SGD forgot its history for 0-d parameters.
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    start = rng.standard_normal(shape)
+    target = rng.standard_normal(shape)
+    ours = tg.Tensor(start, dtype="float64", requires_grad=True)
+    theirs = torch.tensor(start, requires_grad=True)
+    opt = getattr(optim, name)([ours], **kwargs)
+    ref = getattr(torch.optim, name)([theirs], **kwargs)
+    for _ in range(6):
+        opt.zero_grad()
+        ref.zero_grad()
+        (((ours - tg.Tensor(target, dtype="float64")) ** 2) * ours).sum().backward()
+        (((theirs - torch.from_numpy(target)) ** 2) * theirs).sum().backward()
+        opt.step()
+        ref.step()
+    assert ours.shape == shape
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+    for key, value in opt.state_dict()["state"][0].items():
+        expected = ref.state_dict()["state"][0][key]
+        if key == "step":
+            assert value == int(expected)
+        else:
+            assert np.shape(value) == shape
+            np.testing.assert_allclose(value, expected.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_zero_dim_sgd_with_momentum_and_weight_decay_by_hand():
+    # The reviewer's case: three steps of gradient 1 from w = 1 (torch gives 0.388169).
+    w = tg.Tensor(1.0, dtype="float64", requires_grad=True)
+    opt = optim.SGD([w], lr=0.1, momentum=0.9, weight_decay=0.1)
+    for _ in range(3):
+        w.grad = tg.Tensor(1.0, dtype="float64")
+        opt.step()
+    assert w.item() == pytest.approx(0.388169, abs=1e-12)
+    assert isinstance(opt.state[w]["momentum_buffer"], np.ndarray)
+
+
 # --- zero_grad, skipped parameters, gradients left alone -------------------------------
 
 
@@ -370,6 +427,38 @@ def test_state_dict_loads_into_torch_layout():
     assert mine["param_groups"][0]["params"] == theirs["param_groups"][0]["params"] == [0]
 
 
+# --- a failed step changes nothing ------------------------------------------------------
+
+
+def _bad_grad_cases():
+    return [
+        (tg.Tensor([1.0, 2.0, 3.0], dtype="float64"), ValueError, r"\(3,\).*\(2,\)"),
+        (tg.Tensor([1, 2]), TypeError, "int64"),
+        (np.array([1.0, 2.0]), TypeError, "Tensor"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(3), ids=["shape", "int-dtype", "not-a-tensor"])
+@pytest.mark.parametrize("make", OPTIMIZERS, ids=["SGD", "Adam", "AdamW"])
+def test_step_checks_every_gradient_before_changing_anything(make, case):
+    bad_grad, error, message = _bad_grad_cases()[case]
+    a = tg.Tensor([1.0, -1.0], dtype="float64", requires_grad=True)
+    b = tg.Tensor([2.0, 3.0], dtype="float64", requires_grad=True)
+    opt = make([a, b])
+    a.grad = tg.Tensor([0.5, 0.5], dtype="float64")
+    opt.step()  # a first, good step: there is state to keep intact
+    before_a, before_state = a.numpy(), opt.state_dict()
+    b.grad = bad_grad
+    with pytest.raises(error, match=message):
+        opt.step()
+    np.testing.assert_array_equal(a.numpy(), before_a)  # `a` comes first and stayed put
+    np.testing.assert_array_equal(b.numpy(), [2.0, 3.0])
+    after_state = opt.state_dict()
+    assert after_state["state"].keys() == before_state["state"].keys() == {0}
+    for key, value in before_state["state"][0].items():
+        np.testing.assert_array_equal(after_state["state"][0][key], value)
+
+
 def _stepped_sgd():
     a = tg.Tensor([1.0, 2.0], dtype="float64", requires_grad=True)
     b = tg.Tensor([[3.0]], dtype="float64", requires_grad=True)
@@ -407,6 +496,20 @@ def test_unfitting_state_dict_raises_and_changes_nothing(spoil):
             after["state"][index]["momentum_buffer"], before["state"][index]["momentum_buffer"]
         )
     assert opt.param_groups[0]["params"][0] is a
+
+
+@pytest.mark.parametrize(
+    "bad", [np.array(["a", "b"]), np.array([1 + 2j, 3.0])], ids=["strings", "complex"]
+)
+def test_load_state_dict_rejects_state_that_is_not_real_numbers(bad):
+    opt, a, b = _stepped_sgd()
+    sd, before = opt.state_dict(), opt.state_dict()
+    sd["state"][0]["momentum_buffer"] = bad
+    with pytest.raises(TypeError, match=r"SGD\.load_state_dict.*'momentum_buffer'.*parameter 0"):
+        opt.load_state_dict(sd)
+    np.testing.assert_array_equal(
+        opt.state_dict()["state"][0]["momentum_buffer"], before["state"][0]["momentum_buffer"]
+    )
 
 
 def test_load_state_dict_rejects_non_dicts():
@@ -532,7 +635,98 @@ def test_cosine_annealing_matches_torch_for_three_periods(kwargs):
     np.testing.assert_allclose(ours[2 * t_max], [0.1, 0.03], rtol=1e-12)  # back up at 2 T_max
 
 
-def test_step_lr_closed_form():
+def _chained(build, steps=30, edits=None, base_lrs=(0.1, 0.03)):
+    """lr of every group for ``steps`` epochs, from this engine and from torch.
+
+    ``build(lr_scheduler_module, opt)`` returns the schedulers, stepped in order
+    each epoch; ``edits`` maps an epoch to the lrs set by hand before it is read.
+    """
+    torch = pytest.importorskip("torch")
+    results = []
+    for module, tensor in [(optim, tg.zeros), (torch.optim, torch.zeros)]:
+        groups = [{"params": [tensor(1, requires_grad=True)], "lr": lr} for lr in base_lrs]
+        opt = module.SGD(groups, lr=1.0)
+        schedulers = build(module.lr_scheduler, opt)
+        rates = []
+        for epoch in range(steps):
+            for group, lr in zip(opt.param_groups, (edits or {}).get(epoch, ()), strict=False):
+                group["lr"] = lr
+            rates.append([g["lr"] for g in opt.param_groups])
+            opt.step()
+            for scheduler in schedulers:
+                scheduler.step()
+        results.append(np.array(rates))
+    return results
+
+
+CHAINED_CASES = {
+    "step-edited": (lambda L, o: [L.StepLR(o, step_size=3, gamma=0.5)], {7: (0.2, 0.01)}),
+    "cosine-edited": (
+        lambda L, o: [L.CosineAnnealingLR(o, T_max=6, eta_min=0.01)],
+        {4: (0.5, 0.02), 13: (0.05, 0.3)},
+    ),
+    "step+cosine": (
+        lambda L, o: [L.StepLR(o, step_size=4, gamma=0.5), L.CosineAnnealingLR(o, T_max=5)],
+        None,
+    ),
+    "cosine+step-edited": (
+        lambda L, o: [
+            L.CosineAnnealingLR(o, T_max=7, eta_min=0.001),
+            L.StepLR(o, step_size=3, gamma=0.7),
+        ],
+        {10: (0.3, 0.004)},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CHAINED_CASES))
+def test_schedulers_chain_like_torch(case):
+    # torch's rules are recursive: each step starts from the group's current lr, so a
+    # hand-set lr carries on and two schedulers on one optimizer compose.
+    build, edits = CHAINED_CASES[case]
+    ours, theirs = _chained(build, edits=edits)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
+def test_step_lr_continues_from_a_hand_set_lr():
+    w = tg.zeros(1, requires_grad=True)
+    opt = optim.SGD([w], lr=1.0)
+    scheduler = lr_scheduler.StepLR(opt, 2, 0.5)
+    opt.param_groups[0]["lr"] = 0.1
+    scheduler.step()
+    assert opt.param_groups[0]["lr"] == 0.1
+    scheduler.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.05, rel=1e-15)  # torch: 0.05
+    assert scheduler.base_lrs == [1.0] and scheduler.last_epoch == 2
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda L, o, e: L.StepLR(o, step_size=3, gamma=0.5, last_epoch=e),
+        lambda L, o, e: L.CosineAnnealingLR(o, T_max=5, eta_min=0.01, last_epoch=e),
+    ],
+    ids=["StepLR", "CosineAnnealingLR"],
+)
+def test_resumed_scheduler_matches_torch(build):
+    torch = pytest.importorskip("torch")
+    results = []
+    for module, tensor in [(optim, tg.zeros), (torch.optim, torch.zeros)]:
+        groups = [{"params": [tensor(1, requires_grad=True)], "lr": lr} for lr in (0.2, 0.05)]
+        opt = module.SGD(groups, lr=1.0)
+        for group in opt.param_groups:
+            group["initial_lr"] = group["lr"] * 2
+        scheduler = build(module.lr_scheduler, opt, 5)
+        rates = []
+        for _ in range(15):
+            rates.append(list(scheduler.get_last_lr()))
+            opt.step()
+            scheduler.step()
+        results.append(np.array(rates))
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12, atol=1e-15)
+
+
+def test_step_lr_by_hand():
     w = tg.zeros(1, requires_grad=True)
     opt = optim.SGD([w], lr=2.0)
     scheduler = lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)

@@ -145,6 +145,13 @@ def test_one_hot_out_of_range_is_an_index_error(labels, num_classes):
         F.one_hot(Tensor(np.array(labels)), num_classes)
 
 
+def test_one_hot_of_an_empty_tensor_needs_num_classes():
+    empty = Tensor(np.zeros(0, dtype=np.int64))
+    with pytest.raises(ValueError, match=r"one_hot.*\(0,\).*num_classes"):
+        F.one_hot(empty)  # torch: "Can not infer total number of classes from empty tensor"
+    assert F.one_hot(empty, 3).shape == (0, 3)  # with the count given, torch gives (0, 3) too
+
+
 def test_one_hot_of_floats_is_a_type_error():
     with pytest.raises(TypeError):
         F.one_hot(Tensor([0.0, 1.0]), 2)
@@ -225,6 +232,92 @@ def test_cross_entropy_of_unbatched_logits_equals_torch(reduction):
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_of_unbatched_logits_with_probabilities_equals_torch(reduction):
+    torch = _torch()
+    probabilities = RNG.dirichlet(np.ones(4))
+    out, _ = _compare(
+        lambda z: F.cross_entropy(z, probabilities, reduction=reduction),
+        lambda z: torch.nn.functional.cross_entropy(
+            z, torch.from_numpy(probabilities), reduction=reduction
+        ),
+        RNG.normal(size=4),
+    )
+    assert out.shape == ()
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_unbatched_input_with_a_one_element_target_equals_torch(loss, reduction):
+    # torch's forward takes a (1,) target for (C,) input (its backward then fails), and
+    # gives the loss of the 0-d target; ours gives that loss and its gradient.
+    torch = _torch()
+    logits = RNG.normal(size=4)
+    theirs = getattr(torch.nn.functional, loss)(
+        torch.from_numpy(logits), torch.tensor([1]), reduction=reduction
+    )
+    z_one, z_scalar = _leaf(logits), _leaf(logits)
+    ours = getattr(F, loss)(z_one, np.array([1]), reduction=reduction)
+    assert ours.shape == tuple(theirs.shape) == ()
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    ours.backward()
+    getattr(F, loss)(z_scalar, 1, reduction=reduction).backward()
+    np.testing.assert_array_equal(z_one.grad.numpy(), z_scalar.grad.numpy())
+
+
+@pytest.mark.parametrize(
+    "target, shape",
+    [([1, 2], r"\(2,\)"), (np.full(4, 0.25), r"\(4,\)"), (np.zeros((1, 3)), r"\(1, 3\)")],
+    ids=["two-indices", "probabilities-of-4", "probabilities-2d"],
+)
+def test_cross_entropy_of_unbatched_logits_with_a_wrong_target_names_the_op(target, shape):
+    with pytest.raises(ValueError, match=rf"cross_entropy.*{shape}.*\(3,\)"):
+        F.cross_entropy(tg.randn(3), target)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("target", [2, np.array(2), Tensor(2)], ids=["int", "array", "tensor"])
+def test_nll_loss_of_unbatched_input_equals_torch(reduction, target):
+    torch = _torch()
+    out, _ = _compare(
+        lambda z: F.nll_loss(z.log_softmax(), target, reduction=reduction),
+        lambda z: torch.nn.functional.nll_loss(
+            z.log_softmax(dim=0), torch.tensor(2), reduction=reduction
+        ),
+        RNG.normal(size=5),
+    )
+    assert out.shape == ()
+
+
+def test_nll_loss_of_unbatched_input_with_a_wrong_target_is_a_value_error():
+    with pytest.raises(ValueError, match=r"nll_loss.*\(2,\).*\(5,\)"):
+        F.nll_loss(tg.randn(5), [1, 2])
+    with pytest.raises(IndexError):
+        F.nll_loss(tg.randn(5), 5)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(5, 3), (3,)], ids=["batched", "unbatched"])
+def test_cross_entropy_probability_target_gets_torch_gradient(shape, reduction):
+    torch = _torch()
+    logits, target = RNG.normal(size=shape) * 2, RNG.dirichlet(np.ones(shape[-1]), size=shape[:-1])
+    upstream = RNG.uniform(0.5, 1.5, size=shape[:-1] if reduction == "none" else ())
+    z, t = _leaf(logits), _leaf(target)
+    zt, tt = torch.tensor(logits, requires_grad=True), torch.tensor(target, requires_grad=True)
+    F.cross_entropy(z, t, reduction=reduction).backward(Tensor(upstream, dtype="float64"))
+    torch.nn.functional.cross_entropy(zt, tt, reduction=reduction).backward(
+        torch.from_numpy(np.asarray(upstream))
+    )
+    np.testing.assert_allclose(z.grad.numpy(), zt.grad.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_cross_entropy_probability_target_without_grad_stays_a_constant():
+    z, t = _leaf(RNG.normal(size=(2, 3))), Tensor(RNG.dirichlet(np.ones(3), size=2))
+    F.cross_entropy(z, t).backward()
+    assert t.grad is None and z.grad is not None
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_nll_loss_equals_torch(reduction):
     torch = _torch()
     logits, target = _class_problem()
@@ -299,6 +392,15 @@ def test_binary_cross_entropy_outside_zero_one_is_a_value_error():
         F.binary_cross_entropy(Tensor([0.5, 1.2]), Tensor([0.0, 1.0]))
     with pytest.raises(ValueError):
         F.binary_cross_entropy(Tensor([-0.1, 0.5]), Tensor([0.0, 1.0]))
+
+
+@pytest.mark.parametrize(
+    "values", [[np.nan, 0.5], [0.5, np.nan], [np.nan, np.nan]], ids=["first", "last", "all"]
+)
+def test_binary_cross_entropy_of_nan_is_a_value_error(values):
+    # torch: "all elements of input should be between 0 and 1"; NaN passes min/max checks.
+    with pytest.raises(ValueError, match="binary_cross_entropy.*nan"):
+        F.binary_cross_entropy(Tensor(values), Tensor([0.0, 1.0]))
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -747,3 +849,61 @@ def test_mean_loss_of_an_empty_batch_is_nan_with_an_empty_gradient(name):
     loss_t.backward()
     assert np.isnan(loss.item()) and bool(torch.isnan(loss_t))
     assert x.grad.shape == tuple(x_t.grad.shape) == (0, 3)
+
+
+# --------------------------------------------------------------------------- gradients of targets
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", ["binary_cross_entropy", "binary_cross_entropy_with_logits"])
+def test_binary_loss_target_gradient_equals_torch(name, reduction):
+    torch = _torch()
+    rng = np.random.default_rng(3)
+    if name == "binary_cross_entropy":
+        x = rng.uniform(0.05, 0.95, size=(4, 3))
+    else:
+        x = rng.normal(size=(4, 3)) * 3
+    t = rng.uniform(size=(4, 3))
+    upstream = rng.uniform(0.5, 1.5, size=(4, 3) if reduction == "none" else ())
+    ours_x = Tensor(x, dtype="float64", requires_grad=True)
+    ours_t = Tensor(t, dtype="float64", requires_grad=True)
+    theirs_x, theirs_t = torch.tensor(x, requires_grad=True), torch.tensor(t, requires_grad=True)
+    getattr(F, name)(ours_x, ours_t, reduction).backward(Tensor(upstream, dtype="float64"))
+    getattr(torch.nn.functional, name)(theirs_x, theirs_t, reduction=reduction).backward(
+        torch.from_numpy(np.asarray(upstream))
+    )
+    np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours_t.grad.numpy(), theirs_t.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["binary_cross_entropy", "binary_cross_entropy_with_logits"])
+def test_binary_loss_mixed_second_derivative_equals_torch(name):
+    torch = _torch()
+    rng = np.random.default_rng(4)
+    if name == "binary_cross_entropy":
+        x = rng.uniform(0.05, 0.95, size=5)
+    else:
+        x = rng.normal(size=5)
+    t, v = rng.uniform(size=5), rng.normal(size=5)
+    ours_x = Tensor(x, dtype="float64", requires_grad=True)
+    ours_t = Tensor(t, dtype="float64", requires_grad=True)
+    (g,) = tg.grad(getattr(F, name)(ours_x, ours_t), ours_x, create_graph=True)
+    mixed = tg.grad((g * Tensor(v, dtype="float64")).sum(), [ours_x, ours_t])
+    theirs_x, theirs_t = torch.tensor(x, requires_grad=True), torch.tensor(t, requires_grad=True)
+    loss = getattr(torch.nn.functional, name)(theirs_x, theirs_t)
+    (g_torch,) = torch.autograd.grad(loss, theirs_x, create_graph=True)
+    expected = torch.autograd.grad((g_torch * torch.from_numpy(v)).sum(), [theirs_x, theirs_t])
+    for ours, theirs in zip(mixed, expected, strict=True):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10)
+
+
+def test_bce_target_gradient_at_the_edges_equals_torch():
+    torch = _torch()
+    p, t = np.array([0.0, 1.0, 0.5]), np.array([0.3, 0.3, 0.3])
+    ours = Tensor(t, dtype="float64", requires_grad=True)
+    theirs = torch.tensor(t, requires_grad=True)
+    F.binary_cross_entropy(Tensor(p, dtype="float64"), ours, "sum").backward()
+    torch_bce = torch.nn.functional.binary_cross_entropy
+    expected = torch_bce(torch.from_numpy(p), theirs, reduction="sum")
+    expected.backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())

@@ -296,6 +296,26 @@ def test_activation_modules_equal_torch(ours, theirs_name, args):
     np.testing.assert_allclose(x_ours.grad.numpy(), x_theirs.grad.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("args", [(), (0,), (2, 3), (0, -2)], ids=repr)
+def test_flatten_repr_and_names_equal_torch(args):
+    torch = _torch()
+    ours, theirs = nn.Flatten(*args), torch.nn.Flatten(*args)
+    assert repr(ours) == repr(theirs)  # Flatten(start_dim=1, end_dim=-1)
+    assert (ours.start_dim, ours.end_dim) == (theirs.start_dim, theirs.end_dim)
+    by_name = nn.Flatten(**dict(zip(("start_dim", "end_dim"), args, strict=False)))
+    assert repr(by_name) == repr(theirs)
+
+
+def test_flatten_takes_the_tensor_axis_names_too():
+    flatten = nn.Flatten(start_axis=0, end_axis=1)
+    assert (flatten.start_dim, flatten.end_dim) == (0, 1)
+    assert (flatten.start_axis, flatten.end_axis) == (0, 1)
+    assert flatten(tg.zeros(2, 3, 4)).shape == (6, 4)
+    assert repr(flatten) == "Flatten(start_dim=0, end_dim=1)"
+    with pytest.raises(TypeError, match="start_dim=2.*start_axis=0"):
+        nn.Flatten(start_dim=2, start_axis=0)
+
+
 def test_activation_modules_have_no_parameters():
     for module in (nn.ReLU(), nn.Sigmoid(), nn.Tanh(), nn.LeakyReLU(), nn.Identity()):
         assert list(module.parameters()) == []

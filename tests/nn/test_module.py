@@ -228,6 +228,45 @@ def test_reassigning_and_deleting_attributes_updates_the_registry():
     assert list(model.children()) == []
 
 
+def test_assigning_a_plain_tensor_over_a_parameter_is_a_type_error_like_torch():
+    torch = _torch()
+    ours, theirs = nn.Linear(2, 3), torch.nn.Linear(2, 3)
+    weight = ours.weight
+    with pytest.raises(TypeError) as want:
+        theirs.weight = torch.zeros(3, 2)
+    with pytest.raises(TypeError, match=r"cannot assign 'Tensor' as parameter 'weight'") as got:
+        ours.weight = tg.zeros(3, 2)
+    assert "Parameter or None expected" in str(got.value) and "Parameter or None" in str(want.value)
+    assert ours.weight is weight  # nothing changed: still registered, still the same object
+    assert [n for n, _ in ours.named_parameters()] == ["weight", "bias"]
+    for bad in (nn.ReLU(), 3.0, np.zeros((3, 2))):
+        with pytest.raises(TypeError, match="parameter 'bias'"):
+            ours.bias = bad
+    assert [n for n, _ in ours.named_parameters()] == ["weight", "bias"]
+
+
+def test_assigning_a_parameter_or_none_over_a_parameter_is_allowed():
+    model = nn.Linear(2, 3)
+    replacement = nn.Parameter(np.ones((3, 2), dtype=np.float32))
+    model.weight = replacement
+    assert dict(model.named_parameters())["weight"] is replacement
+    model.bias = None
+    assert [n for n, _ in model.named_parameters()] == ["weight"]
+
+
+def test_assigning_a_non_module_over_a_child_module_is_a_type_error_like_torch():
+    torch = _torch()
+    with pytest.raises(TypeError):
+        torch.nn.Sequential(torch.nn.Linear(2, 2)).__setattr__("0", torch.zeros(2))
+    model = Net()
+    layers = model.layers
+    with pytest.raises(TypeError, match=r"cannot assign 'Tensor' as child module 'layers'"):
+        model.layers = tg.zeros(2)
+    assert model.layers is layers and list(model.children()) == [layers]
+    model.layers = None  # None (or another Module) is allowed, as in torch
+    assert list(model.children()) == []
+
+
 def test_plain_tensor_attribute_is_not_a_parameter():
     model = nn.Linear(2, 2)
     model.buffer = tg.zeros(3)
@@ -253,6 +292,65 @@ def test_train_and_eval_propagate_and_return_self():
     assert all(m.training for m in model.modules())
     assert model.train(False) is model
     assert not any(m.training for m in model.modules())
+
+
+@pytest.mark.parametrize("mode", ["no", 1, 0, None, np.bool_(True)], ids=repr)
+def test_train_with_a_non_bool_mode_is_a_value_error_like_torch(mode):
+    torch = _torch()
+    with pytest.raises(ValueError, match="training mode is expected to be boolean"):
+        torch.nn.Linear(2, 2).train(mode)
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5)).eval()
+    with pytest.raises(
+        ValueError, match="Sequential.train.*training mode is expected to be boolean"
+    ):
+        model.train(mode)
+    assert not any(m.training for m in model.modules())  # left as it was
+
+
+def test_zero_grad_without_set_to_none_zeroes_in_place_like_torch():
+    torch = _torch()
+    ours, theirs = nn.Linear(3, 2, dtype="float64"), torch.nn.Linear(3, 2).double()
+    x = RNG.normal(size=(4, 3))
+    ours(Tensor(x, dtype="float64")).sum().backward()
+    theirs(torch.from_numpy(x)).sum().backward()
+    arrays = [p.grad.data for p in ours.parameters()]
+    ours.zero_grad(set_to_none=False)
+    theirs.zero_grad(set_to_none=False)
+    for mine, (_, reference), array in zip(
+        ours.parameters(), theirs.named_parameters(), arrays, strict=True
+    ):
+        assert mine.grad.data is array  # the same buffer, now zero
+        np.testing.assert_array_equal(mine.grad.numpy(), reference.grad.numpy())
+        assert not mine.grad.requires_grad
+    ours.zero_grad(set_to_none=True)
+    ours.weight.grad = None
+    ours.zero_grad(set_to_none=False)  # a missing gradient stays missing, as in torch
+    assert ours.weight.grad is None and ours.bias.grad is None
+
+
+def test_zero_grad_without_set_to_none_detaches_a_recorded_gradient():
+    model = nn.Linear(2, 1, dtype="float64")
+    loss = (model(tg.ones(1, 2, dtype="float64")) ** 2).sum()
+    loss.backward(create_graph=True)
+    assert model.weight.grad.requires_grad
+    model.zero_grad(set_to_none=False)
+    assert not model.weight.grad.requires_grad and model.weight.grad.grad_fn is None
+    np.testing.assert_array_equal(model.weight.grad.numpy(), [[0.0, 0.0]])
+
+
+def test_parameters_recurse_and_named_parameters_prefix_equal_torch():
+    torch = _torch()
+    ours, theirs = Net(), _torch_net(torch)
+    for recurse in (True, False):
+        for prefix in ("", "model"):
+            assert [n for n, _ in ours.named_parameters(prefix=prefix, recurse=recurse)] == [
+                n for n, _ in theirs.named_parameters(prefix=prefix, recurse=recurse)
+            ]
+        assert len(list(ours.parameters(recurse=recurse))) == len(
+            list(theirs.parameters(recurse=recurse))
+        )
+    assert list(ours.parameters(recurse=False)) == [ours.scale]
+    assert list(ours.layers.parameters(recurse=False)) == []
 
 
 def test_zero_grad_sets_every_grad_to_none():
@@ -416,6 +514,35 @@ def test_load_state_dict_strict_false_ignores_missing_and_unexpected():
     np.testing.assert_array_equal(after["2.weight"], before["2.weight"])
     for name in ("0.weight", "0.bias", "2.bias", "4.weight", "4.bias"):
         np.testing.assert_allclose(after[name], before[name] + 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [np.array([["a", "b"], ["c", "d"]]), np.ones((2, 2)) * (1 + 2j), np.array([[None, 1], [2, 3]])],
+    ids=["strings", "complex", "objects"],
+)
+def test_load_state_dict_of_non_real_values_is_a_type_error_naming_the_key(bad):
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    before = _snapshot(model)
+    sd = _changed_state(model)  # "0.*" are good and come first: they must not be loaded
+    sd["1.weight"] = bad
+    with pytest.raises(TypeError, match=r"load_state_dict.*'1\.weight'.*" + str(bad.dtype)):
+        model.load_state_dict(sd)
+    _assert_same_snapshot(before, _snapshot(model))
+
+
+def test_load_state_dict_copies_into_the_parameter_array_in_place():
+    # As torch's param.copy_: a view taken earlier sees the loaded values.
+    model = nn.Linear(3, 2)
+    view = np.asarray(model.weight)
+    data = model.weight.data
+    model.load_state_dict({"weight": np.full((2, 3), 0.5), "bias": np.zeros(2)})
+    assert model.weight.data is data
+    np.testing.assert_array_equal(view, np.full((2, 3), 0.5, dtype=np.float32))
+    neuron = nn.Neuron(2)  # a 0-d parameter too
+    bias_view = np.asarray(neuron.b)
+    neuron.load_state_dict({"w": np.ones(2), "b": np.array(0.25)})
+    assert bias_view == np.float32(0.25)
 
 
 def test_load_state_dict_rejects_a_non_mapping():

@@ -103,14 +103,23 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def one_hot(target: Any, num_classes: int = -1) -> Tensor:
-    """Rows of the identity: int64 tensor of shape target.shape + (num_classes,)."""
+    """Rows of the identity: int64 tensor of shape target.shape + (num_classes,).
+
+    ``num_classes=-1`` takes the largest label + 1, as torch; an empty
+    ``target`` then has no labels to count, which is a ValueError.
+    """
     labels = target if isinstance(target, Tensor) else Tensor(target)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: class labels must be integers, got {labels.dtype}")
     xp = array_module_of(labels.data)
     values = labels.data
     if num_classes == -1:
-        num_classes = int(values.max()) + 1 if values.size else 0
+        if not values.size:
+            raise ValueError(
+                f"one_hot: cannot infer the number of classes from an empty tensor of shape "
+                f"{values.shape}; pass num_classes"
+            )
+        num_classes = int(values.max()) + 1
     if values.size and (int(values.min()) < 0 or int(values.max()) >= num_classes):
         raise IndexError(
             f"one_hot: class labels must lie in [0, {num_classes}), "
@@ -144,43 +153,96 @@ def _class_targets(logits: Tensor, target: Any, name: str) -> Any:
     return labels.astype(numpy.int64, copy=False)
 
 
+def _unbatched_class_target(input: Tensor, target: Any, name: str) -> Tensor:
+    """The class target of one unbatched sample, as a (1,) tensor (torch allows () or (1,))."""
+    labels = _target_array(target, input, None, name)
+    if labels.shape not in ((), (1,)):
+        raise ValueError(
+            f"{name}: target of shape {labels.shape} does not match unbatched input of shape "
+            f"{input.shape} (expected one class index, shape () or (1,))"
+        )
+    return Tensor._wrap(labels.reshape(1))
+
+
+def _probability_target(logits: Tensor, target: Any) -> Tensor | None:
+    """A floating target of the logits' shape as a Tensor (None for class indices).
+
+    A Tensor target that requires grad is kept in the graph (only cast to the
+    logits' dtype), so the loss back-propagates into it as torch's does;
+    other targets become constants on the logits' device.
+    """
+    values = target.data if isinstance(target, Tensor) else target
+    if not hasattr(values, "dtype"):
+        values = numpy.asarray(values)
+    if values.dtype.kind != "f":
+        return None
+    if values.shape != logits.shape:
+        raise ValueError(
+            f"cross_entropy: probability target of shape {values.shape} does not match "
+            f"logits of shape {logits.shape}"
+        )
+    if isinstance(target, Tensor) and target.requires_grad:
+        return target.astype(logits.dtype)
+    return Tensor._wrap(_target_array(values, logits, logits.dtype, "cross_entropy"))
+
+
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy of (N, C) logits against int class indices (N,).
 
     Fused with log-softmax, so it is exact for logits of any finite size. A
-    floating target of the logits' shape is read as class probabilities.
+    floating target of the logits' shape is read as class probabilities (and
+    gets a gradient, -log_softmax(logits) times the reduction's weight, when
+    it requires one). Unbatched (C,) logits take a class index of shape () or
+    (1,), or probabilities of shape (C,), and give a 0-d loss, as torch.
+
+    Raises
+    ------
+    ValueError
+        Logits that are not 1-D or 2-D, a target whose shape does not fit
+        them, or an unknown reduction.
+    TypeError
+        A class target that is not integer.
+    IndexError
+        A class index outside [0, C).
     """
-    logits = _tensor(logits, "cross_entropy")
-    if logits.ndim == 1:  # one unbatched sample, as PyTorch allows
-        labels = target if isinstance(target, Tensor) else Tensor(target, device=logits.device)
-        loss = cross_entropy(logits.unsqueeze(0), labels.reshape(1), reduction)
-        return loss.reshape(()) if reduction == "none" else loss
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must be (N, C), got shape {logits.shape}")
+    logits = _tensor(logits, "cross_entropy")._floating()
     _check_reduction(reduction, "cross_entropy")
-    values = target.data if isinstance(target, Tensor) else numpy.asarray(target)
-    if values.dtype.kind == "f":
-        if values.shape != logits.shape:
-            raise ValueError(
-                f"cross_entropy: probability target of shape {values.shape} does not match "
-                f"logits of shape {logits.shape}"
-            )
-        probabilities = Tensor._wrap(_target_array(values, logits, logits.dtype, "cross_entropy"))
-        losses = -(probabilities * logits.log_softmax(axis=1)).sum(axis=1)
-    else:
-        labels = _class_targets(logits, target, "cross_entropy")
-        # The fused op reduces too (one node, as torch); the probability target path does not.
-        return Tensor._apply(
-            ops.CrossEntropy, logits._floating(), target=labels, reduction=reduction
+    if logits.ndim not in (1, 2):
+        raise ValueError(
+            f"cross_entropy: logits must be (N, C) or unbatched (C,), got shape {logits.shape}"
         )
-    return _reduce(losses, reduction, "cross_entropy")
+    probabilities = _probability_target(logits, target)
+    if logits.ndim == 1:  # one unbatched sample: a batch of one, unwrapped again
+        if probabilities is not None:
+            batch_target = probabilities.unsqueeze(0)
+        else:
+            batch_target = _unbatched_class_target(logits, target, "cross_entropy")
+        loss = cross_entropy(logits.unsqueeze(0), batch_target, reduction)
+        return loss.reshape(()) if reduction == "none" else loss
+    if probabilities is not None:
+        losses = -(probabilities * logits.log_softmax(axis=1)).sum(axis=1)
+        return _reduce(losses, reduction, "cross_entropy")
+    labels = _class_targets(logits, target, "cross_entropy")
+    # The fused op reduces too (one node, as torch); the probability target path does not.
+    return Tensor._apply(ops.CrossEntropy, logits, target=labels, reduction=reduction)
 
 
 def nll_loss(log_probabilities: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood: -log_probabilities[n, target[n]], reduced."""
+    """Negative log-likelihood: -log_probabilities[n, target[n]], reduced.
+
+    Unbatched (C,) input takes a class index of shape () or (1,) and gives a
+    0-d loss, as torch.
+    """
     log_probabilities = _tensor(log_probabilities, "nll_loss")
+    _check_reduction(reduction, "nll_loss")
+    if log_probabilities.ndim == 1:  # one unbatched sample: a batch of one, unwrapped again
+        labels = _unbatched_class_target(log_probabilities, target, "nll_loss")
+        loss = nll_loss(log_probabilities.unsqueeze(0), labels, reduction)
+        return loss.reshape(()) if reduction == "none" else loss
     if log_probabilities.ndim != 2:
-        raise ValueError(f"nll_loss: input must be (N, C), got shape {log_probabilities.shape}")
+        raise ValueError(
+            f"nll_loss: input must be (N, C) or unbatched (C,), got shape {log_probabilities.shape}"
+        )
     labels = _class_targets(log_probabilities, target, "nll_loss")
     rows = array_module_of(labels).arange(labels.shape[0])
     return _reduce(-log_probabilities[rows, labels], reduction, "nll_loss")
@@ -196,17 +258,23 @@ def _binary_target(input: Tensor, target: Any, name: str) -> Any:
 
 
 def binary_cross_entropy(probabilities: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """-[t log p + (1 - t) log(1 - p)], each log clamped at -100 as PyTorch does."""
+    """-[t log p + (1 - t) log(1 - p)], each log clamped at -100 as PyTorch does.
+
+    Probabilities outside [0, 1], or NaN, are a ValueError (torch refuses them too).
+    """
     probabilities = _tensor(probabilities, "binary_cross_entropy")._floating()
     _check_reduction(reduction, "binary_cross_entropy")
     values = _binary_target(probabilities, target, "binary_cross_entropy")
     data = probabilities.data
     if data.size:
         low, high = value_range(data)
-        if low < 0 or high > 1:
+        if not (low >= 0 and high <= 1):  # written so that NaN (which min/max pass on) fails too
             raise ValueError(
                 f"binary_cross_entropy: input probabilities must lie in [0, 1], got [{low}, {high}]"
             )
+    if isinstance(target, Tensor) and target.requires_grad:  # an input: it gets a gradient
+        target = target.astype(probabilities.dtype)
+        return Tensor._apply(ops.BinaryCrossEntropy, probabilities, target, reduction=reduction)
     return Tensor._apply(ops.BinaryCrossEntropy, probabilities, target=values, reduction=reduction)
 
 
@@ -217,6 +285,9 @@ def binary_cross_entropy_with_logits(
     logits = _tensor(logits, "binary_cross_entropy_with_logits")._floating()
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     values = _binary_target(logits, target, "binary_cross_entropy_with_logits")
+    if isinstance(target, Tensor) and target.requires_grad:  # an input: it gets a gradient
+        target = target.astype(logits.dtype)
+        return Tensor._apply(ops.BinaryCrossEntropyWithLogits, logits, target, reduction=reduction)
     return Tensor._apply(
         ops.BinaryCrossEntropyWithLogits, logits, target=values, reduction=reduction
     )

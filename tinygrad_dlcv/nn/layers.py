@@ -59,17 +59,59 @@ class Identity(Module):
 
 
 class Flatten(Module):
-    """Merge axes start_axis..end_axis (by default all but the batch axis)."""
+    """Merge axes start_dim..end_dim (by default all but the batch axis), as torch.nn.Flatten.
 
-    def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
+    Parameters
+    ----------
+    start_dim, end_dim : int
+        The first and last axis to merge (negative counts from the end);
+        torch's names and defaults.
+    start_axis, end_axis : int, optional
+        The same, by the NumPy-style names of ``Tensor.flatten``; give one
+        name or the other.
+
+    Raises
+    ------
+    TypeError
+        An axis given under both names, with different values.
+    """
+
+    def __init__(
+        self,
+        start_dim: int = 1,
+        end_dim: int = -1,
+        *,
+        start_axis: int | None = None,
+        end_axis: int | None = None,
+    ) -> None:
         super().__init__()
-        self.start_axis, self.end_axis = start_axis, end_axis
+        self.start_dim = _one_axis("start", start_dim, 1, start_axis)
+        self.end_dim = _one_axis("end", end_dim, -1, end_axis)
+
+    @property
+    def start_axis(self) -> int:
+        """The first merged axis (``start_dim``, by ``Tensor.flatten``'s name)."""
+        return self.start_dim
+
+    @property
+    def end_axis(self) -> int:
+        """The last merged axis (``end_dim``, by ``Tensor.flatten``'s name)."""
+        return self.end_dim
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.flatten(self.start_axis, self.end_axis)
+        return x.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
-        return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+def _one_axis(which: str, dim: int, default: int, axis: int | None) -> int:
+    """Flatten's ``{which}_dim``, or its alias ``{which}_axis`` when that is given."""
+    if axis is None:
+        return dim
+    if dim != default and dim != axis:
+        raise TypeError(f"Flatten: got {which}_dim={dim} and {which}_axis={axis}; give one of them")
+    return axis
 
 
 class Dropout(Module):

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy
 
-from ..backend import move_to_device, normalize_device, to_host
+from ..backend import array_module_of, move_to_device, normalize_device, to_host
 from ..tensor import Tensor, module_call
 
 
@@ -34,7 +34,9 @@ class Module:
     Assigning a Parameter or a Module to an attribute registers it, in order, so
     ``named_parameters()`` yields PyTorch's names (``0.weight``,
     ``layers.1.bias``) and a ``state_dict`` moves between this engine and the
-    equivalent ``torch.nn`` model unchanged.
+    equivalent ``torch.nn`` model unchanged. As in PyTorch, a registered
+    parameter can be replaced only by a Parameter or None, and a registered
+    submodule only by a Module or None (anything else is a TypeError).
     """
 
     def __init__(self) -> None:
@@ -48,6 +50,18 @@ class Module:
             raise AttributeError(
                 f"cannot assign {name!r} before Module.__init__() has run "
                 "(call super().__init__() first)"
+            )
+        # A plain Tensor over a Parameter would silently drop it from the model
+        # (and from its optimizer's view): torch refuses, and so do we.
+        if name in self._parameters and not (value is None or isinstance(value, Parameter)):
+            raise TypeError(
+                f"cannot assign {type(value).__name__!r} as parameter {name!r} "
+                "(nn.Parameter or None expected)"
+            )
+        if name in self._modules and not (value is None or isinstance(value, Module)):
+            raise TypeError(
+                f"cannot assign {type(value).__name__!r} as child module {name!r} "
+                "(nn.Module or None expected)"
             )
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
@@ -108,32 +122,76 @@ class Module:
         for _, module in self.named_modules():
             yield module
 
-    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
-        """Every parameter with its dotted name, each shared parameter once."""
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter with its dotted name, each shared parameter once.
+
+        Parameters
+        ----------
+        prefix : str
+            Put before every name, joined by a dot (``"model"`` gives
+            ``model.0.weight``), as torch.
+        recurse : bool
+            True: the parameters of this module and of every module below it.
+            False: only those this module owns directly.
+        """
         seen: set[int] = set()
-        for module_name, module in self.named_modules():
+        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for module_name, module in modules:
             for name, parameter in module._parameters.items():
                 if id(parameter) in seen:
                     continue
                 seen.add(id(parameter))
                 yield (f"{module_name}.{name}" if module_name else name), parameter
 
-    def parameters(self) -> Iterator[Parameter]:
-        """Every parameter, each shared parameter once."""
-        for _, parameter in self.named_parameters():
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter, each shared parameter once (``recurse=False``: only this module's)."""
+        for _, parameter in self.named_parameters(recurse=recurse):
             yield parameter
 
     # ----------------------------------------------------------------- state
 
-    def zero_grad(self) -> None:
-        """Forget the gradients of every parameter (set them to None)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of every parameter, as torch's ``Module.zero_grad``.
+
+        Parameters
+        ----------
+        set_to_none : bool
+            True (default): ``grad = None``. False: every existing gradient is
+            filled with zeros in place (a gradient recorded with
+            ``create_graph=True`` is detached first); a parameter without a
+            gradient keeps None.
+        """
         for parameter in self.parameters():
-            parameter.grad = None
+            grad = parameter.grad
+            if grad is None:
+                continue
+            if set_to_none:
+                parameter.grad = None
+                continue
+            if grad.requires_grad:  # torch detaches a recorded gradient before zeroing it
+                grad = parameter.grad = grad.detach()
+            if getattr(grad.data.flags, "writeable", True):
+                grad.data.fill(0)
+            else:  # a read-only array (a broadcast view set by hand) cannot be zeroed in place
+                parameter.grad = Tensor._wrap(array_module_of(grad.data).zeros_like(grad.data))
 
     def train(self, mode: bool = True) -> Module:
-        """Set training mode (dropout active) on this module and all below; returns self."""
+        """Set training mode (dropout active) on this module and all below; returns self.
+
+        Raises
+        ------
+        ValueError
+            ``mode`` is not a bool (as torch: "training mode is expected to be boolean").
+        """
+        if not isinstance(mode, bool):
+            raise ValueError(
+                f"{type(self).__name__}.train: training mode is expected to be boolean, "
+                f"got {mode!r}"
+            )
         for module in self.modules():
-            object.__setattr__(module, "training", bool(mode))
+            object.__setattr__(module, "training", mode)
         return self
 
     def eval(self) -> Module:
@@ -163,12 +221,23 @@ class Module:
         )
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> None:
-        """Copy values into the parameters, checking every key and shape first.
+        """Copy values into the parameters, checking every key, dtype and shape first.
 
         Values may be NumPy arrays, Tensors or anything with ``.numpy()`` (a
-        torch tensor's ``.detach().numpy()``). A missing or unexpected key (with
-        ``strict``) or a wrong shape is a RuntimeError, and then no parameter
-        has changed.
+        torch tensor's ``.detach().numpy()``). They are cast to each
+        parameter's dtype and copied into its existing array in place, as
+        torch's ``param.copy_``: a view of the parameter taken earlier
+        (``np.asarray(p)``) sees the new values.
+
+        Raises
+        ------
+        RuntimeError
+            A missing or unexpected key (with ``strict``) or a wrong shape.
+        TypeError
+            ``state_dict`` is not a mapping, or a value is not an array of real
+            numbers (strings, complex numbers, objects).
+
+        After any error no parameter has changed.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping, got {type(state_dict).__name__}")
@@ -185,14 +254,26 @@ class Module:
             if name not in state_dict:
                 continue
             values = _as_host_array(state_dict[name], name)
+            if (
+                values.dtype.kind not in "biuf"
+            ):  # a cast would fail half-way, or drop imaginary parts
+                raise TypeError(
+                    f"load_state_dict: value for {name!r} has dtype {values.dtype}, "
+                    f"expected real numbers for a parameter of dtype {parameter.dtype}"
+                )
             if values.shape != parameter.shape:
                 raise RuntimeError(
                     f"load_state_dict: {name} has shape {values.shape} in the state_dict, "
                     f"the model expects {parameter.shape}"
                 )
-            staged.append((parameter, values.astype(parameter.dtype, copy=True)))
+            values = move_to_device(values.astype(parameter.dtype, copy=True), parameter.device)
+            staged.append((parameter, values))
         for parameter, values in staged:  # every check passed: now change the model
-            parameter.data = move_to_device(values, parameter.device)
+            data = parameter.data
+            if getattr(data.flags, "writeable", True):
+                data[...] = values  # in place, as torch's copy_: views of the parameter stay valid
+            else:  # read-only memory (a parameter made around a read-only view) cannot take it
+                parameter.data = values
 
     def to(self, device: str) -> Module:
         """Move every parameter (and its gradient) to ``device``, in place; returns self."""

@@ -4,10 +4,13 @@ A scheduler owns an epoch counter. Each ``step()`` advances it and writes the
 new learning rate of every parameter group into ``param_groups[i]["lr"]``.
 Constructing a scheduler already sets the lr of epoch 0, as torch does.
 
-The rates come from closed forms of the epoch and each group's ``base_lr``
-(its lr when the scheduler was made, kept in the group as ``"initial_lr"``).
-They equal torch's (recursive) numbers to rounding; unlike torch's
-chainable forms, an lr changed by hand is overwritten at the next step.
+The rates follow torch's chainable (recursive) rules: each step computes the
+next lr from the group's current ``"lr"``, not from a closed form of the
+epoch. So an lr changed by hand carries on from its new value, and two
+schedulers on one optimizer compose (each applies its own factor), exactly as
+with ``torch.optim.lr_scheduler``. ``base_lrs`` (each group's lr when the
+scheduler was made, kept in the group as ``"initial_lr"``) still enter
+CosineAnnealingLR's restart step, as in torch.
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ class LRScheduler:
         Each group's initial learning rate.
     last_epoch : int
         The epoch whose learning rates are set now (0 after construction).
+    _step_count : int
+        How many times ``step()`` has run, the construction's step included
+        (torch's counter, saved in the state_dict as torch does).
 
     Raises
     ------
@@ -67,14 +73,29 @@ class LRScheduler:
         self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._last_lr: list[float] = []
-        self.step()
+        self._step_count = 0
+        # The construction's step: get_lr may tell it apart (torch's `_is_initial`).
+        self._initial = True
+        try:
+            self.step()
+        finally:
+            self._initial = False
 
     def get_lr(self) -> list[float]:
-        """Return the learning rate of each group at ``last_epoch`` (subclasses)."""
+        """Return the learning rate of each group for ``last_epoch`` (subclasses).
+
+        Called by :meth:`step` after ``last_epoch`` has advanced, while the
+        groups still hold the previous epoch's rates.
+        """
         raise NotImplementedError
+
+    def _current_lrs(self) -> list[float]:
+        """Each group's lr as it is now."""
+        return [group["lr"] for group in self.optimizer.param_groups]
 
     def step(self) -> None:
         """Advance one epoch and set each group's lr to that epoch's value."""
+        self._step_count += 1
         self.last_epoch += 1
         rates = self.get_lr()
         for group, rate in zip(self.optimizer.param_groups, rates, strict=True):
@@ -125,6 +146,9 @@ def _check_positive_int(owner: str, label: str, value: Any) -> None:
 class StepLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every ``step_size`` epochs.
 
+    Chainable, as torch's: at each epoch that is a non-zero multiple of
+    ``step_size`` the group's current lr is multiplied by ``gamma``; other
+    epochs leave it alone. Untouched, that is
     ``lr(epoch) = base_lr * gamma ** (epoch // step_size)``.
 
     Parameters
@@ -160,16 +184,25 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        """Return ``base_lr * gamma ** (last_epoch // step_size)`` for each group."""
-        decays = self.last_epoch // self.step_size
-        return [base_lr * self.gamma**decays for base_lr in self.base_lrs]
+        """Return each group's lr times ``gamma`` at a non-zero multiple of ``step_size``."""
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self._current_lrs()
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
 
 
 class CosineAnnealingLR(LRScheduler):
     """Anneal the learning rate from ``base_lr`` to ``eta_min`` along a half cosine.
 
-    ``lr(epoch) = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``;
-    past ``T_max`` it rises again (period ``2 * T_max``), as torch's does.
+    Untouched, ``lr(epoch) = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``;
+    past ``T_max`` it rises again (period ``2 * T_max``), as torch's does. Each
+    step is torch's chainable rule, from the group's current lr::
+
+        lr_t = eta_min + (lr_{t-1} - eta_min) * (1 + cos(pi t / T)) / (1 + cos(pi (t - 1) / T))
+
+    (T = T_max) except on the step out of a minimum, ``(t - 1 - T) % (2 T) == 0``,
+    where the ratio's denominator is 0: there ``lr_t = lr_{t-1} + (base_lr -
+    eta_min) * (1 - cos(pi / T)) / 2``. The construction's step keeps the
+    current lr, also when resuming (``last_epoch >= 0``), as torch 2.13 does.
 
     Parameters
     ----------
@@ -191,6 +224,15 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        """Return ``eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``."""
-        cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
-        return [self.eta_min + (base_lr - self.eta_min) * cosine for base_lr in self.base_lrs]
+        """Return each group's next lr by torch's recursive cosine rule (see the class)."""
+        t, t_max, eta_min = self.last_epoch, self.T_max, self.eta_min
+        groups = self.optimizer.param_groups
+        if self._initial:  # also when resuming (last_epoch >= 0), as torch 2.13
+            return self._current_lrs()
+        if (t - 1 - t_max) % (2 * t_max) == 0:  # out of a minimum: 1 + cos(pi) = 0 below
+            return [
+                group["lr"] + (base_lr - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
+                for base_lr, group in zip(self.base_lrs, groups, strict=True)
+            ]
+        ratio = (1 + math.cos(math.pi * t / t_max)) / (1 + math.cos(math.pi * (t - 1) / t_max))
+        return [ratio * (group["lr"] - eta_min) + eta_min for group in groups]

@@ -22,7 +22,14 @@ from typing import Any
 
 import numpy
 
-from ..backend import array_module_of, device_of, is_cuda_array, move_to_device
+from ..backend import (
+    array_module_of,
+    check_same_device,
+    device_of,
+    is_cuda_array,
+    move_to_device,
+    to_host,
+)
 from ..tensor import Tensor, enable_grad, zeros_like
 
 
@@ -175,23 +182,50 @@ class Optimizer:
         ------
         ValueError
             A gradient whose shape differs from its parameter's.
+        TypeError
+            A gradient that is not a Tensor, or a parameter or gradient that is
+            not floating.
+        RuntimeError
+            A gradient on another device than its parameter.
+
+        All gradients are checked before any parameter changes, so after an
+        error every parameter and its state are as they were.
         """
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:  # no gradient: leave the parameter (and its state) alone
-                    continue
-                if param.grad.shape != param.shape:
-                    raise ValueError(
-                        f"{type(self).__name__}.step: gradient of shape {param.grad.shape} "
-                        f"for a parameter of shape {param.shape}"
-                    )
-                state = self.state.setdefault(param, {})
-                self._update(param.data, param.grad.data, state, group)
+        pending = [
+            (param, group)
+            for group in self.param_groups
+            for param in group["params"]
+            if param.grad is not None  # no gradient: leave the parameter (and its state) alone
+        ]
+        # Every gradient is checked before any parameter moves: a bad one must not
+        # leave the others updated (never a half-applied step).
+        for param, _ in pending:
+            self._check_gradient(param)
+        for param, group in pending:
+            state = self.state.setdefault(param, {})
+            self._update(param.data, param.grad.data, state, group)
         return loss
+
+    def _check_gradient(self, param: Tensor) -> None:
+        """Raise unless ``param.grad`` can update ``param``: float, same shape and device."""
+        name = f"{type(self).__name__}.step"
+        grad = param.grad
+        if not isinstance(grad, Tensor):
+            raise TypeError(f"{name}: a gradient must be a Tensor, got {type(grad).__name__}")
+        if grad.shape != param.shape:
+            raise ValueError(
+                f"{name}: gradient of shape {grad.shape} for a parameter of shape {param.shape}"
+            )
+        check_same_device(name, param.data, grad.data)
+        if grad.dtype.kind != "f" or param.dtype.kind != "f":
+            raise TypeError(
+                f"{name}: can only update floating parameters with floating gradients, got a "
+                f"gradient of dtype {grad.dtype} for a parameter of dtype {param.dtype}"
+            )
 
     def _update(self, param: Any, grad: Any, state: dict, group: dict) -> None:
         """Apply one step of the rule to the array ``param`` in place (subclasses)."""
@@ -246,7 +280,8 @@ class Optimizer:
             group, an unknown parameter index, a state array whose shape is
             not its parameter's, or a hyper-parameter out of range.
         TypeError
-            ``state_dict`` is not a dict with "state" and "param_groups".
+            ``state_dict`` is not a dict with "state" and "param_groups", or a
+            state array does not hold real numbers (strings, complex).
         """
         name = f"{type(self).__name__}.load_state_dict"
         if not (isinstance(state_dict, dict) and {"state", "param_groups"} <= state_dict.keys()):
@@ -288,7 +323,12 @@ class Optimizer:
                 if key in _SCALAR_STATE:  # a step count: a Python number, even if saved as array
                     entry[key] = value.item() if hasattr(value, "item") else copy.deepcopy(value)
                 elif hasattr(value, "shape"):
-                    array = numpy.asarray(value)  # a host copy is made on the next line
+                    array = numpy.asarray(to_host(value))  # a host copy is made below
+                    if array.dtype.kind not in "biuf":  # strings, complex, objects
+                        raise TypeError(
+                            f"{name}: state {key!r} of parameter {index} has dtype "
+                            f"{array.dtype}, expected real numbers"
+                        )
                     if array.shape != param.shape:
                         raise _UnfittingStateDict(
                             f"{name}: state {key!r} of parameter {index} has shape "
@@ -387,7 +427,10 @@ class SGD(Optimizer):
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:
-                buffer = state["momentum_buffer"] = grad.copy()  # b_1 = g_1
+                # b_1 = g_1, as an array: arithmetic on 0-d arrays gives NumPy scalars,
+                # and a scalar buffer would be rebound, not updated, by `*=` below.
+                xp = array_module_of(param)
+                buffer = state["momentum_buffer"] = xp.array(grad, dtype=param.dtype, copy=True)
             else:
                 buffer *= momentum  # b_t = momentum * b_{t-1} + (1 - dampening) * g_t
                 buffer += (1 - group["dampening"]) * grad
