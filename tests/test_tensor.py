@@ -774,3 +774,90 @@ def test_empty_index_list_is_an_empty_integer_index():
     np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 3)))
     torch = pytest.importorskip("torch")
     assert tuple(torch.ones(2, 3)[[]].shape) == out.shape
+
+
+# --------------------------------------------------------------------------- in-place arithmetic
+
+
+def test_in_place_update_under_no_grad_changes_the_parameter_itself(device):
+    torch = pytest.importorskip("torch")
+    values = np.array([[1.0, -2.0], [0.5, 3.0]])
+    ours = Tensor(values, dtype="float64", requires_grad=True, device=device)
+    theirs = torch.tensor(values, requires_grad=True)
+    (ours * ours).sum().backward()
+    (theirs * theirs).sum().backward()
+    before = ours
+    with tg.no_grad():
+        ours -= 0.1 * ours.grad
+        ours *= 2.0
+        ours += 1
+        ours /= Tensor([[2.0, 4.0]], dtype="float64", device=device)
+    with torch.no_grad():
+        theirs -= 0.1 * theirs.grad
+        theirs *= 2.0
+        theirs += 1
+        theirs /= torch.tensor([[2.0, 4.0]], dtype=torch.float64)
+    assert ours is before and ours.requires_grad and ours.is_leaf  # the same tensor, changed
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-15)
+
+
+def test_in_place_on_a_leaf_that_requires_grad_while_recording_is_an_error():
+    weight = tg.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        weight -= 1.0
+    np.testing.assert_array_equal(weight.numpy(), np.ones(3))  # nothing changed
+
+
+def test_in_place_inside_a_recorded_graph_gives_a_new_node():
+    x = tg.ones(3, requires_grad=True)
+    hidden = x * 2
+    hidden += x  # recorded: a new node, which the name now holds
+    hidden.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(3, 3.0))
+
+
+def test_in_place_keeps_the_dtype_and_refuses_what_does_not_fit():
+    counts = tg.tensor([1, 2, 3])
+    counts += 2
+    assert counts.dtype == np.int64 and counts.tolist() == [3, 4, 5]
+    with pytest.raises(TypeError, match="int64"):
+        counts += 0.5  # as torch: a float result cannot be stored in an int tensor
+    with pytest.raises(TypeError, match="int64"):
+        counts /= 2
+    assert counts.tolist() == [3, 4, 5]
+    halves = tg.ones(2)
+    halves *= np.float64(0.5)  # a float64 scalar does not widen float32
+    assert halves.dtype == np.float32 and halves.tolist() == [0.5, 0.5]
+    with pytest.raises(ValueError, match="in place"):
+        halves += tg.ones(3)  # the result would not have the tensor's shape
+
+
+def test_format_of_a_zero_d_tensor_formats_its_value():
+    assert f"{tg.tensor(1.23456):.3f}" == "1.235"
+    assert f"{tg.tensor(7):>3d}" == "  7"
+    assert f"{tg.tensor([1.5])}" == str(tg.tensor([1.5]))
+    with pytest.raises(TypeError):
+        f"{tg.tensor([1.5, 2.5]):.2f}"  # as torch: only 0-d tensors take a format spec
+
+
+def test_numpy_integer_scalars_that_do_not_fit_are_an_error():
+    small = Tensor(np.array([1], np.int8))
+    with pytest.raises(ValueError, match="does not fit"):
+        small + np.int64(1000)
+    with pytest.raises(ValueError, match="do not fit"):
+        Tensor([float("nan")], dtype="int64")
+
+
+def test_softmax_of_the_float32_extremes_gives_no_warning():
+    import warnings
+
+    x = tg.tensor([[3.4e38, 0.0, -3.4e38]], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        probabilities = x.softmax(-1)
+        log_probabilities = x.log_softmax(-1)
+        total = x.logsumexp()
+    assert probabilities.tolist() == [[1.0, 0.0, 0.0]]
+    first, middle, last = log_probabilities.tolist()[0]
+    assert first == 0.0 and np.isclose(middle, -3.4e38, rtol=1e-6) and last == -np.inf
+    assert np.isclose(total.item(), 3.4e38, rtol=1e-6)

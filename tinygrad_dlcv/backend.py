@@ -268,12 +268,27 @@ def to_dtype(dtype: Any, op_name: str = "dtype") -> numpy.dtype:
         resolved = numpy.dtype(dtype)
     except TypeError:
         raise TypeError(f"{op_name}: not a dtype: {dtype!r}") from None
-    if resolved.kind not in "biuf":
+    if not holds_real_numbers(resolved):
         raise TypeError(
             f"{op_name}: unsupported dtype {resolved} ({dtype!r}); a tensor holds "
             "booleans, integers or floats"
         )
     return resolved
+
+
+def holds_real_numbers(dtype: numpy.dtype) -> bool:
+    """True for the dtypes a tensor can hold: bool, signed and unsigned ints, floats
+    (not complex, strings, objects or dates)."""
+    return dtype.kind in "biuf"
+
+
+def is_writable(array: Any) -> bool:
+    """True when writing into ``array`` changes only its own elements.
+
+    NumPy marks broadcast views read-only; CuPy has no such flag, so a zero
+    stride (one element seen many times) says it there.
+    """
+    return getattr(array.flags, "writeable", True) and 0 not in array.strides
 
 
 def is_float_dtype(dtype: numpy.dtype) -> bool:

@@ -10,14 +10,12 @@ symmetric eigenproblem, several times faster than the SVD of the N x D data
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy
 
 from . import backend
-from .cluster import _as_data, _Estimator
-from .tensor import InvalidParameterError
+from .cluster import _as_data, _check_int, _Estimator
 
 __all__ = ["PCA"]
 
@@ -81,9 +79,8 @@ class PCA(_Estimator):
         k = self.n_components
         if k is None:
             k = min(n, d)
-        elif isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= min(n, d):
-            wrong_type = isinstance(k, bool) or not isinstance(k, numbers.Integral)
-            raise (InvalidParameterError if wrong_type else ValueError)(
+        elif _check_int(k, "n_components", who, 1) > min(n, d):
+            raise ValueError(
                 f"{who}: n_components must be None or an integer in [1, min(n_samples, "
                 f"n_features)] = [1, {min(n, d)}], got {self.n_components!r}"
             )

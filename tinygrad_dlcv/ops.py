@@ -660,8 +660,9 @@ def _logsumexp_keepdims(a, axis):
         peak = a.max(axis=axis, keepdims=True)
     # A slice that is all -inf (or holds inf) must not turn into nan via inf - inf.
     peak = xp.where(xp.isfinite(peak), peak, 0)
-    # exp may underflow to 0, and a slice that is all -inf rightly gives log(0) = -inf.
-    with errstate(xp, under="ignore", divide="ignore"):
+    # exp may underflow to 0 (also after a shift that overflows to -inf), and a slice
+    # that is all -inf rightly gives log(0) = -inf.
+    with errstate(xp, under="ignore", over="ignore", divide="ignore"):
         return xp.log(xp.exp(a - peak).sum(axis=axis, keepdims=True)) + peak
 
 
@@ -671,9 +672,12 @@ def _exp_shifted(a, axis):
     With the maximum taken out, exp never overflows and large values keep their
     precision.
     """
-    shifted = a - a.max(axis=axis, keepdims=True)
-    with ignore_underflow(array_module_of(a)):
-        exps = array_module_of(a).exp(shifted)
+    xp = array_module_of(a)
+    # A shift past the dtype's range (-3e38 - 3e38 in float32) is -inf, whose exp is
+    # the right 0: neither it nor exp's underflow is worth a warning.
+    with errstate(xp, under="ignore", over="ignore"):
+        shifted = a - a.max(axis=axis, keepdims=True)
+        exps = xp.exp(shifted)
     return shifted, exps, exps.sum(axis=axis, keepdims=True)
 
 

@@ -26,8 +26,10 @@ from .backend import (
     default_device,
     default_dtype,
     device_of,
+    holds_real_numbers,
     is_cuda_array,
     is_float_dtype,
+    is_writable,
     normalize_device,
     op_label,
     to_dtype,
@@ -232,7 +234,8 @@ def _scalar_constant(value: Any, dtype: numpy.dtype, like: Any, op: Any) -> Tens
         if len(_scalar_constants) >= 4096:  # bounded: a loop over many values must not leak
             _scalar_constants.clear()
         try:
-            array = array_module_of(like).asarray(value, dtype=dtype)
+            # As a Python number: NumPy wraps np.int64(1000) into int8 silently, 1000 it refuses.
+            array = array_module_of(like).asarray(_python_scalar(value), dtype=dtype)
         except OverflowError:
             raise ValueError(
                 f"{op_label(op)}: the scalar {value!r} does not fit in the tensor's dtype {dtype}; "
@@ -411,6 +414,12 @@ class Tensor:
             raise TypeError(f"only single-element integer tensors can be an index, got {self!r}")
         return int(self.item())
 
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"``: a 0-d tensor formats its value, as in PyTorch."""
+        if self.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)  # str() for "", a TypeError for other specs
+
     __hash__ = object.__hash__  # tensors are graph nodes: identity, not value
 
     def __repr__(self) -> str:
@@ -570,6 +579,63 @@ class Tensor:
         a, b = pair
         return Tensor._apply(ops.Div, b._floating(), a._floating())
 
+    # ----------------------------------------------------------------- in-place arithmetic
+    # ``p -= lr * p.grad`` under no_grad must change p itself: without these methods
+    # Python would rebind the name to a new tensor and leave the model's parameter as
+    # it was. As in PyTorch, a leaf that requires grad can only change in place while
+    # nothing is recorded.
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._in_place(other, ops.Add, "add", Tensor.__add__)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._in_place(other, ops.Sub, "subtract", Tensor.__sub__)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._in_place(other, ops.Mul, "multiply", Tensor.__mul__)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._in_place(other, ops.Div, "true_divide", Tensor.__truediv__)
+
+    def _in_place(
+        self, other: Any, op_class: type[ops.Function], ufunc: str, recorded: Callable
+    ) -> Tensor:
+        """``self op= other``: the values change in place when the op is not recorded;
+        a recorded op makes a new graph node (the graph keeps the old values) that
+        Python binds to the name."""
+        name = f"{op_label(op_class)} (in place)"
+        other_requires_grad = isinstance(other, Tensor) and other.requires_grad
+        if _grad_enabled and (self.requires_grad or other_requires_grad):
+            if self.requires_grad and self.grad_fn is None:
+                raise RuntimeError(
+                    f"{name}: a leaf tensor that requires grad cannot change in place while "
+                    "gradients are recorded; update it under tg.no_grad() (as optimizers do)"
+                )
+            return recorded(self, other)
+        xp = array_module_of(self.data)
+        if isinstance(other, Tensor):
+            check_same_device(name, self.data, other.data)
+            other = other.data
+        elif isinstance(other, (list, tuple, numpy.ndarray)):
+            other = xp.asarray(other)
+        elif not (isinstance(other, _SCALAR_TYPES) or is_cuda_array(other)):
+            return NotImplemented
+        else:
+            check_same_device(name, self.data, other) if is_cuda_array(other) else None
+        try:
+            getattr(xp, ufunc)(self.data, other, out=self.data, casting="same_kind")
+        except TypeError:  # NumPy's UFuncTypeError: the result does not fit self's dtype
+            other_dtype = getattr(other, "dtype", type(other).__name__)
+            raise TypeError(
+                f"{name}: the result of {self.dtype} and {other_dtype} cannot be stored in "
+                f"a tensor of dtype {self.dtype}"
+            ) from None
+        except ValueError as error:
+            raise ValueError(
+                f"{name}: {error} (shapes {self.shape} and {getattr(other, 'shape', ())})"
+            ) from None
+        return self
+
     def __neg__(self) -> Tensor:
         return Tensor._apply(ops.Neg, self)
 
@@ -722,6 +788,8 @@ class Tensor:
         """This tensor in the dtype it takes next to scalar op parameters (the rule of
         ``_scalar_dtype``: an int tensor with a float scalar becomes the default float)."""
         x = self
+        if x.data.dtype.kind == "f":  # a float tensor stays as it is (the common case)
+            return x
         for value in values:
             x = x.astype(_scalar_dtype(value, x.dtype))
         return x
@@ -763,7 +831,12 @@ class Tensor:
 
     def var(self, axis: Any = None, correction: int = 1, keepdims: bool = False) -> Tensor:
         """Variance over ``axis``, dividing by max(0, n - correction) (PyTorch's default
-        correction: 1); where that is 0 the variance is inf, or nan for constant data."""
+        correction: 1); where that is 0 the variance is inf, or nan for constant data.
+
+        The gradient there is inf (nan on the mean) as PyTorch's; for correction
+        greater than n over given axes PyTorch's own gradient is finite against its
+        inf value, and this one stays inf like the value.
+        """
         axes = _normalize_axes(axis, self.ndim, "var")
         return Tensor._apply(
             ops.Var, self._floating(), axis=axes, correction=correction, keepdims=keepdims
@@ -930,7 +1003,7 @@ def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
         except (ValueError, TypeError) as error:
             raise TypeError(f"Tensor: cannot make a tensor from {data!r} ({error})") from None
         keeps_dtype, from_python = False, True
-    if source.dtype.kind not in "biuf":
+    if not holds_real_numbers(source.dtype):
         raise TypeError(
             f"Tensor: expected numbers or booleans, got data of dtype {source.dtype} "
             f"({type(data).__name__})"
@@ -948,7 +1021,7 @@ def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
     if from_python and target_dtype.kind in "iu" and source.dtype.kind in "iuf" and source.size:
         # Numbers written out must fit (as PyTorch): a cast of arrays would wrap them silently.
         info, low, high = numpy.iinfo(target_dtype), source.min(), source.max()
-        if low < info.min or high > info.max:
+        if not (low >= info.min and high <= info.max):  # written so that NaN fails too
             raise ValueError(
                 f"Tensor: values from {low} to {high} do not fit in {target_dtype} "
                 f"({info.min}..{info.max})"
@@ -1137,14 +1210,23 @@ def _grad_to_store(node: Tensor, grad: Tensor, create_graph: bool, stored: set[i
     if not create_graph:
         data = grad.data
         buffer = data if data.base is None else data.base
-        # NumPy marks broadcast views read-only; CuPy does not, so a zero stride says it there.
-        read_only = not getattr(data.flags, "writeable", True) or 0 in data.strides
-        if read_only or id(buffer) in stored:
+        if not is_writable(data) or id(buffer) in stored:
             data = data.copy()
             buffer = data
         stored.add(id(buffer))
         grad = Tensor._wrap(data)
     return grad
+
+
+def clear_grad(tensor: Tensor, set_to_none: bool = True) -> None:
+    """Forget ``tensor.grad``: None, or (``set_to_none=False``) fresh zeros.
+
+    Fresh zeros, not the old array filled in place: a ``.grad`` may share its
+    memory with a tensor a hook returned or with a ``create_graph`` seed, which
+    must not change. ``Module.zero_grad`` and ``Optimizer.zero_grad`` both use it.
+    """
+    if tensor.grad is not None:
+        tensor.grad = None if set_to_none else zeros_like(tensor)
 
 
 def backward_steps(root: Tensor, grad: Any = None) -> list[tuple[Tensor, Tensor]]:

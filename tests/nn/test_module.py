@@ -302,30 +302,39 @@ def test_train_with_a_non_bool_mode_is_a_value_error_like_torch(mode):
     model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5)).eval()
     with pytest.raises(
         ValueError, match="Sequential.train.*training mode is expected to be boolean"
-    ):
+    ) as caught:
         model.train(mode)
+    assert isinstance(caught.value, TypeError)  # a wrong type, by the contract's rule too
     assert not any(m.training for m in model.modules())  # left as it was
 
 
-def test_zero_grad_without_set_to_none_zeroes_in_place_like_torch():
+def test_zero_grad_without_set_to_none_gives_zeros_like_torch():
     torch = _torch()
     ours, theirs = nn.Linear(3, 2, dtype="float64"), torch.nn.Linear(3, 2).double()
     x = RNG.normal(size=(4, 3))
     ours(Tensor(x, dtype="float64")).sum().backward()
     theirs(torch.from_numpy(x)).sum().backward()
-    arrays = [p.grad.data for p in ours.parameters()]
     ours.zero_grad(set_to_none=False)
     theirs.zero_grad(set_to_none=False)
-    for mine, (_, reference), array in zip(
-        ours.parameters(), theirs.named_parameters(), arrays, strict=True
-    ):
-        assert mine.grad.data is array  # the same buffer, now zero
+    for mine, (_, reference) in zip(ours.parameters(), theirs.named_parameters(), strict=True):
         np.testing.assert_array_equal(mine.grad.numpy(), reference.grad.numpy())
         assert not mine.grad.requires_grad
     ours.zero_grad(set_to_none=True)
     ours.weight.grad = None
     ours.zero_grad(set_to_none=False)  # a missing gradient stays missing, as in torch
     assert ours.weight.grad is None and ours.bias.grad is None
+
+
+def test_zero_grad_leaves_memory_the_gradient_shares_alone():
+    # A hook's returned tensor becomes the .grad as it is: zeroing it in place would
+    # change the tensor the hook keeps (torch leaves it too).
+    model = nn.Linear(3, 1, dtype="float64")
+    kept = tg.full((1, 3), 7.0, dtype="float64")
+    model.weight.register_hook(lambda grad: kept)
+    model(tg.ones(2, 3, dtype="float64")).sum().backward()
+    model.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(kept.numpy(), np.full((1, 3), 7.0))
+    np.testing.assert_array_equal(model.weight.grad.numpy(), np.zeros((1, 3)))
 
 
 def test_zero_grad_without_set_to_none_detaches_a_recorded_gradient():

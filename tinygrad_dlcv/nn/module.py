@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy
 
-from ..backend import array_module_of, move_to_device, normalize_device, to_host
-from ..tensor import Tensor, module_call
+from ..backend import holds_real_numbers, is_writable, move_to_device, normalize_device, to_host
+from ..tensor import InvalidParameterError, Tensor, clear_grad, module_call
 
 
 class Parameter(Tensor):
@@ -158,35 +158,25 @@ class Module:
         Parameters
         ----------
         set_to_none : bool
-            True (default): ``grad = None``. False: every existing gradient is
-            filled with zeros in place (a gradient recorded with
-            ``create_graph=True`` is detached first); a parameter without a
+            True (default): ``grad = None``. False: every existing gradient
+            becomes fresh zeros (not filled in place: the old array may be
+            shared with a tensor a hook returned); a parameter without a
             gradient keeps None.
         """
         for parameter in self.parameters():
-            grad = parameter.grad
-            if grad is None:
-                continue
-            if set_to_none:
-                parameter.grad = None
-                continue
-            if grad.requires_grad:  # torch detaches a recorded gradient before zeroing it
-                grad = parameter.grad = grad.detach()
-            if getattr(grad.data.flags, "writeable", True):
-                grad.data.fill(0)
-            else:  # a read-only array (a broadcast view set by hand) cannot be zeroed in place
-                parameter.grad = Tensor._wrap(array_module_of(grad.data).zeros_like(grad.data))
+            clear_grad(parameter, set_to_none)
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode (dropout active) on this module and all below; returns self.
 
         Raises
         ------
-        ValueError
-            ``mode`` is not a bool (as torch: "training mode is expected to be boolean").
+        InvalidParameterError
+            ``mode`` is not a bool: a TypeError (the rule for a wrong type) that is
+            also the ValueError torch raises ("training mode is expected to be boolean").
         """
         if not isinstance(mode, bool):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{type(self).__name__}.train: training mode is expected to be boolean, "
                 f"got {mode!r}"
             )
@@ -254,9 +244,8 @@ class Module:
             if name not in state_dict:
                 continue
             values = _as_host_array(state_dict[name], name)
-            if (
-                values.dtype.kind not in "biuf"
-            ):  # a cast would fail half-way, or drop imaginary parts
+            # Strings would fail the cast half-way through; complex would lose their imaginary part.
+            if not holds_real_numbers(values.dtype):
                 raise TypeError(
                     f"load_state_dict: value for {name!r} has dtype {values.dtype}, "
                     f"expected real numbers for a parameter of dtype {parameter.dtype}"
@@ -270,7 +259,7 @@ class Module:
             staged.append((parameter, values))
         for parameter, values in staged:  # every check passed: now change the model
             data = parameter.data
-            if getattr(data.flags, "writeable", True):
+            if is_writable(data):
                 data[...] = values  # in place, as torch's copy_: views of the parameter stay valid
             else:  # read-only memory (a parameter made around a read-only view) cannot take it
                 parameter.data = values
