@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -157,11 +158,60 @@ def test_demo_without_matplotlib_graphviz_dot_or_tqdm_still_trains(tmp_path, cap
     assert main(["demo", "--quick", "--out", str(tmp_path)]) == 0
     captured = capsys.readouterr()
     assert "MLP 2-32-32-3, spirals" in captured.out
-    assert len(_summary(captured.out)) == 14
+    rows = _summary(captured.out)
+    assert len(rows) == 15  # with the glyph classifier that stands in for MNIST
+    assert float(rows["linear classifier, 10x10 glyphs"]["accuracy"]) >= 0.9
     assert sorted(p.name for p in tmp_path.iterdir()) == ["neuron.txt"]
     _one_error_line(captured.err, prefix="tinygrad-dlcv: note: skipped ")
-    for hint in ("pip install matplotlib", "pip install graphviz", "dot program"):
+    for hint in ("pip install matplotlib graphviz;", "dot program"):
         assert hint in captured.err
+
+
+def test_demo_without_pillow_gives_a_clean_install_hint(tmp_path):
+    if not HAVE_GRAPHS:
+        pytest.skip("the movie is skipped for the missing dot program before Pillow is needed")
+    code = (
+        "import sys; sys.modules['PIL'] = None; from tinygrad_dlcv.cli import main; "
+        f"sys.exit(main(['demo', '--quick', '--out', {str(tmp_path)!r}]))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stderr
+    _one_error_line(proc.stderr, prefix="tinygrad-dlcv: note: skipped ")
+    assert "backward_neuron.gif" in proc.stderr
+    assert proc.stderr.rstrip().endswith("; for pictures install: pip install matplotlib pillow")
+
+
+def test_pictures_note_names_a_module_python_named_and_quotes_an_unnamed_error(tmp_path):
+    pictures = cli._Pictures(tmp_path)
+
+    def needs(module):
+        def draw(path):
+            raise ImportError(f"no {module} here", name=module)
+
+        return draw
+
+    pictures.plot("a.png", needs("PIL.Image"))
+    pictures.plot("b.png", needs("seaborn"))
+    pictures.plot("c.png", needs("PIL"))
+    pictures.plot("d.png", lambda path: (_ for _ in ()).throw(ImportError("a plain failure")))
+    note = pictures.note()
+    assert note.startswith("tinygrad-dlcv: note: skipped 4 picture(s) (a.png, b.png, c.png, d.png)")
+    assert note.endswith("; for pictures install: pip install pillow seaborn; a plain failure")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_glyphs_train_a_linear_classifier_and_draw_its_templates(tmp_path):
+    X, y, names = cli._glyphs(20, seed=0)
+    assert X.shape == (80, cli.GLYPH_SIZE**2) and X.dtype == np.float32
+    assert y.dtype == np.int64 and np.bincount(y).tolist() == [20] * 4 and len(names) == 4
+    pictures, summary = cli._Pictures(tmp_path), cli._Summary()
+    cli._demo_glyphs("cpu", True, 0, pictures, summary)
+    (row,) = summary.rows
+    assert row[0] == "linear classifier, 10x10 glyphs" and float(row[1]) >= 0.9
+    if HAVE_MATPLOTLIB:
+        assert (tmp_path / "class_templates.png").stat().st_size > 1000
 
 
 def test_demo_on_cuda_without_cuda_fails_with_one_line(tmp_path, capsys):
@@ -207,6 +257,28 @@ def test_train_prints_each_epoch_and_writes_its_pictures(argv, epochs, least, tm
     if HAVE_MATPLOTLIB:
         for name in ("training_curves.png", "decision_boundary.png"):
             assert (tmp_path / name).stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--model", "mlp", "--data", "spirals", "--lr", "1e30"],
+        ["--model", "neuron", "--data", "moons", "--lr", "1e300"],  # BCE refuses NaN input
+    ],
+    ids=["mlp", "neuron"],
+)
+def test_a_diverged_run_stops_with_one_line_and_draws_its_curves(argv, tmp_path, capsys):
+    args = ["train", "--n-samples", "200", "--epochs", "3", "--out", str(tmp_path), *argv]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NumPy's overflow warnings must not leak
+        assert main(args) == 1
+    captured = capsys.readouterr()
+    _one_error_line(captured.err)
+    assert "training diverged: loss is nan at epoch 1; try a smaller learning rate" in captured.err
+    assert "epoch 1/3" not in captured.out
+    if HAVE_MATPLOTLIB:
+        assert (tmp_path / "training_curves.png").stat().st_size > 1000
+        assert "the curves so far" in captured.err
 
 
 @pytest.mark.skipif(not HAVE_MNIST, reason=f"MNIST not found in {MNIST}")
@@ -261,6 +333,16 @@ def test_kmeans_on_mnist_reports_purity(tmp_path, capsys):
     assert not list(tmp_path.iterdir())  # no 2-D pictures of 784-D data
 
 
+def test_kmeans_takes_the_largest_p_without_warnings(tmp_path, capsys):
+    argv = ["kmeans", "--n-samples", "100", "--metric", str(cli.MAX_P), "--out", str(tmp_path)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(argv) == 0
+    out = capsys.readouterr().out
+    inertia = float(re.search(r"inertia (\S+),", out)[1])
+    assert np.isfinite(inertia)
+
+
 def test_purity_counts_the_majority_class_of_each_cluster():
     assert cli._purity(np.array([0, 0, 1, 1, 1]), np.array([2, 2, 0, 1, 1])) == pytest.approx(0.8)
 
@@ -307,8 +389,33 @@ def test_graph_without_dot_writes_the_source_and_one_note(tmp_path, capsys, monk
 
 
 def test_bench_runs_tools_bench(capsys):
-    assert main(["bench", "--quick", "--only", "no workload has this name"]) == 0
-    assert "engine size:" in capsys.readouterr().out
+    assert main(["bench", "--quick", "--only", "chain200 (8,)"]) == 0
+    out = capsys.readouterr().out
+    assert "chain200 (8,)" in out and "engine size:" in out
+
+
+def test_bench_only_matching_nothing_exits_2_with_one_line(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", "--quick", "--only", "no workload has this name"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .startswith(
+            "tinygrad-dlcv: error: --only 'no workload has this name' matches no workload on cpu"
+        )
+    )
+    assert "'chain200 (8,)'" in err
+
+
+def test_bench_on_cuda_without_cuda_fails_with_one_line(capsys):
+    if tg.cuda_available():
+        pytest.skip("CUDA is available here")
+    assert main(["bench", "--quick", "--device", "cuda"]) == 1
+    captured = capsys.readouterr()
+    _one_error_line(captured.err)
+    assert "CUDA" in captured.err and captured.out == ""
 
 
 def test_bench_without_tools_bench_fails_with_one_line(capsys, monkeypatch):
@@ -349,6 +456,9 @@ def test_bench_without_tools_bench_fails_with_one_line(capsys, monkeypatch):
         ["kmeans", "--k", "1000", "--n-samples", "100"],
         ["kmeans", "--init", "best"],
         ["kmeans", "--metric", "0.5"],
+        ["kmeans", "--metric", "1e300"],
+        ["kmeans", "--metric", "101"],
+        ["kmeans", "--metric", "nan"],
         ["kmeans", "--metric", "cosine"],
         ["kmeans", "--center", "mode"],
         ["kmeans", "--n-init", "0"],
@@ -384,7 +494,7 @@ def test_a_missing_mnist_folder_fails_with_one_line(tmp_path, capsys):
 @pytest.mark.parametrize(
     "command, options",
     [
-        ("demo", ["--out", "--device", "--quick", "--mnist", "--seed"]),
+        ("demo", ["--out", "--device", "--quick", "--mnist", "--seed", "glyphs"]),
         ("train", ["--model", "--data", "--epochs", "--lr", "--hidden", "--weight-decay"]),
         ("kmeans", ["--k", "--init", "--metric", "--center", "--n-init", "--max-iter", "--tol"]),
         ("graph", ["--out", "--formulas", "--no-collapse", "--what"]),

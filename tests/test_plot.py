@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -122,8 +123,10 @@ def test_decision_boundary_bad_input(moons):
         plot.decision_boundary(model, X, y[:-1])
     with pytest.raises(ValueError, match="decision_boundary: y must hold class indices"):
         plot.decision_boundary(model, X, y + 0.5)
-    with pytest.raises(ValueError, match="decision_boundary: model must be callable"):
+    with pytest.raises(TypeError, match="decision_boundary: model must be callable"):
         plot.decision_boundary("model", X, y)
+    with pytest.raises(TypeError, match="decision_boundary: model must be callable.*42"):
+        plot.decision_boundary(42, X, y)
     with pytest.raises(ValueError, match="decision_boundary: resolution"):
         plot.decision_boundary(model, X, y, resolution=1)
     with pytest.raises(ValueError, match="decision_boundary: cannot save"):
@@ -227,8 +230,12 @@ def test_kmeans_history_bad_input(blobs):
         plot.kmeans_history(X[:, 0], history)
     with pytest.raises(ValueError, match=r"history\[0\]\['labels'\] must hold 199 labels"):
         plot.kmeans_history(X[:-1], history)
-    with pytest.raises(ValueError, match=r"history\[1\] must be a dict"):
+    with pytest.raises(TypeError, match=r"history\[1\] must be a dict.*got str"):
         plot.kmeans_history(X, [history[0], "x"])
+    with pytest.raises(ValueError, match=r"history\[1\] must be a dict with 'centers'"):
+        plot.kmeans_history(X, [history[0], {"centers": history[0]["centers"]}])
+    with pytest.raises(TypeError, match="kmeans_history: history must be a non-empty list"):
+        plot.kmeans_history(X, None)
     bad = [history[0], {"centers": history[1]["centers"][:2], "labels": history[1]["labels"]}]
     with pytest.raises(ValueError, match=r"history\[1\]\['centers'\] must have shape"):
         plot.kmeans_history(X, bad)
@@ -338,7 +345,7 @@ def test_neuron_function_bad_input():
     with pytest.raises(ValueError, match="neuron_function: limits"):
         plot.neuron_function([1, 2], 0, limits=(2, -2))
     fig, flat = plt.subplots()
-    with pytest.raises(ValueError, match="neuron_function: ax must be a 3-D Axes"):
+    with pytest.raises(TypeError, match="neuron_function: ax must be a 3-D Axes"):
         plot.neuron_function([1, 2], 0, ax=flat)
 
 
@@ -386,8 +393,14 @@ def test_weight_trajectory_bad_input():
         plot.weight_trajectory([[1.0], [2.0]])
     with pytest.raises(ValueError, match="same length >= 2"):
         plot.weight_trajectory([[1.0, 2.0], [1.0, 2.0, 3.0]])
-    with pytest.raises(ValueError, match="weight_trajectory: loss_fn must be callable"):
+    with pytest.raises(TypeError, match="weight_trajectory: loss_fn must be callable"):
         plot.weight_trajectory([[1.0, 2.0]], loss_fn=3)
+    with pytest.raises(TypeError, match="weight_trajectory: ws must be a sequence.*NoneType"):
+        plot.weight_trajectory(None)
+    with pytest.raises(TypeError, match=r"weight_trajectory: ws\['a'\] must be a sequence"):
+        plot.weight_trajectory({"a": 3})
+    with pytest.raises(TypeError, match="weight_trajectory: ws must be an array of numbers"):
+        plot.weight_trajectory([None, [1.0, 2.0]])
 
 
 # --------------------------------------------------------------------------- training_curves
@@ -432,7 +445,60 @@ def test_training_curves_bad_input():
         plot.training_curves({})
     with pytest.raises(ValueError, match="training_curves: history is empty"):
         plot.training_curves({"loss": [], "other": [1.0]})
-    with pytest.raises(ValueError, match="training_curves: history must be a dict"):
+    with pytest.raises(TypeError, match="training_curves: history must be a dict.*list"):
         plot.training_curves([1.0, 2.0])
+    with pytest.raises(TypeError, match="training_curves: history must be a dict.*list"):
+        plot.training_curves([0.1])
+    with pytest.raises(TypeError, match="training_curves: history must be a dict.*NoneType"):
+        plot.training_curves(None)
+    with pytest.raises(TypeError, match=r"training_curves: history\['loss'\] must be an array"):
+        plot.training_curves({"loss": "high"})
     with pytest.raises(ValueError, match="training_curves: cannot save"):
         plot.training_curves({"loss": [1.0]}, path="c.gif")
+
+
+def test_training_curves_draws_a_diverged_run_with_gaps():
+    nan, inf = float("nan"), float("inf")
+    history = {
+        "loss": [1.0, 0.5, nan, inf],
+        "val_loss": [1.2, 0.4, nan, nan],
+        "accuracy": [0.5] * 4,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from NaN either
+        fig = plot.training_curves(history)
+    loss_ax = fig.axes[0]
+    train, val = loss_ax.get_lines()
+    np.testing.assert_array_equal(train.get_ydata(), [1.0, 0.5, nan, nan])  # inf too: a gap
+    assert train.get_label() == "train (2 epochs nan/inf, not drawn)"
+    assert val.get_label() == "validation (2 epochs nan/inf, not drawn)"
+    low, high = loss_ax.get_ylim()
+    assert np.isfinite([low, high]).all() and high < 2  # the axis fits the finite values
+    assert "best 0.4" in [text.get_text() for text in loss_ax.texts]
+    only_nan = plot.training_curves({"loss": [nan, nan]})
+    assert np.isnan(only_nan.axes[0].get_lines()[0].get_ydata()).all()
+
+
+# --------------------------------------------------------------------------- ax, for every function
+
+
+def _call_with_ax(name, ax):
+    X, y = make_moons(20, noise=0.1, seed=0)
+    history = [{"centers": X[:2], "labels": np.arange(20) % 2}]
+    calls = {
+        "decision_boundary": lambda: plot.decision_boundary(nn.Linear(2, 2), X, y, ax=ax),
+        "kmeans_history": lambda: plot.kmeans_history(X, history, ax=ax),
+        "class_templates": lambda: plot.class_templates(np.zeros((2, 4)), (2, 2), ax=ax),
+        "neuron_function": lambda: plot.neuron_function([1.0, 2.0], 0.0, ax=ax),
+        "weight_trajectory": lambda: plot.weight_trajectory([[0.0, 1.0], [1.0, 1.0]], ax=ax),
+        "training_curves": lambda: plot.training_curves({"loss": [1.0, 0.5]}, ax=ax),
+    }
+    return calls[name]()
+
+
+@pytest.mark.parametrize("name", plot.__all__)
+@pytest.mark.parametrize("ax", ["x", 3, [1, 2]], ids=["str", "int", "list"])
+def test_every_function_refuses_a_non_axes_ax_with_type_error(name, ax):
+    with pytest.raises(TypeError, match=f"{name}: ax must be a .*Axes"):
+        _call_with_ax(name, ax)
+    assert plt.get_fignums() == []  # refused before any figure was made

@@ -130,9 +130,35 @@ def test_save_refuses_object_arrays_and_bad_keys(tmp_path):
     assert not path.exists()
 
 
-def test_save_into_missing_folder(tmp_path):
-    with pytest.raises(FileNotFoundError):
-        save({"a": np.ones(1)}, tmp_path / "no" / "such" / "x.npz")
+def test_save_into_missing_folder_names_the_target(tmp_path):
+    target = tmp_path / "no" / "such" / "x.npz"
+    with pytest.raises(
+        FileNotFoundError, match="save: cannot write .*x.npz.*does not exist"
+    ) as info:
+        save({"a": np.ones(1)}, target)
+    assert ".x.npz." not in str(info.value)  # not the temporary file's name
+
+
+def test_save_to_a_directory(tmp_path):
+    with pytest.raises(IsADirectoryError, match="save: .* is a directory"):
+        save({"a": np.ones(1)}, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_through_a_symlink_writes_its_target(tmp_path):
+    real = tmp_path / "real.npz"
+    save({"a": np.ones(2)}, real)
+    link = tmp_path / "link.npz"
+    link.symlink_to(real)
+    save({"b": np.zeros(3)}, link)
+    assert link.is_symlink() and link.resolve() == real
+    assert list(load(real)) == ["b"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.npz", "real.npz"]
+
+
+def test_load_a_directory(tmp_path):
+    with pytest.raises(IsADirectoryError, match="load: .* is a directory"):
+        load(tmp_path)
 
 
 def test_load_refuses_pickled_object_array(tmp_path):
@@ -170,3 +196,37 @@ def test_package_exports_save_and_load():
     if not hasattr(tg, "save"):
         pytest.skip("tinygrad_dlcv/__init__.py does not re-export save/load yet")
     assert tg.save is save and tg.load is load
+
+
+def write_zip(path, members):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def test_load_refuses_a_member_that_is_not_npy(tmp_path):
+    path = tmp_path / "notes.npz"
+    write_zip(path, {"a.npy": b"", "notes.txt": b"x"})
+    with pytest.raises(ValueError, match=r"load: .*notes.npz.*member 'notes.txt'.*not a .npy"):
+        load(path)
+
+
+@pytest.mark.parametrize("data", [b"garbage", b"\x93NUMPY\x01\x00garbage"], ids=["junk", "header"])
+def test_load_refuses_a_garbage_npy_member(tmp_path, data):
+    path = tmp_path / "bad.npz"
+    write_zip(path, {"a.npy": data})
+    with pytest.raises(ValueError, match=r"load: member 'a.npy' of .*bad.npz is not a valid .npy"):
+        load(path)
+
+
+def test_load_refuses_a_truncated_member(tmp_path):
+    import io
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.arange(100))
+    path = tmp_path / "cut.npz"
+    write_zip(path, {"w.npy": buffer.getvalue()[:-40]})
+    with pytest.raises(ValueError, match=r"load: member 'w.npy' of .*cut.npz"):
+        load(path)

@@ -118,6 +118,83 @@ def _grad_fns(root):
 # ----------------------------------------------------------------------------- structure
 
 
+def _fill(digraph, node_id):
+    return re.search(r'fillcolor="([^"]+)"', nodes(digraph)[node_id]).group(1)
+
+
+@pytest.mark.parametrize(
+    "loss_fn, scores, target",
+    [
+        (F.cross_entropy, lambda x: x, [0, 1, 2, 0]),
+        (F.binary_cross_entropy, lambda x: x.sigmoid(), np.eye(4, 3)),
+        (F.binary_cross_entropy_with_logits, lambda x: x, np.eye(4, 3)),
+        (F.cross_entropy, lambda x: x, np.full((4, 3), 1 / 3)),  # class probabilities
+    ],
+    ids=["cross_entropy", "bce", "bce_with_logits", "soft_cross_entropy"],
+)
+def test_a_loss_target_is_drawn_as_a_grey_box_into_its_op(loss_fn, scores, target):
+    x = Tensor(np.linspace(-1, 1, 12).reshape(4, 3), requires_grad=True, name="x")
+    y = Tensor(target, name="target")
+    loss = loss_fn(scores(x), y)
+    digraph = draw_graph(loss)
+    assert "target" in digraph.source
+    assert _fill(digraph, node(y)) == viz._CONSTANT_FILL
+    assert any(source == node(y) for source, _ in edges(digraph))
+    loss.backward()
+    assert y.grad is None and not y.requires_grad
+    assert x.grad is not None
+
+
+def test_targets_are_kept_beside_the_graph_not_in_the_backward_walk():
+    from tinygrad_dlcv.tensor import topological_order
+
+    x = Tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    y = Tensor([2], name="target")
+    loss = F.cross_entropy(x, y)
+    assert loss.grad_fn.constants == (y,)
+    assert all(parent is not y for parent in loss.grad_fn.inputs)
+    assert all(t is not y for t in topological_order([loss], constants=True))
+    # A list target is drawn too, as the array the op was given.
+    listed = F.cross_entropy(x, [2])
+    (shown,) = listed.grad_fn.constants
+    assert shown.dtype == np.int64 and shown.tolist() == [2]
+    assert node(shown) in nodes(draw_graph(listed))
+    # Nothing is kept when nothing is recorded.
+    with tg.no_grad():
+        assert F.cross_entropy(x, y).grad_fn is None
+
+
+def test_an_unbatched_target_is_the_users_tensor():
+    logits = Tensor([0.5, -1.0, 2.0], requires_grad=True)
+    target = Tensor(2, name="target")
+    for reduction in ("mean", "none"):
+        digraph = draw_graph(F.cross_entropy(logits, target, reduction=reduction))
+        assert node(target) in nodes(digraph) and "target" in digraph.source
+
+
+def test_loss_modules_draw_their_target_when_collapsed():
+    model, loss = mlp_step()
+    (target,) = loss.grad_fn.constants
+    digraph = draw_graph(loss, params=model)
+    module_nodes = [i for i in nodes(digraph) if i.startswith("m")]
+    assert any(edge[0] == node(target) and edge[1] in module_nodes for edge in edges(digraph))
+
+
+def test_a_constant_with_a_graph_of_its_own_is_drawn_with_it():
+    from tinygrad_dlcv import ops
+
+    a = Tensor([1.0, 2.0], requires_grad=True, name="a")
+    other = Tensor([3.0, 4.0], requires_grad=True, name="other")
+    made = other * 2.0
+    root = ops.keep_constants(a * 1.5, (made, "not a tensor"))
+    assert root.grad_fn.constants == (made,)
+    digraph = draw_graph(root)
+    assert {node(made), node(other)} <= set(nodes(digraph))
+    assert (node(made), op_node(root)) in edges(digraph)
+    root.sum().backward()
+    assert other.grad is None  # a constant is never walked
+
+
 def test_small_expression_has_one_node_per_tensor_and_op():
     a, b, ab, c = small_expression()
     digraph = draw_graph(c)
@@ -284,8 +361,8 @@ def test_collapse_draws_one_node_per_layer_call():
     counts = kinds(digraph)
     assert counts["op"] == 0
     assert counts["module"] == 6  # Linear, ReLU, Linear, ReLU, Linear, CrossEntropyLoss
-    # x, six parameters, five layer outputs and the loss
-    assert counts["tensor"] == 13
+    # x, six parameters, five layer outputs, the loss and its target
+    assert counts["tensor"] == 14
     assert len(nodes(digraph)) < 40
     source = digraph.source
     for title in ("Linear(20→16)", "Linear(16→16)", "Linear(16→5)", "1: ReLU()"):
@@ -296,7 +373,7 @@ def test_collapse_draws_one_node_per_layer_call():
     full = draw_graph(loss, params=model, collapse=False)
     assert kinds(full)["op"] == len(_grad_fns(loss)) == 6
     assert kinds(full)["module"] == 0
-    assert kinds(full)["tensor"] == 13
+    assert kinds(full)["tensor"] == 14
 
 
 def test_collapse_hides_tensors_inside_a_call_and_keeps_parameters():
@@ -441,8 +518,48 @@ def test_animate_backward_png_folder(tmp_path):
 
 
 def test_animate_backward_needs_a_root_with_grad(tmp_path):
-    with pytest.raises(RuntimeError, match="does not require grad"):
+    with pytest.raises(RuntimeError, match="animate_backward: .*does not require grad"):
         animate_backward(Tensor([1.0]) * 2.0, tmp_path / "x.gif")
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_dot
+def test_animate_backward_seeds_a_non_scalar_root_with_ones(tmp_path):
+    w = Tensor([1.0, 2.0], requires_grad=True, name="w")
+    root = (w * w) * 3.0  # shape (2,): backward() alone would need a gradient
+    steps = backward_steps(root, tg.ones(2))
+    assert [t is w for t, _ in steps] == [False, False, True]
+    np.testing.assert_allclose(steps[-1][1].numpy(), [6.0, 12.0])
+    assert animate_backward(root, tmp_path / "frames") == len(steps)
+    assert len(list((tmp_path / "frames").iterdir())) == len(steps)
+    assert w.grad is None
+
+
+@needs_dot
+def test_animate_backward_into_a_used_folder_removes_only_its_stale_frames(tmp_path):
+    w = Tensor([0.5, -1.0], requires_grad=True, name="w")
+    long = ((((w * 2.0).exp() + 1.0).log() * 3.0).sum() - 1.0) ** 2
+    short = (w * w).sum()
+    folder = tmp_path / "frames"
+    first = animate_backward(long, folder)
+    others = ["frame_7.png", "frame_0100.png", "frame_001.txt", "notes.txt"]  # not its names
+    for name in others:
+        (folder / name).write_bytes(b"keep")
+    second = animate_backward(short, folder)
+    assert first > second
+    expected = [f"frame_{k:03d}.png" for k in range(second)]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(expected + others)
+    assert all((folder / name).read_bytes() == b"keep" for name in others)
+
+
+@needs_dot
+def test_missing_pillow_is_an_import_error_that_names_pil(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    monkeypatch.setitem(sys.modules, "PIL.Image", None)
+    loss, _, _ = neuron_step()
+    with pytest.raises(ImportError, match="pip install pillow") as error:
+        animate_backward(loss, tmp_path / "movie.gif")
+    assert error.value.name == "PIL"
 
 
 def test_missing_dot_is_a_clear_error(monkeypatch, tmp_path):
@@ -475,3 +592,14 @@ def test_importing_the_package_does_not_import_graphviz():
         "assert 'graphviz' not in sys.modules and 'PIL' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_index_tensors_and_where_conditions_are_drawn():
+    weights = tg.randn(5, requires_grad=True)
+    index = Tensor([0, 2], name="chosen rows")
+    condition = Tensor([True, False, True, True, False], name="mask")
+    assert "chosen rows" in draw_graph(weights[index].sum()).source
+    assert "mask" in draw_graph(tg.where(condition, weights, 0.0).sum()).source
+    weights[index].sum().backward()  # drawn, yet not part of the backward walk
+    np.testing.assert_array_equal(weights.grad.numpy(), [1, 0, 1, 0, 0])
+    assert index.grad is None and condition.grad is None

@@ -93,8 +93,13 @@ def _hidden_sizes(text: str) -> list[int]:
     return sizes
 
 
+# The largest p --metric takes. Beyond it the p-norm is numerically the max norm, while the
+# inertia (a sum of d^p) overflows even float64 for distances of a few tens.
+MAX_P = 100
+
+
 def _metric(text: str) -> str | float:
-    """``euclidean``, ``manhattan`` or a number p >= 1 (the p-norm)."""
+    """``euclidean``, ``manhattan`` or a number p in [1, MAX_P] (the p-norm)."""
     if text in ("euclidean", "manhattan"):
         return text
     try:
@@ -103,8 +108,11 @@ def _metric(text: str) -> str | float:
         raise argparse.ArgumentTypeError(
             f"expected 'euclidean', 'manhattan' or a number p >= 1, got {text!r}"
         ) from None
-    if not math.isfinite(p) or p < 1:
-        raise argparse.ArgumentTypeError(f"the p of a p-norm must be finite and >= 1, got {text}")
+    if not 1 <= p <= MAX_P:  # NaN fails too
+        raise argparse.ArgumentTypeError(
+            f"the p of a p-norm must lie in [1, {MAX_P}], got {text} (a larger p is "
+            "numerically the max norm, and the inertia, a sum of d^p, overflows)"
+        )
     return p
 
 
@@ -193,6 +201,11 @@ def _fmt_grad(t) -> str:
     return "-" if t.grad is None else _fmt(t.grad.numpy())
 
 
+def _unique(items: Iterable[str]) -> list[str]:
+    """Items in first-seen order, each once."""
+    return list(dict.fromkeys(items))
+
+
 def _table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
@@ -203,12 +216,9 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([fmt_row(header), rule, *map(fmt_row, rows)])
 
 
-_INSTALL = {
-    "matplotlib": "pip install matplotlib",
-    "graphviz": "pip install graphviz",
-    "PIL": "pip install pillow",
-    "dot": "Graphviz's dot program (apt-get install graphviz, brew install graphviz)",
-}
+# The pip package of each optional module the pictures import (by its import name).
+_PIP_PACKAGES = {"matplotlib": "matplotlib", "graphviz": "graphviz", "PIL": "pillow"}
+_INSTALL_DOT = "Graphviz's dot program (apt-get install graphviz, brew install graphviz)"
 
 
 class _Pictures:
@@ -224,17 +234,22 @@ class _Pictures:
         self.written: list[Path] = []
         self.skipped: list[str] = []
         self.sources: list[str] = []  # graphs written as .gv source because dot is missing
-        self.missing: dict[str, str] = {}  # what is missing -> how to install it
+        self.packages: dict[str, None] = {}  # pip packages to install, in first-seen order
+        self.needs_dot = False
+        self.other_reasons: list[str] = []  # ImportErrors that name no module
         self.has_dot = shutil.which("dot") is not None
 
     def _skip(self, name: str, exc: BaseException) -> None:
         self.skipped.append(name)
-        text = f"{getattr(exc, 'name', None) or ''} {exc}"
-        found = [key for key in ("matplotlib", "graphviz", "PIL") if key in text]
-        if not found:  # some other optional module: name it as Python did
-            found = [(getattr(exc, "name", None) or str(exc)).split(".")[0]]
+        module = getattr(exc, "name", None)
+        text = f"{module or ''} {exc}"
+        found = [key for key in _PIP_PACKAGES if key in text]
+        if not found and module:  # some other optional module: name it as Python did
+            found = [module.split(".")[0]]
         for key in found:
-            self.missing.setdefault(key, _INSTALL.get(key, f"pip install {key}"))
+            self.packages.setdefault(_PIP_PACKAGES.get(key, key))
+        if not found:  # no module to name: say what the error said
+            self.other_reasons.append(" ".join(str(exc).split()))
 
     def _close(self, figure: Any) -> None:
         if figure is None or "matplotlib.pyplot" not in sys.modules:
@@ -271,7 +286,7 @@ class _Pictures:
             if path.suffix not in (".gv", ".dot"):
                 path = path.with_suffix(".gv")
                 self.sources.append(path.name)
-                self.missing.setdefault("dot", _INSTALL["dot"])
+                self.needs_dot = True
             path.write_text(digraph.source, encoding="utf-8")
         else:
             from tinygrad_dlcv.viz import render
@@ -284,13 +299,13 @@ class _Pictures:
         """Write the frames ``animate(path)`` renders with ``dot`` (skipped without dot)."""
         if not self.has_dot:
             self.skipped.append(name)
-            self.missing.setdefault("dot", _INSTALL["dot"])
+            self.needs_dot = True
             return None
         return self.plot(name, animate)
 
     def note(self) -> str | None:
         """One line saying what was skipped and how to install it, or None."""
-        if not self.missing:
+        if not (self.skipped or self.sources):
             return None
         parts = []
         if self.skipped:
@@ -298,8 +313,12 @@ class _Pictures:
             parts.append(f"skipped {len(self.skipped)} picture(s) ({names})")
         if self.sources:
             parts.append(f"wrote {', '.join(self.sources)} as graphviz source (no dot to render)")
-        hints = "; ".join(self.missing.values())
-        return f"{PROG}: note: {' and '.join(parts)}; for pictures install: {hints}"
+        hints = [f"pip install {' '.join(self.packages)}"] if self.packages else []
+        hints += [_INSTALL_DOT] if self.needs_dot else []
+        note = f"{PROG}: note: {' and '.join(parts)}"
+        if hints:
+            note += f"; for pictures install: {'; '.join(hints)}"
+        return "; ".join([note, *_unique(self.other_reasons)])
 
     def report(self) -> None:
         """Print the files written (stdout) and the note on what was skipped (stderr)."""
@@ -333,6 +352,41 @@ def _dataset(name: str, n_samples: int, n_classes: int, seed: int):
     if name == "spirals":
         return data.make_spirals(n_samples, n_classes=n_classes, noise=0.1, seed=seed)
     return data.make_xor(n_samples, noise=0.1, seed=seed)
+
+
+GLYPH_SIZE = 10  # the synthetic glyph images are GLYPH_SIZE x GLYPH_SIZE
+
+
+def _glyphs(n_per_class: int, seed: int):
+    """Small grey images of four strokes, an image set that needs no download.
+
+    A vertical bar, a horizontal bar, a diagonal and a ring, each shifted by up to
+    a pixel, at a random brightness, with Gaussian noise: like digits, one class
+    varies around a shape, so a linear classifier's rows of W come out as that
+    shape (the lecture's templates) when MNIST is not at hand. Returns
+    (X float32 (N, GLYPH_SIZE**2), y int64 (N,), class names), shuffled.
+    """
+    import numpy as np
+
+    rows, cols = np.mgrid[:GLYPH_SIZE, :GLYPH_SIZE]
+    middle = (GLYPH_SIZE - 1) / 2
+    strokes = {
+        "vertical bar": np.abs(cols - middle) < 1,
+        "horizontal bar": np.abs(rows - middle) < 1,
+        "diagonal": np.abs(rows + cols - 2 * middle) <= 1,
+        "ring": np.abs(np.hypot(rows - middle, cols - middle) - 0.35 * GLYPH_SIZE) < 0.8,
+    }
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for label, stroke in enumerate(strokes.values()):
+        for _ in range(n_per_class):
+            shift = tuple(int(step) for step in rng.integers(-1, 2, size=2))
+            image = np.roll(stroke, shift, axis=(0, 1)) * rng.uniform(0.6, 1.0)
+            images.append(image + rng.normal(0.0, 0.2, image.shape))
+            labels.append(label)
+    order = rng.permutation(len(labels))
+    X = np.stack(images).reshape(len(labels), -1).astype(np.float32)[order]
+    return X, np.asarray(labels, dtype=np.int64)[order], list(strokes)
 
 
 def _mnist(root: str, n_train: int | None = None):
@@ -378,6 +432,21 @@ def _evaluate(model, X, y, binary: bool, device: str) -> tuple[float, float]:
     return losses / len(X), correct / len(X)
 
 
+class _Diverged(RuntimeError):
+    """Training stopped: the loss became NaN or infinite. ``history`` has the epochs run."""
+
+    def __init__(self, message: str, history: dict[str, list[float]]) -> None:
+        super().__init__(message)
+        self.history = history
+
+
+def _finite_parameters(model) -> bool:
+    """Whether every parameter of ``model`` is finite (those of a diverged run are not)."""
+    import numpy as np
+
+    return all(np.isfinite(parameter.numpy()).all() for parameter in model.parameters())
+
+
 def _train(
     model,
     X,
@@ -401,6 +470,8 @@ def _train(
     A model whose output has one axis (the single neuron) is trained with binary
     cross-entropy on 0/1 targets, any other with softmax cross-entropy. With
     ``cosine`` the learning rate decays to 0 along a half cosine over the epochs.
+    A run whose loss becomes NaN or infinite stops at the end of that epoch with
+    :class:`_Diverged`.
     """
     import numpy as np
 
@@ -423,28 +494,45 @@ def _train(
     if validation is not None:
         history.update(val_loss=[], val_accuracy=[])
     bar = _progress(range(epochs), desc=desc)
-    for epoch in bar:
-        model.train()
-        for xb, yb in loader:
-            opt.zero_grad()
-            loss_fn(model(xb), yb).backward()
-            opt.step()
-        if schedule is not None:
-            schedule.step()
-        model.eval()
-        loss, accuracy = _evaluate(model, X, y, binary, device)
-        history["loss"].append(loss)
-        history["accuracy"].append(accuracy)
-        line = f"epoch {epoch + 1}/{epochs}  loss {loss:.4f}  accuracy {accuracy:.3f}"
-        if validation is not None:
-            val_loss, val_accuracy = _evaluate(model, *validation, binary, device)
-            history["val_loss"].append(val_loss)
-            history["val_accuracy"].append(val_accuracy)
-            line += f"  val_loss {val_loss:.4f}  val_accuracy {val_accuracy:.3f}"
-        bar.set_postfix_str(f"loss {loss:.3f} acc {accuracy:.3f}")
-        if verbose:
-            _say(line)
-    bar.close()
+    # A diverging run overflows in NumPy well before its loss is looked at: the check
+    # after each epoch says so in one line instead of a screenful of RuntimeWarnings.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        try:
+            for epoch in bar:
+                try:
+                    model.train()
+                    for xb, yb in loader:
+                        opt.zero_grad()
+                        loss_fn(model(xb), yb).backward()
+                        opt.step()
+                    if schedule is not None:
+                        schedule.step()
+                    model.eval()
+                    loss, accuracy = _evaluate(model, X, y, binary, device)
+                except ValueError:
+                    # binary_cross_entropy refuses the NaN probabilities of a diverged neuron
+                    if _finite_parameters(model):
+                        raise
+                    loss, accuracy = math.nan, math.nan
+                history["loss"].append(loss)
+                history["accuracy"].append(accuracy)
+                if not math.isfinite(loss):
+                    raise _Diverged(
+                        f"training diverged: loss is {loss} at epoch {epoch + 1}; "
+                        f"try a smaller learning rate (--lr, now {lr:g})",
+                        history,
+                    )
+                line = f"epoch {epoch + 1}/{epochs}  loss {loss:.4f}  accuracy {accuracy:.3f}"
+                if validation is not None:
+                    val_loss, val_accuracy = _evaluate(model, *validation, binary, device)
+                    history["val_loss"].append(val_loss)
+                    history["val_accuracy"].append(val_accuracy)
+                    line += f"  val_loss {val_loss:.4f}  val_accuracy {val_accuracy:.3f}"
+                bar.set_postfix_str(f"loss {loss:.3f} acc {accuracy:.3f}")
+                if verbose:
+                    _say(line)
+        finally:
+            bar.close()
     return history
 
 
@@ -484,7 +572,10 @@ def _add_demo(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser
             "weight decay), a linear classifier and an MLP trained by minibatch SGD, "
             "MNIST when --mnist is given, k-means with each init and metric, and the "
             "graph of a training step. Writes every picture into --out and prints a "
-            "summary table."
+            "summary table. The class templates (rows of a linear classifier's W as "
+            "images) are MNIST's digits with --mnist; without it a linear classifier "
+            f"learns {GLYPH_SIZE}x{GLYPH_SIZE} synthetic glyphs (bars, a diagonal, a "
+            "ring) and its templates are drawn instead."
         ),
     )
     p.add_argument(
@@ -533,6 +624,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _demo_classifiers(device, quick, seed, pictures, summary)
     if mnist is not None:
         _demo_mnist(mnist, device, quick, seed, pictures, summary)
+    else:  # the class templates all the same, from images that need no download
+        _demo_glyphs(device, quick, seed, pictures, summary)
     _demo_kmeans(device, quick, seed, pictures, summary)
     _demo_graphs(expression, device, seed, pictures)
 
@@ -774,6 +867,45 @@ def _demo_mnist(mnist, device, quick, seed, pictures: _Pictures, summary: _Summa
             )
 
 
+def _demo_glyphs(device, quick, seed, pictures: _Pictures, summary: _Summary) -> None:
+    """Part 3 without MNIST: a linear classifier on synthetic glyphs; W's rows as templates."""
+    import tinygrad_dlcv as tg
+    from tinygrad_dlcv import nn, plot
+    from tinygrad_dlcv.data import train_val_test_split
+
+    X, y, names = _glyphs(100 if quick else 250, seed)
+    X_train, X_val, X_test, y_train, y_val, y_test = train_val_test_split(
+        X, y, val=0.15, test=0.15, seed=seed
+    )
+    tg.manual_seed(seed)
+    model = nn.Linear(X.shape[1], len(names), device=device)
+    label = f"linear classifier, {GLYPH_SIZE}x{GLYPH_SIZE} glyphs"
+    epochs = 10 if quick else 20
+    began = time.perf_counter()
+    _train(
+        model,
+        X_train,
+        y_train,
+        epochs=epochs,
+        lr=0.05,
+        batch_size=32,
+        device=device,
+        validation=(X_val, y_val),
+        seed=seed,
+        desc=label,
+        cosine=True,
+    )
+    seconds = time.perf_counter() - began
+    test_loss, test_accuracy = _evaluate(model, X_test, y_test, False, device)
+    notes = f"test set; {epochs} epochs of SGD; W's rows in class_templates.png"
+    summary.add(label, test_accuracy, test_loss, seconds, notes)
+    W = model.weight.numpy()
+    shape = (GLYPH_SIZE, GLYPH_SIZE)
+    pictures.plot(
+        "class_templates.png", lambda path: plot.class_templates(W, shape, names, path=path)
+    )
+
+
 def _demo_kmeans(device, quick, seed, pictures: _Pictures, summary: _Summary) -> None:
     """Part 4: k-means with each init and each metric; the iterations as panels and a GIF."""
     from tinygrad_dlcv import plot
@@ -830,7 +962,8 @@ def _mlp_step_graph(device: str, seed: int, collapse: bool, formulas: bool = Fal
     X, y = _dataset("spirals", 8, 3, seed)
     tg.manual_seed(seed)
     model = nn.MLP(2, [16, 16], 3, device=device)
-    loss = F.cross_entropy(model(tg.Tensor(X, device=device, name="x")), y)
+    target = tg.Tensor(y, device=device, name="y")
+    loss = F.cross_entropy(model(tg.Tensor(X, device=device, name="x")), target)
     loss.name = "loss"
     loss.backward()
     return viz.draw_graph(loss, params=model, show_formulas=formulas, collapse=collapse)
@@ -913,21 +1046,29 @@ def _cmd_train(args: argparse.Namespace) -> int:
     lr = args.lr or (0.01 if args.optimizer == "adam" else 0.05)
     print(f"{model!r}\non {args.data}: {len(X_train)} train, {len(X_val)} validation samples")
     began = time.perf_counter()
-    history = _train(
-        model,
-        X_train,
-        y_train,
-        epochs=epochs,
-        lr=lr,
-        batch_size=args.batch_size,
-        optimizer=args.optimizer,
-        weight_decay=args.weight_decay,
-        device=device,
-        validation=(X_val, y_val),
-        seed=args.seed,
-        desc=f"{args.model} on {args.data}",
-        verbose=True,
-    )
+    try:
+        history = _train(
+            model,
+            X_train,
+            y_train,
+            epochs=epochs,
+            lr=lr,
+            batch_size=args.batch_size,
+            optimizer=args.optimizer,
+            weight_decay=args.weight_decay,
+            device=device,
+            validation=(X_val, y_val),
+            seed=args.seed,
+            desc=f"{args.model} on {args.data}",
+            verbose=True,
+        )
+    except _Diverged as diverged:  # still draw the epochs run, then fail in one line
+        so_far = diverged.history
+        curves = _Pictures(out).plot(
+            "training_curves.png", lambda path: plot.training_curves(so_far, path=path)
+        )
+        where = f" (the curves so far: {curves})" if curves is not None else ""
+        raise RuntimeError(f"{diverged}{where}") from None
     seconds = time.perf_counter() - began
     test_loss, test_accuracy = _evaluate(model, X_test, y_test, args.model == "neuron", device)
     print(f"test: loss {test_loss:.4f}  accuracy {test_accuracy:.3f}  ({_secs(seconds)})")
@@ -971,7 +1112,10 @@ def _add_kmeans(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPars
     p.add_argument("--k", type=_positive_int, default=None, help="clusters (blobs 4, MNIST 10)")
     p.add_argument("--init", choices=INITS, default="k-means++")
     p.add_argument(
-        "--metric", type=_metric, default="euclidean", help="euclidean, manhattan or p >= 1"
+        "--metric",
+        type=_metric,
+        default="euclidean",
+        help=f"euclidean, manhattan or a p-norm's p, 1 <= p <= {MAX_P}",
     )
     p.add_argument("--center", choices=["mean", "median"], default="mean")
     p.add_argument("--n-init", type=_positive_int, default=1, help="runs; the best one is kept")
@@ -1134,6 +1278,7 @@ def _find_bench() -> Path | None:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    _check_device(args.device)  # the same one-line error as every other subcommand
     path = _find_bench()
     if path is None:
         raise FileNotFoundError(
@@ -1148,6 +1293,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     except BaseException:
         del sys.modules[spec.name]
         raise
+    if args.only is not None:
+        names = [w.name for w in getattr(module, "WORKLOADS", ()) if args.device in w.devices]
+        if names and not any(args.only in name for name in names):
+            args.command_parser.error(
+                f"--only {args.only!r} matches no workload on {args.device}; "
+                f"the workloads are: {', '.join(map(repr, names))}"
+            )
     argv = ["--device", args.device]
     if args.quick:
         argv.append("--quick")

@@ -36,11 +36,15 @@ class Function:
 
     ``inputs`` are the input Tensors (the graph's edges); ``output`` is the
     Tensor the op produced, for ops whose derivative is best written in terms
-    of their result (exp, sigmoid, tanh, softmax, ...).
+    of their result (exp, sigmoid, tanh, softmax, ...). ``constants`` are
+    Tensors the user handed the op as arguments rather than inputs (a loss's
+    target, an index, a condition; see :func:`keep_constants`): ``viz`` draws
+    them, while the backward walk never looks at them, so they cost it nothing.
     """
 
     needs_output = False
     inputs: tuple = ()
+    constants: tuple = ()
     _output_ref: Any = None
     module_call: Any = None  # (module, call number) when recorded inside a layer's forward
 
@@ -102,6 +106,23 @@ def apply(op_class: type[Function], *inputs: Any, **params: Any) -> Any:
     if isinstance(inputs[0], _tensor_module.Tensor):
         return _tensor_module.Tensor._apply(op_class, *inputs, **params)
     return (op_class(**params) if params else op_class()).forward(*inputs)
+
+
+def keep_constants(output: Any, values: Any) -> Any:
+    """Let the op that produced ``output`` keep the Tensors among ``values`` as its
+    ``constants``, and return ``output``.
+
+    For arguments that enter an op as arrays (a loss's target, an index, a
+    condition): the graph's pictures then show the tensor the user passed,
+    with an edge into the op, while it stays out of the backward walk. Nothing
+    is kept when the op was not recorded (no gradient needed).
+    """
+    function = output.grad_fn
+    if function is not None:
+        kept = tuple([value for value in values if isinstance(value, _tensor_module.Tensor)])
+        if kept:
+            function.constants = kept
+    return output
 
 
 def constant(like: Any, array: Any) -> Any:
@@ -902,6 +923,13 @@ class Loss(Function):
         # which then gets a gradient as torch's losses give one.
         self.target, self.reduction = target, reduction
 
+    def given_target(self, target):
+        """The target: the forward's second input when it gets a gradient, else the
+        constant the op was made with."""
+        if target is not None:
+            self.target = target
+        return self.target
+
     def reduce(self, losses):
         """The forward's last step: the per-element losses, reduced."""
         self.count = losses.size
@@ -954,10 +982,9 @@ class BinaryCrossEntropyWithLogits(Loss):
     """d BCE(sigmoid(z), t)/dz = sigmoid(z) - t, d/dt = -z  (sigmoid, BCE, reduction fused)"""
 
     def forward(self, logits, target=None):
-        if target is not None:  # the target is an input: it gets a gradient too
-            self.target = target
+        target = self.given_target(target)
         with ignore_underflow(array_module_of(logits)):
-            return self.reduce(bce_with_logits_formula(logits, self.target))
+            return self.reduce(bce_with_logits_formula(logits, target))
 
     def backward(self, grad):
         grad, logits, *given = operands(grad, *self.inputs)
@@ -971,8 +998,7 @@ class BinaryCrossEntropy(Loss):
     """d BCE(p, t)/dp = (p - t) / max(p (1 - p), 1e-12), d/dt = ln(1 - p) - ln(p)  (as PyTorch)"""
 
     def forward(self, probabilities, target=None):
-        if target is not None:  # the target is an input: it gets a gradient too
-            self.target = target
+        self.given_target(target)
         xp = array_module_of(probabilities)
         with errstate(xp, divide="ignore"):  # log(0) = -inf is expected: it gets clamped
             log_p = xp.maximum(xp.log(probabilities), -100)

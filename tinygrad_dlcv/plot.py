@@ -13,7 +13,10 @@ tinygrad_dlcv.plot``. On a machine without a display (and no backend chosen
 by the user) the non-interactive "Agg" backend is selected.
 
 Inputs may be Tensors, NumPy or CuPy arrays, or lists; they are copied to the
-host. Bad input is a ValueError that names the function and the problem.
+host. Bad input names the function and the problem: a wrong type (a model that
+is not callable, an ``ax`` that is not an Axes, a history that is not a dict)
+is a TypeError, checked before anything is drawn; a bad value or shape is a
+ValueError.
 """
 
 from __future__ import annotations
@@ -76,13 +79,25 @@ def _to_numpy(value: Any) -> numpy.ndarray:
     return to_host(value)
 
 
-def _array(value: Any, who: str, name: str, dtype: Any = numpy.float64) -> numpy.ndarray:
-    """``value`` on the host as ``dtype``; anything that is no array of numbers is a ValueError."""
+def _array(
+    value: Any, who: str, name: str, dtype: Any = numpy.float64, finite: bool = True
+) -> numpy.ndarray:
+    """``value`` on the host as ``dtype``.
+
+    Something that is no array at all (None, a str, a dict) is a TypeError; an
+    array that cannot hold numbers (ragged rows) is a ValueError, and so are
+    NaN or infinite values unless ``finite`` is False.
+    """
+    message = f"{who}: {name} must be an array of numbers, got {value!r}"
+    if value is None or isinstance(value, (str, bytes, Mapping)):
+        raise TypeError(message)
     try:
         array = numpy.asarray(_to_numpy(value), dtype=dtype)
-    except (TypeError, ValueError):
-        raise ValueError(f"{who}: {name} must be an array of numbers, got {value!r}") from None
-    if array.dtype.kind == "f" and not numpy.isfinite(array).all():
+    except TypeError:
+        raise TypeError(message) from None
+    except ValueError:
+        raise ValueError(message) from None
+    if finite and array.dtype.kind == "f" and not numpy.isfinite(array).all():
         raise ValueError(f"{who}: {name} holds NaN or infinite values")
     return array
 
@@ -110,16 +125,33 @@ def _is_axes(ax: Any) -> bool:
     return hasattr(ax, "plot") and hasattr(ax, "figure")
 
 
-def _axes_list(ax: Any, who: str) -> list[Any]:
-    """A single Axes or a sequence / array of Axes, as a flat list."""
+def _check_axes(
+    ax: Any, who: str, several: bool = False, projection: str | None = None
+) -> list[Any] | None:
+    """The ``ax`` argument of every function here: None, or the Axes to draw into as a list.
+
+    A single Axes is always allowed, a sequence / array of Axes only with
+    ``several``; ``projection="3d"`` asks for 3-D Axes. Anything else is a
+    TypeError, raised before the function computes or draws anything.
+    """
+    if ax is None:
+        return None
     if _is_axes(ax):
-        return [ax]
-    try:
-        axes = list(numpy.asarray(ax, dtype=object).ravel())
-    except TypeError:
+        axes = [ax]
+    elif several and not isinstance(ax, (str, bytes)):
+        try:
+            axes = list(numpy.asarray(ax, dtype=object).ravel())
+        except TypeError:
+            axes = []
+    else:
         axes = []
+    wanted = "a 3-D Axes (projection='3d')" if projection else "a matplotlib Axes"
+    if several:
+        wanted += " or a sequence of Axes"
     if not axes or not all(_is_axes(a) for a in axes):
-        raise ValueError(f"{who}: ax must be a matplotlib Axes or a sequence of Axes, got {ax!r}")
+        raise TypeError(f"{who}: ax must be {wanted}, got {ax!r}")
+    if projection is not None and any(getattr(a, "name", None) != projection for a in axes):
+        raise TypeError(f"{who}: ax must be {wanted}, got {ax!r}")
     return axes
 
 
@@ -201,7 +233,8 @@ def decision_boundary(
     """
     who = "decision_boundary"
     if not callable(model):
-        raise ValueError(f"{who}: model must be callable (Tensor (M, 2) -> scores), got {model!r}")
+        raise TypeError(f"{who}: model must be callable (Tensor (M, 2) -> scores), got {model!r}")
+    axes = _check_axes(ax, who)
     X = _array(X, who, "X")
     if X.ndim != 2 or X.shape[1] != 2 or X.shape[0] == 0:
         raise ValueError(f"{who}: X must have shape (N, 2) with N >= 1, got {X.shape}")
@@ -246,10 +279,10 @@ def decision_boundary(
     from matplotlib.lines import Line2D
 
     fig, ax = (
-        (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6, 5), layout="constrained")
+        (axes[0].figure, axes[0])
+        if axes is not None
+        else plt.subplots(figsize=(6, 5), layout="constrained")
     )
-    if not _is_axes(ax):
-        raise ValueError(f"{who}: ax must be a matplotlib Axes, got {ax!r}")
     for k, margin in enumerate(margins):
         high = float(margin.max())
         if high <= 0:
@@ -374,18 +407,24 @@ def kmeans_history(
     who = "kmeans_history"
     if history is not None and not isinstance(history, (list, tuple)):
         history = getattr(history, "history_", history)  # a fitted KMeans
-    if not isinstance(history, (list, tuple)) or len(history) == 0:
-        raise ValueError(
-            f"{who}: history must be a non-empty list of {{'centers', 'labels'}} dicts "
-            "(KMeans(track_history=True).history_)"
-        )
+    wanted = "a non-empty list of {'centers', 'labels'} dicts (KMeans(track_history=True).history_)"
+    if not isinstance(history, (list, tuple)):
+        raise TypeError(f"{who}: history must be {wanted}, got {type(history).__name__}")
+    if len(history) == 0:
+        raise ValueError(f"{who}: history must be {wanted}, got an empty list")
+    given_axes = _check_axes(ax, who, several=True)
     X = _array(X, who, "X")
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] < 2:
         raise ValueError(f"{who}: X must have shape (N, D) with N >= 1 and D >= 2, got {X.shape}")
     n, d = X.shape
     centers, labels = [], []
     for t, entry in enumerate(history):
-        if not isinstance(entry, Mapping) or "centers" not in entry or "labels" not in entry:
+        if not isinstance(entry, Mapping):
+            raise TypeError(
+                f"{who}: history[{t}] must be a dict with 'centers' and 'labels', "
+                f"got {type(entry).__name__}"
+            )
+        if "centers" not in entry or "labels" not in entry:
             raise ValueError(f"{who}: history[{t}] must be a dict with 'centers' and 'labels'")
         c = _array(entry["centers"], who, f"history[{t}]['centers']")
         lab = _array(entry["labels"], who, f"history[{t}]['labels']", dtype=numpy.int64)
@@ -448,7 +487,7 @@ def kmeans_history(
             extra.set_visible(False)
         axes = axes[:count]
     else:
-        axes = _axes_list(ax, who)
+        axes = given_axes
         fig = axes[0].figure
         count = min(len(axes), len(history))
         axes = axes[:count]
@@ -580,6 +619,7 @@ def class_templates(
     matplotlib.figure.Figure
     """
     who = "class_templates"
+    given_axes = _check_axes(ax, who, several=True)
     W = _array(W, who, "W")
     try:
         image_shape = tuple(int(s) for s in image_shape)
@@ -636,7 +676,7 @@ def class_templates(
             fontsize=11,
         )
     else:
-        axes = _axes_list(ax, who)
+        axes = given_axes
         fig = axes[0].figure
         if len(axes) == 1:
             _templates_mosaic(axes[0], images, class_names)
@@ -765,8 +805,7 @@ def neuron_function(
         raise ValueError(f"{who}: limits must be (low, high), got {limits!r}") from None
     if not low < high:
         raise ValueError(f"{who}: limits must satisfy low < high, got {limits!r}")
-    if ax is not None and getattr(ax, "name", None) != "3d":
-        raise ValueError(f"{who}: ax must be a 3-D Axes (projection='3d'), got {ax!r}")
+    _check_axes(ax, who, projection="3d")
     path = _check_path(path, who)
 
     xs = numpy.linspace(low, high, 61)
@@ -925,6 +964,7 @@ def weight_trajectory(
     matplotlib.figure.Figure
     """
     who = "weight_trajectory"
+    axes = _check_axes(ax, who)
     runs = ws if isinstance(ws, Mapping) else {None: ws}
     if not runs:
         raise ValueError(f"{who}: ws is an empty dict")
@@ -932,9 +972,14 @@ def weight_trajectory(
     for label, run in runs.items():
         name = "ws" if label is None else f"ws[{label!r}]"
         try:
-            steps = [_array(v, who, name).ravel() for v in run]
+            vectors = list(run) if not isinstance(run, (str, bytes)) else None
         except TypeError:
-            raise ValueError(f"{who}: {name} must be a sequence of weight vectors") from None
+            vectors = None
+        if vectors is None:
+            raise TypeError(
+                f"{who}: {name} must be a sequence of weight vectors, got {type(run).__name__}"
+            )
+        steps = [_array(v, who, name).ravel() for v in vectors]
         if not steps:
             raise ValueError(f"{who}: {name} is empty; give at least one weight vector")
         sizes = {s.size for s in steps}
@@ -945,7 +990,7 @@ def weight_trajectory(
             )
         paths[label] = numpy.stack(steps)[:, :2]
     if loss_fn is not None and not callable(loss_fn):
-        raise ValueError(f"{who}: loss_fn must be callable (w -> float), got {loss_fn!r}")
+        raise TypeError(f"{who}: loss_fn must be callable (w -> float), got {loss_fn!r}")
     path = _check_path(path, who)
 
     every = numpy.concatenate(list(paths.values()))
@@ -955,12 +1000,10 @@ def weight_trajectory(
 
     plt = _pyplot()
     fig, ax = (
-        (ax.figure, ax)
-        if ax is not None
+        (axes[0].figure, axes[0])
+        if axes is not None
         else plt.subplots(figsize=(6.4, 5.2), layout="constrained")
     )
-    if not _is_axes(ax):
-        raise ValueError(f"{who}: ax must be a matplotlib Axes, got {ax!r}")
     if loss_fn is not None:
         resolution = max(int(resolution), 2)
         g1, g2 = numpy.meshgrid(
@@ -1070,18 +1113,25 @@ def training_curves(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Notes
+    -----
+    A run that diverged can still be drawn: NaN and infinite values leave a
+    gap in their curve, and the legend says how many epochs have none.
     """
     who = "training_curves"
     if not isinstance(history, Mapping):
-        raise ValueError(f"{who}: history must be a dict of lists, got {type(history).__name__}")
+        raise TypeError(f"{who}: history must be a dict of lists, got {type(history).__name__}")
+    given_axes = _check_axes(ax, who, several=True)
     panels: list[tuple[str, dict[str, numpy.ndarray]]] = []
     for quantity, keys in _CURVES:
         series = {}
         for key in keys:
             if key in history and history[key] is not None:
-                values = _array(history[key], who, f"history[{key!r}]").ravel()
+                values = _array(history[key], who, f"history[{key!r}]", finite=False).ravel()
                 if values.size:
-                    series[key] = values
+                    # inf as well as nan leaves a gap (an inf would stretch the y axis away)
+                    series[key] = numpy.where(numpy.isfinite(values), values, numpy.nan)
         if series:
             panels.append((quantity, series))
     if not panels:
@@ -1099,7 +1149,7 @@ def training_curves(
         )
         axes = list(grid.ravel())
     else:
-        axes = _axes_list(ax, who)
+        axes = given_axes
         fig = axes[0].figure
         if len(axes) < len(panels):  # one Axes, two panels: accuracy on a twin y axis
             axes = [axes[0], axes[0].twinx()]
@@ -1116,12 +1166,16 @@ def training_curves(
             if twin:  # one Axes for both: the accuracies in other colours
                 label = f"{label} {quantity}"
                 color = _TWIN_COLORS.get(key, color)
+            missing = int(numpy.isnan(values).sum())
+            if missing:
+                label += f" ({missing} epoch{'s' * (missing != 1)} nan/inf, not drawn)"
             epochs = numpy.arange(1, len(values) + 1)
             marker = "o" if len(values) <= 30 else None
             panel.plot(epochs, values, ls=ls, color=color, marker=marker, ms=4, lw=1.8, label=label)
-        if "val_" + quantity in series and len(series["val_" + quantity]) > 1:
-            best_values = series["val_" + quantity]
-            best = int(best_values.argmin() if quantity == "loss" else best_values.argmax())
+        best_values = series.get("val_" + quantity)
+        if best_values is not None and numpy.isfinite(best_values).sum() > 1:
+            pick = numpy.nanargmin if quantity == "loss" else numpy.nanargmax
+            best = int(pick(best_values))
             mark = color  # the validation line's colour (the last drawn)
             panel.scatter(
                 best + 1,

@@ -82,13 +82,18 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike) -> None:
     path : str or path
         The file to write, exactly as given (no ``.npz`` is appended). Its
         folder must exist. An existing file is replaced only once the new one
-        is completely on disk.
+        is completely on disk; a symlink keeps pointing where it did, and the
+        file it points to is replaced.
 
     Raises
     ------
     TypeError
         ``state_dict`` is not a mapping, a key is not a str, or a value is not
         an array of numbers (an object array would need pickling).
+    FileNotFoundError
+        The folder of ``path`` does not exist (the message names ``path``).
+    IsADirectoryError
+        ``path`` is a directory.
 
     Examples
     --------
@@ -109,11 +114,23 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike) -> None:
             raise TypeError(f"save: keys must be str, got {key!r} ({type(key).__name__})")
         arrays[key] = _to_numpy(key, value)
 
-    path = Path(os.fspath(path))
+    given = Path(os.fspath(path))
+    # Through a symlink the file it points to is replaced, not the link itself.
+    path = given.resolve()
+    if path.is_dir():
+        raise IsADirectoryError(f"save: {given} is a directory; give the path of a file")
     mode = _new_file_mode(path)
-    temp = tempfile.NamedTemporaryFile(
-        mode="wb", delete=False, suffix=".npz", prefix=f".{path.name}.", dir=path.parent
-    )
+    try:
+        temp = tempfile.NamedTemporaryFile(
+            mode="wb", delete=False, suffix=".npz", prefix=f".{path.name}.", dir=path.parent
+        )
+    except OSError as error:
+        # The temporary file's own name would only puzzle: say which file could not be written.
+        if isinstance(error, FileNotFoundError):
+            reason = f"the folder {path.parent} does not exist"
+        else:
+            reason = f"cannot create a file in {path.parent} ({error.strerror or error})"
+        raise type(error)(f"save: cannot write {given}: {reason}") from None
     try:
         with temp:
             _write_npz(temp, arrays)
@@ -162,12 +179,17 @@ def load(path: str | os.PathLike) -> dict[str, numpy.ndarray]:
     ------
     FileNotFoundError
         The file does not exist.
+    IsADirectoryError
+        ``path`` is a directory.
     ValueError
-        The file is not an ``.npz`` archive, or it holds an object array
-        (loading it would need unpickling, which could run arbitrary code,
-        so it is refused).
+        The file is not an ``.npz`` archive, a member of it is not a valid
+        ``.npy`` array (the message names the file and the member), or it
+        holds an object array (loading it would need unpickling, which could
+        run arbitrary code, so it is refused).
     """
     path = Path(os.fspath(path))
+    if path.is_dir():
+        raise IsADirectoryError(f"load: {path} is a directory, not an .npz file")
     if not path.is_file():
         raise FileNotFoundError(f"load: no file at {path}")
     try:
@@ -182,18 +204,41 @@ def load(path: str | os.PathLike) -> dict[str, numpy.ndarray]:
         raise ValueError(
             f"load: {path} holds a single .npy array, not an .npz archive of named arrays"
         )
-    result = {}
     with archive:
-        for key in archive.files:
-            try:
-                result[key] = archive[key]
-            except ValueError as error:
-                if "pickle" not in str(error).lower():
-                    raise ValueError(f"load: array {key!r} in {path}: {error}") from None
-                raise ValueError(
-                    f"load: array {key!r} in {path} is an object array; loading it would need "
-                    "unpickling, which can run arbitrary code, so load refuses it"
-                ) from None
-            except (zipfile.BadZipFile, OSError, EOFError) as error:
-                raise ValueError(f"load: array {key!r} in {path} is damaged ({error})") from None
-    return result
+        # Each member is read here rather than through ``archive[key]``: NumPy hands back
+        # the raw bytes of a member that is not a .npy array instead of failing.
+        return {
+            key: _read_member(archive.zip, member, key, path)
+            for member, key in _members(archive.zip, path)
+        }
+
+
+def _members(zip_file: zipfile.ZipFile, path: Path) -> list[tuple[str, str]]:
+    """(member, key) of each array in the archive; a member that is not ``.npy`` is a ValueError."""
+    members = []
+    for member in zip_file.namelist():
+        if not member.endswith(".npy"):
+            raise ValueError(
+                f"load: {path} holds member {member!r}, which is not a .npy array "
+                "(an .npz state dict holds only .npy members)"
+            )
+        members.append((member, member[: -len(".npy")]))
+    return members
+
+
+def _read_member(zip_file: zipfile.ZipFile, member: str, key: str, path: Path) -> numpy.ndarray:
+    """One ``.npy`` member as an array, never unpickled; anything else is a ValueError."""
+    try:
+        with zip_file.open(member) as stream:
+            return numpy.lib.format.read_array(stream, allow_pickle=False)
+    except ValueError as error:
+        if "pickle" in str(error).lower():
+            raise ValueError(
+                f"load: array {key!r} in {path} is an object array; loading it would need "
+                "unpickling, which can run arbitrary code, so load refuses it"
+            ) from None
+        raise ValueError(
+            f"load: member {member!r} of {path} is not a valid .npy array ({error})"
+        ) from None
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise ValueError(f"load: member {member!r} of {path} is damaged ({error})") from None

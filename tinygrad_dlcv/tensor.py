@@ -927,8 +927,9 @@ class Tensor:
     broadcast_to = expand
 
     def __getitem__(self, index: Any) -> Tensor:
+        given = index if isinstance(index, tuple) else (index,)  # index Tensors, for pictures
         index = _normalize_index(index, self)
-        return Tensor._apply(ops.GetItem, self, index=index)
+        return ops.keep_constants(Tensor._apply(ops.GetItem, self, index=index), given)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         raise TypeError(
@@ -1544,7 +1545,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
         mask = array_module_of(a.data).asarray(condition)
     if mask.dtype != numpy.bool_:
         mask = mask.astype(bool)
-    return Tensor._apply(ops.Where, a, b, condition=mask)
+    return ops.keep_constants(Tensor._apply(ops.Where, a, b, condition=mask), (condition,))
 
 
 def maximum(a: Any, b: Any) -> Tensor:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,7 +46,7 @@ from typing import Any
 
 import numpy
 
-from .tensor import Tensor, backward_steps, topological_order
+from .tensor import Tensor, backward_steps, ones_like, topological_order
 
 __all__ = ["draw_graph", "animate_backward", "render"]
 
@@ -96,7 +97,9 @@ def draw_graph(
     ----------
     root : Tensor
         The output to draw the graph of (usually a loss). Every tensor it was
-        computed from is drawn, constants and inputs included.
+        computed from is drawn, constants and inputs included, and so are the
+        Tensors an op was handed as arguments rather than inputs (a loss's
+        target; ``Function.constants``), as grey boxes with an edge into that op.
     params : Module or mapping of str to Tensor, optional
         Names for parameter nodes. A Module gives ``named_parameters()``'s
         names and a dashed box per module (``0: Linear``) around its
@@ -202,7 +205,11 @@ def animate_backward(
         seeded with ones).
     path : str or path-like
         A ``.gif`` file (assembled with Pillow, looping), or otherwise a
-        folder that receives ``frame_000.png``, ``frame_001.png``, ...
+        folder that receives ``frame_000.png``, ``frame_001.png``, ... Frames
+        an earlier, longer movie left in that folder (files named exactly
+        ``frame_NNN.png`` past this movie's last) are deleted once the new
+        frames are written, so the folder holds this movie alone; other files
+        stay untouched.
     params : Module or mapping of str to Tensor, optional
         Parameter names and module boxes, as in :func:`draw_graph`.
     fps : float
@@ -223,15 +230,22 @@ def animate_backward(
     RuntimeError
         When ``root`` does not require grad, or ``dot`` is not installed.
     ImportError
-        When the graphviz package (or, for a GIF, Pillow) is missing.
+        When the graphviz package (or, for a GIF, Pillow) is missing; its
+        ``name`` is the missing module's.
     """
     graphviz = _import_graphviz()
     _check_rankdir(rankdir, "animate_backward")
     if not fps > 0:
         raise ValueError(f"animate_backward: fps must be positive, got {fps}")
     graph = _Graph(root, params, collapse, "animate_backward")
+    if not root.requires_grad:
+        raise RuntimeError(
+            f"animate_backward: the root {graph.title(root)} does not require grad, so there "
+            "is no backward pass to draw"
+        )
     _require_dot()
-    steps = backward_steps(root)
+    # backward() takes no default gradient for a non-scalar; the movie starts from ones.
+    steps = backward_steps(root, None if root.size == 1 else ones_like(root))
     path = Path(path)
     as_gif = path.suffix.lower() == ".gif"
     image_module = _import_pillow() if as_gif else None
@@ -259,10 +273,28 @@ def animate_backward(
         if as_gif:
             pngs.append(png)
         else:
-            (path / f"frame_{index:03d}.png").write_bytes(png)
+            (path / _frame_name(index)).write_bytes(png)
     if as_gif:
         _write_gif(image_module, pngs, path, fps)
+    else:
+        _remove_stale_frames(path, len(steps))
     return len(steps)
+
+
+def _frame_name(index: int) -> str:
+    return f"frame_{index:03d}.png"
+
+
+def _remove_stale_frames(folder: Path, count: int) -> None:
+    """Delete the frames past ``count`` that an earlier call left, and nothing else:
+    only names this function writes (``frame_007.png``, not ``frame_7.png``)."""
+    for entry in folder.iterdir():
+        match = re.fullmatch(r"frame_(\d{3,})\.png", entry.name)
+        if match is None:
+            continue
+        index = int(match[1])
+        if index >= count and entry.name == _frame_name(index) and entry.is_file():
+            entry.unlink()
 
 
 # ----------------------------------------------------------------------------- the graph
@@ -294,7 +326,7 @@ class _Graph:
         if not isinstance(root, Tensor):
             raise TypeError(f"{caller}: root must be a Tensor, got {type(root).__name__}")
         self.root = root
-        self.tensors = topological_order([root], constants=True)
+        self.tensors = _drawn_tensors(root)
         self.names = names = _ParameterNames(params, caller)
 
         # Which op node ("unit") each op belongs to, and which tensors stay inside a module call.
@@ -320,7 +352,7 @@ class _Graph:
             produced_by[id(tensor)] = unit
             if call is not None:
                 call_of_output[id(tensor)] = (id(module), call[1])
-            for parent in function.inputs:
+            for parent in (*function.inputs, *function.constants):
                 consumers.setdefault(id(parent), []).append(function)
 
         # A tensor is internal to a module call when that call made it and only that call uses it.
@@ -337,7 +369,8 @@ class _Graph:
             made_here = {id(tensor) for tensor in unit.produced}
             seen: set[int] = set()
             for function in unit.functions:
-                for parent in function.inputs:
+                # Constants (a loss's target, an index) are drawn as inputs of their op.
+                for parent in (*function.inputs, *function.constants):
                     if id(parent) in made_here:
                         continue
                     # A collapsed call lists each outside input once; a single op keeps
@@ -604,6 +637,26 @@ class _ParameterNames:
 # ----------------------------------------------------------------------------- helpers
 
 
+def _drawn_tensors(root: Tensor) -> list[Tensor]:
+    """Every tensor of the picture: the graph's, the constants its ops keep
+    (``Function.constants``: targets, indices, conditions) and what those were
+    computed from, each after the tensors it was computed from."""
+    roots = [root]
+    while True:
+        tensors = topological_order(roots, constants=True)
+        seen = {id(tensor) for tensor in tensors}
+        missing = {
+            id(constant): constant
+            for tensor in tensors
+            if tensor.grad_fn is not None
+            for constant in tensor.grad_fn.constants
+            if id(constant) not in seen
+        }
+        if not missing:
+            return tensors
+        roots = [*missing.values(), *roots]  # each round adds tensors, so this ends
+
+
 def _call_key(function: Any) -> tuple | None:
     call = function.module_call
     return None if call is None else (id(call[0]), call[1])
@@ -721,8 +774,10 @@ def _check_rankdir(rankdir: str, caller: str) -> None:
 
 def _step_caption(graph: _Graph, tensor: Tensor, index: int, count: int) -> str:
     name = graph.title(tensor)
-    if index == 0:
+    if index == 0 and tensor.size == 1:
         what = f"start at the root {name}, whose gradient with respect to itself is 1"
+    elif index == 0:
+        what = f"start at the root {name} (not a scalar), with a gradient of ones"
     elif tensor.grad_fn is None:
         what = f"the gradient reaches leaf {name} (backward() stores it in .grad)"
     else:
@@ -739,7 +794,7 @@ def _import_graphviz() -> Any:
     try:
         import graphviz
     except ImportError:
-        raise ImportError(_INSTALL_GRAPHVIZ) from None
+        raise ImportError(_INSTALL_GRAPHVIZ, name="graphviz") from None
     return graphviz
 
 
@@ -747,9 +802,11 @@ def _import_pillow() -> Any:
     try:
         from PIL import Image
     except ImportError:
+        # ``name`` tells callers which package is missing (the CLI's install hint reads it).
         raise ImportError(
             "animate_backward: writing a GIF needs Pillow: pip install pillow "
-            "(or give a folder path to get PNG frames)"
+            "(or give a folder path to get PNG frames)",
+            name="PIL",
         ) from None
     return Image
 

@@ -28,8 +28,8 @@ def neuron_graph():
     z.name = "z = w·x + b"
     y = z.sigmoid()
     y.name = "y = sigmoid(z)"
-    loss = F.binary_cross_entropy(y, tg.Tensor(1.0))
-    loss.name = "loss (BCE, t = 1)"
+    loss = F.binary_cross_entropy(y, tg.Tensor(1.0, name="target t"))
+    loss.name = "loss (BCE)"
     loss.backward()
     return viz.draw_graph(loss, show_formulas=True)
 
@@ -40,7 +40,8 @@ def mlp_step_graph():
     rng = np.random.default_rng(0)
     model = nn.MLP(784, [256, 64], 10)
     x = tg.Tensor(rng.random((32, 784)), name="x (batch of 32)")
-    loss = nn.CrossEntropyLoss()(model(x), rng.integers(0, 10, size=32))
+    y = tg.Tensor(rng.integers(0, 10, size=32), name="y (class labels)")
+    loss = nn.CrossEntropyLoss()(model(x), y)
     loss.name = "loss"
     loss.backward()
     return viz.draw_graph(loss, params=model)

@@ -907,3 +907,44 @@ def test_bce_target_gradient_at_the_edges_equals_torch():
     expected = torch_bce(torch.from_numpy(p), theirs, reduction="sum")
     expected.backward()
     np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+@pytest.mark.parametrize(
+    "name, target",
+    [
+        ("cross_entropy", [0, 2]),
+        ("nll_loss", [0, 2]),
+        ("binary_cross_entropy", [[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]]),
+        ("binary_cross_entropy_with_logits", [[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]]),
+    ],
+)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_fused_losses_keep_the_users_target_for_pictures_only(name, target, reduction):
+    x = _leaf([[0.2, -0.4, 0.9], [0.1, 0.5, -0.3]])
+    scores = x.sigmoid() if name == "binary_cross_entropy" else x
+    dtype = "int64" if name in ("cross_entropy", "nll_loss") else "float64"
+    y = Tensor(target, dtype=dtype, name="target")
+    loss = getattr(F, name)(scores, y, reduction=reduction)
+    # nll_loss is an index then a reduction: the index op is the one given the target
+    function = loss.grad_fn if name != "nll_loss" else _op_given(loss, y)
+    assert function.constants == (y,)  # the Tensor as given, drawn by viz
+    assert all(parent is not y for parent in function.inputs)  # not walked by backward
+    loss.sum().backward()
+    assert y.grad is None and x.grad is not None
+    plain = _leaf(x.numpy())
+    plain_scores = plain.sigmoid() if name == "binary_cross_entropy" else plain
+    getattr(F, name)(plain_scores, np.asarray(target), reduction=reduction).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), plain.grad.numpy())  # same gradient
+
+
+def _op_given(loss, target):
+    """The recorded op under ``loss`` that keeps ``target`` among its constants."""
+    stack = [loss]
+    while stack:
+        function = stack.pop().grad_fn
+        if function is None:
+            continue
+        if any(constant is target for constant in function.constants):
+            return function
+        stack.extend(function.inputs)
+    raise AssertionError("no op keeps the target")

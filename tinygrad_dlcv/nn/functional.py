@@ -38,6 +38,16 @@ def _reduce(losses: Tensor, reduction: str, name: str) -> Tensor:
     return losses.sum() if reduction == "sum" else losses
 
 
+def _keep_target(loss: Tensor, target: Any, values: Any) -> Tensor:
+    """Let the fused loss op keep the target as a constant, so graph pictures draw it.
+
+    The target enters the op as an array (it needs no gradient); the Tensor the
+    user passed (or, for a list or array, ``values`` wrapped) is kept beside it.
+    """
+    shown = target if isinstance(target, Tensor) else Tensor._wrap(values)
+    return ops.keep_constants(loss, (shown,))
+
+
 def _target_array(target: Any, like: Tensor, dtype: Any, name: str) -> Any:
     """The target's values as a backend array on ``like``'s device (targets get no gradient)."""
     values = target.data if isinstance(target, Tensor) else target
@@ -183,7 +193,10 @@ def _probability_target(logits: Tensor, target: Any) -> Tensor | None:
         )
     if isinstance(target, Tensor) and target.requires_grad:
         return target.astype(logits.dtype)
-    return Tensor._wrap(_target_array(values, logits, logits.dtype, "cross_entropy"))
+    values = _target_array(values, logits, logits.dtype, "cross_entropy")
+    if isinstance(target, Tensor) and values is target.data:
+        return target  # used as it is: graph pictures show the user's tensor
+    return Tensor._wrap(values)
 
 
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -218,13 +231,16 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
         else:
             batch_target = _unbatched_class_target(logits, target, "cross_entropy")
         loss = cross_entropy(logits.unsqueeze(0), batch_target, reduction)
+        if probabilities is None and isinstance(target, Tensor):
+            ops.keep_constants(loss, (target,))  # the user's target, not its (1,) copy
         return loss.reshape(()) if reduction == "none" else loss
     if probabilities is not None:
         losses = -(probabilities * logits.log_softmax(axis=1)).sum(axis=1)
         return _reduce(losses, reduction, "cross_entropy")
     labels = _class_targets(logits, target, "cross_entropy")
     # The fused op reduces too (one node, as torch); the probability target path does not.
-    return Tensor._apply(ops.CrossEntropy, logits, target=labels, reduction=reduction)
+    loss = Tensor._apply(ops.CrossEntropy, logits, target=labels, reduction=reduction)
+    return _keep_target(loss, target, labels)
 
 
 def nll_loss(log_probabilities: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -245,7 +261,8 @@ def nll_loss(log_probabilities: Tensor, target: Any, reduction: str = "mean") ->
         )
     labels = _class_targets(log_probabilities, target, "nll_loss")
     rows = array_module_of(labels).arange(labels.shape[0])
-    return _reduce(-log_probabilities[rows, labels], reduction, "nll_loss")
+    picked = _keep_target(log_probabilities[rows, labels], target, labels)
+    return _reduce(-picked, reduction, "nll_loss")
 
 
 def _binary_target(input: Tensor, target: Any, name: str) -> Any:
@@ -275,7 +292,8 @@ def binary_cross_entropy(probabilities: Tensor, target: Any, reduction: str = "m
     if isinstance(target, Tensor) and target.requires_grad:  # an input: it gets a gradient
         target = target.astype(probabilities.dtype)
         return Tensor._apply(ops.BinaryCrossEntropy, probabilities, target, reduction=reduction)
-    return Tensor._apply(ops.BinaryCrossEntropy, probabilities, target=values, reduction=reduction)
+    loss = Tensor._apply(ops.BinaryCrossEntropy, probabilities, target=values, reduction=reduction)
+    return _keep_target(loss, target, values)
 
 
 def binary_cross_entropy_with_logits(
@@ -288,9 +306,10 @@ def binary_cross_entropy_with_logits(
     if isinstance(target, Tensor) and target.requires_grad:  # an input: it gets a gradient
         target = target.astype(logits.dtype)
         return Tensor._apply(ops.BinaryCrossEntropyWithLogits, logits, target, reduction=reduction)
-    return Tensor._apply(
+    loss = Tensor._apply(
         ops.BinaryCrossEntropyWithLogits, logits, target=values, reduction=reduction
     )
+    return _keep_target(loss, target, values)
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
