@@ -89,7 +89,7 @@ def _as_data(X: Any, who: str, name: str = "X", device: str | None = None) -> tu
             raise TypeError(f"{who}: cannot read {name} as an array ({error})") from None
         if array.dtype.kind == "f":  # plain Python numbers follow the Tensor convention
             array = array.astype(backend.default_dtype())
-    if array.dtype.kind not in "biuf":
+    if not backend.holds_real_numbers(array.dtype):
         raise TypeError(f"{who}: {name} must hold numbers, got dtype {array.dtype}")
     if device is not None:
         array = backend.move_to_device(array, backend.normalize_device(device))
@@ -645,6 +645,18 @@ def _kmeans_plusplus(data: _Data, k: int, rng: numpy.random.Generator) -> list[i
     return chosen
 
 
+def _group(xp: ModuleType, labels: Any, k: int) -> tuple[Any, list[int]]:
+    """Sample order grouped by label, and the host-side bounds of each group.
+
+    Labels below 2^15 are sorted as int16: NumPy's stable sort is then a radix
+    sort, O(N) (about 15x faster than on int64 for 100,000 labels).
+    """
+    narrow = labels.astype(xp.int16) if k <= 2**15 else labels
+    order = xp.argsort(narrow, kind="stable")
+    counts = backend.to_host(xp.bincount(labels, minlength=k))
+    return order, [0, *numpy.cumsum(counts).tolist()]
+
+
 class _CenterUpdate:
     """The update step of one Lloyd run: new centers from labels.
 
@@ -656,8 +668,9 @@ class _CenterUpdate:
     to their new one, as one GEMM of a signed one-hot matrix with those
     samples: O(moved) instead of O(N) once Lloyd settles, and no scatter-add.
     When more than half moved they are recomputed (per-feature ``bincount``
-    over X^T where that exists, else the same GEMM over all samples).
-    Median: samples sorted by label once, then a loop over the K clusters
+    over X^T where that exists, else the same GEMM over all samples; summing
+    label-sorted rows instead measured no faster on 100,000 x 64).
+    Median: samples grouped by label once, then a loop over the K clusters
     (never over samples).
     """
 
@@ -679,7 +692,7 @@ class _CenterUpdate:
             counts = xp.bincount(labels, minlength=k)
         filled = (counts > 0)[:, None]
         if self.center == "median":
-            return self._medians(labels, counts, old)
+            return self._medians(labels, old)
         self._update_sums(labels)
         with backend.errstate(xp, invalid="ignore", divide="ignore"):
             means = (self.sums / counts[:, None]).astype(old.dtype)
@@ -728,15 +741,14 @@ class _CenterUpdate:
         for partial in partials:
             self.sums += partial
 
-    def _medians(self, labels: Any, counts: Any, old: Any) -> Any:
-        xp = self.data.xp
-        ordered = self.data.X[xp.argsort(labels, kind="stable")]
-        ends = numpy.cumsum(backend.to_host(counts)).tolist()
+    def _medians(self, labels: Any, old: Any) -> Any:
+        order, bounds = _group(self.data.xp, labels, self.k)
+        grouped = self.data.X.take(order, axis=0)
         new = old.copy()
-        for cluster, stop in enumerate(ends):
-            start = ends[cluster - 1] if cluster else 0
-            if stop > start:
-                new[cluster] = xp.median(ordered[start:stop], axis=0)
+        for cluster in range(self.k):
+            if bounds[cluster + 1] > bounds[cluster]:
+                members = grouped[bounds[cluster] : bounds[cluster + 1]]
+                new[cluster] = self.data.xp.median(members, axis=0)
         return new
 
 
@@ -1159,13 +1171,6 @@ def _route(root: _Node, X: Any, p: float) -> Any:
             else:
                 labels[members] = target
     return labels
-
-
-def _group(xp: ModuleType, labels: Any, k: int) -> tuple[Any, list[int]]:
-    """Sample order grouped by label, and the host-side bounds of each group."""
-    order = xp.argsort(labels, kind="stable")
-    counts = backend.to_host(xp.bincount(labels, minlength=k))
-    return order, [0, *numpy.cumsum(counts).tolist()]
 
 
 # --------------------------------------------------------------------------- soft k-means
