@@ -44,6 +44,8 @@ def _keep_target(loss: Tensor, target: Any, values: Any) -> Tensor:
     The target enters the op as an array (it needs no gradient); the Tensor the
     user passed (or, for a list or array, ``values`` wrapped) is kept beside it.
     """
+    if loss.grad_fn is None:  # not recorded: nothing will draw it
+        return loss
     shown = target if isinstance(target, Tensor) else Tensor._wrap(values)
     return ops.keep_constants(loss, (shown,))
 

@@ -204,7 +204,16 @@ class Optimizer:
         # Every gradient is checked before any parameter moves: a bad one must not
         # leave the others updated (never a half-applied step).
         for param, _ in pending:
-            self._check_gradient(param)
+            grad = param.grad
+            # The common case in a few comparisons, inline (this runs for every parameter
+            # at every step); anything else gets the full check and its error.
+            if not (
+                isinstance(grad, Tensor)
+                and grad.data.shape == param.data.shape
+                and grad.data.dtype.kind == "f" == param.data.dtype.kind
+                and type(grad.data) is type(param.data) is numpy.ndarray
+            ):
+                self._check_gradient(param)
         for param, group in pending:
             state = self.state.setdefault(param, {})
             self._update(param.data, param.grad.data, state, group)
@@ -213,14 +222,6 @@ class Optimizer:
     def _check_gradient(self, param: Tensor) -> None:
         """Raise unless ``param.grad`` can update ``param``: float, same shape and device."""
         grad = param.grad
-        if isinstance(grad, Tensor):  # the common case in a few comparisons (runs every step)
-            array, values = grad.data, param.data
-            if (
-                array.shape == values.shape
-                and array.dtype.kind == "f" == values.dtype.kind
-                and type(array) is type(values) is numpy.ndarray
-            ):
-                return
         name = f"{type(self).__name__}.step"
         if not isinstance(grad, Tensor):
             raise TypeError(f"{name}: a gradient must be a Tensor, got {type(grad).__name__}")
