@@ -208,6 +208,17 @@ def test_split_seeded_and_manual_seed():
         np.testing.assert_array_equal(p, q)
 
 
+def test_split_arrays_stay_on_their_device(device):
+    """A CuPy array is split on the GPU (NumPy cannot read it), a NumPy array on the host."""
+    xp = tg.backend.array_module(tg.backend.normalize_device(device))
+    X, y = xp.arange(40.0).reshape(20, 2), xp.arange(20)
+    parts = train_val_test_split(X, y, val=0.2, test=0.2, seed=0)
+    assert all(type(p) is type(X) for p in parts)
+    host = train_val_test_split(np.arange(40.0).reshape(20, 2), np.arange(20), 0.2, 0.2, seed=0)
+    for p, q in zip(parts, host, strict=True):
+        np.testing.assert_array_equal(tg.backend.to_host(p), q)
+
+
 def test_split_tensors_stay_tensors(device):
     X = tg.arange(40, device=device).reshape(20, 2).astype("float32").requires_grad_()
     y = tg.arange(20, device=device)

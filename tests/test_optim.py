@@ -498,6 +498,24 @@ def test_unfitting_state_dict_raises_and_changes_nothing(spoil):
     assert opt.param_groups[0]["params"][0] is a
 
 
+def test_load_state_dict_takes_tensors_as_state(device):
+    """State given as Tensors loads on any device (NumPy cannot convert a CUDA tensor)."""
+    w = tg.Tensor([1.0, 2.0], dtype="float64", device=device, requires_grad=True)
+    opt = optim.Adam([w], lr=0.1)
+    (w * w).sum().backward()
+    opt.step()
+    sd = opt.state_dict()
+    for state in sd["state"].values():
+        for key in ("exp_avg", "exp_avg_sq"):
+            state[key] = tg.tensor(state[key], dtype="float64", device=device)
+    fresh = optim.Adam([w], lr=0.1)
+    fresh.load_state_dict(sd)
+    for key in ("exp_avg", "exp_avg_sq"):
+        loaded = fresh.state[w][key]
+        assert tg.backend.device_of(loaded) == w.device
+        np.testing.assert_array_equal(tg.backend.to_host(loaded), opt.state_dict()["state"][0][key])
+
+
 @pytest.mark.parametrize(
     "bad", [np.array(["a", "b"]), np.array([1 + 2j, 3.0])], ids=["strings", "complex"]
 )

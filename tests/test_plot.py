@@ -428,6 +428,13 @@ def test_training_curves_two_panels(tmp_path):
     assert_written(tmp_path / "c.png")
 
 
+def test_training_curves_of_losses_kept_as_tensors(device):
+    """A list of 0-d tensors (on a GPU NumPy refuses to convert them in one go)."""
+    losses = [tg.tensor(value, device=device) for value in (1.0, 0.5, 0.25)]
+    fig = plot.training_curves({"loss": losses})
+    np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), [1.0, 0.5, 0.25])
+
+
 def test_training_curves_only_present_panels_and_twin_axis():
     only_loss = plot.training_curves({"loss": [3.0, 2.0, 1.0]})
     assert [ax.get_title() for ax in only_loss.axes] == ["Loss"]

@@ -8,6 +8,7 @@ import pytest
 
 import tinygrad_dlcv as tg
 from tinygrad_dlcv import Tensor
+from tinygrad_dlcv.gradcheck import gradcheck
 
 cuda = pytest.mark.cuda
 needs_cuda = pytest.mark.skipif(not tg.cuda_available(), reason="CUDA not available")
@@ -611,6 +612,27 @@ def test_mixed_devices_name_both():
             op()
         msg = str(exc.value)
         assert "cpu" in msg and "cuda" in msg, msg
+
+
+def test_tensor_of_a_tensor_stays_on_its_device(device):
+    """Tensor(t) copies t where it is, whatever the default device (gradcheck relies on it)."""
+    on_cpu = Tensor([1.0, 2.0], dtype="float64", device="cpu", requires_grad=True)
+    tg.set_default_device(device)
+    assert Tensor(on_cpu).device == "cpu"
+    assert Tensor([1.0]).device.startswith(device)  # other data go to the default device
+    assert gradcheck(lambda t: (t * t).sum(), on_cpu)
+
+
+def test_cat_and_stack_put_host_values_on_the_tensors_device(device):
+    """Lists and NumPy arrays join the tensors' device, as the operand of ``x + values`` does."""
+    x = Tensor([[1.0, 2.0]], device=device, requires_grad=True)
+    joined = tg.cat([x, np.array([[3.0, 4.0]]), [[5.0, 6.0]]])
+    stacked = tg.stack([[0.0, 0.0], x[0]])
+    assert joined.device == stacked.device == x.device
+    np.testing.assert_array_equal(joined.numpy(), [[1, 2], [3, 4], [5, 6]])
+    np.testing.assert_array_equal(stacked.numpy(), [[0, 0], [1, 2]])
+    joined.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1, 1]])
 
 
 # --- scalar constants -----------------------------------------------------------------

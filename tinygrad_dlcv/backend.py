@@ -204,7 +204,9 @@ def fused(formula: Callable) -> Callable:
         kernel = compiled.get("cupy")
         if kernel is None:
             cupy = _import_cupy()
-            kernel = compiled["cupy"] = cupy.fuse(functools.partial(formula, cupy))
+            # cupy.fuse names the kernel after func.__name__, which a partial lacks.
+            fuse = cupy.fuse(kernel_name=formula.__name__)
+            kernel = compiled["cupy"] = fuse(functools.partial(formula, cupy))
         return kernel(*arrays)
 
     run.unfused = formula  # type: ignore[attr-defined]  (the plain version, for tests)

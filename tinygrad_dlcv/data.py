@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy
 
-from .backend import array_module, normalize_device
+from .backend import array_module, is_cuda_array, normalize_device
 from .tensor import InvalidParameterError, Tensor, default_generator, generator_for
 
 __all__ = [
@@ -264,7 +264,7 @@ def make_xor(
 
 
 def _take(data: Any, index: numpy.ndarray) -> Any:
-    """Rows ``index`` of a Tensor (as a Tensor, no graph) or of a NumPy array."""
+    """Rows ``index`` of a Tensor (as a Tensor, no graph) or of a NumPy or CuPy array."""
     if isinstance(data, Tensor):
         return data.detach()[index]
     return data[index]
@@ -281,8 +281,9 @@ def _check_fraction(value: Any, name: str, function: str) -> float:
 
 
 def _as_rows(data: Any, name: str, function: str) -> Any:
-    """A Tensor stays a Tensor; anything else becomes a NumPy array with a first axis."""
-    if not isinstance(data, Tensor):
+    """A Tensor or CuPy array stays as it is (NumPy cannot read a CuPy array); anything
+    else becomes a NumPy array with a first axis."""
+    if not isinstance(data, Tensor) and not is_cuda_array(data):
         data = numpy.asarray(data)
     if data.ndim == 0:
         raise ValueError(f"{function}: {name} must have at least one axis, got a scalar")
@@ -296,7 +297,7 @@ def train_val_test_split(
 
     Parameters
     ----------
-    X, y : numpy.ndarray or Tensor
+    X, y : numpy.ndarray, cupy.ndarray or Tensor
         Samples along the first axis; ``len(X) == len(y)``. Each comes back
         as the same kind it went in (a Tensor stays on its device, without
         a graph).

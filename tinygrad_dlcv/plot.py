@@ -76,7 +76,13 @@ def _to_numpy(value: Any) -> numpy.ndarray:
         value = value.weight
     if hasattr(value, "numpy") and hasattr(value, "grad_fn"):  # a Tensor
         return value.numpy()
-    return to_host(value)
+    try:
+        return to_host(value)
+    except TypeError:
+        if not isinstance(value, (list, tuple)):
+            raise
+        # NumPy will not convert CUDA tensors or CuPy arrays implicitly: each element moves.
+        return numpy.asarray([_to_numpy(element) for element in value])
 
 
 def _array(

@@ -1016,7 +1016,10 @@ def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
     else:
         target_dtype = source.dtype
     if device is None:
-        device = device_of(source) if is_cuda_array(source) else default_device()
+        # A Tensor or CuPy array stays where it is: Tensor(cpu_tensor) must not move
+        # to a CUDA default device (gradcheck's float64 copies rely on it).
+        stays = isinstance(data, Tensor) or is_cuda_array(source)
+        device = device_of(source) if stays else default_device()
     else:
         device = normalize_device(device)
     if from_python and target_dtype.kind in "iu" and source.dtype.kind in "iuf" and source.size:
@@ -1496,8 +1499,19 @@ def randn(*shape: Any, dtype: Any = None, device: str | None = None, requires_gr
 
 
 def _as_tensors(values: Iterable[Any], op_name: str) -> list[Tensor]:
-    """Tensors of one common dtype and device from a list of tensors/arrays."""
-    tensors = [value if isinstance(value, Tensor) else Tensor(value) for value in values]
+    """Tensors of one common dtype and device from a list of tensors/arrays.
+
+    Host values (lists, NumPy arrays) join the first Tensor's device, as the
+    other operand of ``x + values`` does; CuPy arrays keep theirs.
+    """
+    values = list(values)
+    device = next((value.device for value in values if isinstance(value, Tensor)), None)
+    tensors = [
+        value
+        if isinstance(value, Tensor)
+        else Tensor(value, device=None if is_cuda_array(value) else device)
+        for value in values
+    ]
     if not tensors:
         raise ValueError(f"{op_name}: expected a non-empty list of tensors")
     check_same_device(op_name, *[t.data for t in tensors])

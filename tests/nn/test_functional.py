@@ -135,6 +135,14 @@ def test_one_hot_equals_torch(labels, num_classes):
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
+def test_one_hot_on_a_device(device):
+    """Built without put_along_axis, which CuPy has only from version 14."""
+    labels = Tensor(np.array([[0, 3], [1, 1]]), device=device)
+    encoded = F.one_hot(labels, 4)
+    assert encoded.device == labels.device and encoded.dtype == np.int64
+    np.testing.assert_array_equal(encoded.numpy(), np.eye(4, dtype=np.int64)[[[0, 3], [1, 1]]])
+
+
 def test_one_hot_accepts_a_numpy_array():
     np.testing.assert_array_equal(F.one_hot(np.array([1, 0]), 2).numpy(), [[0, 1], [1, 0]])
 

@@ -332,6 +332,8 @@ class Optimizer:
                 if key in _SCALAR_STATE:  # a step count: a Python number, even if saved as array
                     entry[key] = value.item() if hasattr(value, "item") else copy.deepcopy(value)
                 elif hasattr(value, "shape"):
+                    if isinstance(value, Tensor):  # NumPy refuses a CUDA tensor implicitly
+                        value = value.data
                     array = numpy.asarray(to_host(value))  # a host copy is made below
                     if not holds_real_numbers(array.dtype):  # strings, complex, objects
                         raise TypeError(
