@@ -765,6 +765,35 @@ def _demo_single_neuron(device, quick, seed, pictures: _Pictures, summary: _Summ
     )
 
 
+def _timed_training(
+    model,
+    label: str,
+    train: tuple,
+    validation: tuple,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    device: str,
+    seed: int,
+) -> tuple[dict, float]:
+    """``_train`` as every demo part runs it (minibatch SGD with a cosine lr, a progress
+    bar named ``label``); returns the history and the seconds it took."""
+    began = time.perf_counter()
+    history = _train(
+        model,
+        *train,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        device=device,
+        validation=validation,
+        seed=seed,
+        desc=label,
+        cosine=True,
+    )
+    return history, time.perf_counter() - began
+
+
 def _demo_classifiers(device, quick, seed, pictures: _Pictures, summary: _Summary) -> None:
     """Part 2: a linear classifier and an MLP, minibatch SGD, on blobs and spirals."""
     import tinygrad_dlcv as tg
@@ -786,21 +815,9 @@ def _demo_classifiers(device, quick, seed, pictures: _Pictures, summary: _Summar
         model = build()
         name = "linear classifier" if kind == "linear" else "MLP 2-32-32-3"
         label = f"{name}, {data_name}"
-        began = time.perf_counter()
-        history = _train(
-            model,
-            X_train,
-            y_train,
-            epochs=epochs,
-            lr=lr,
-            batch_size=32,
-            device=device,
-            validation=(X_val, y_val),
-            seed=seed,
-            desc=label,
-            cosine=True,
+        history, seconds = _timed_training(
+            model, label, (X_train, y_train), (X_val, y_val), epochs, lr, 32, device, seed
         )
-        seconds = time.perf_counter() - began
         test_loss, test_accuracy = _evaluate(model, X_test, y_test, False, device)
         notes = f"test set; {epochs} epochs of SGD, batches of 32, cosine lr"
         summary.add(label, test_accuracy, test_loss, seconds, notes)
@@ -831,21 +848,9 @@ def _demo_mnist(mnist, device, quick, seed, pictures: _Pictures, summary: _Summa
         tg.manual_seed(seed)
         model = build()
         label = "linear classifier, MNIST" if kind == "linear" else "MLP 784-128-10, MNIST"
-        began = time.perf_counter()
-        history = _train(
-            model,
-            X_train,
-            y_train,
-            epochs=epochs,
-            lr=lr,
-            batch_size=64,
-            device=device,
-            validation=(X_test, y_test),
-            seed=seed,
-            desc=label,
-            cosine=True,
+        history, seconds = _timed_training(
+            model, label, (X_train, y_train), (X_test, y_test), epochs, lr, 64, device, seed
         )
-        seconds = time.perf_counter() - began
         summary.add(
             label,
             history["val_accuracy"][-1],
@@ -881,21 +886,9 @@ def _demo_glyphs(device, quick, seed, pictures: _Pictures, summary: _Summary) ->
     model = nn.Linear(X.shape[1], len(names), device=device)
     label = f"linear classifier, {GLYPH_SIZE}x{GLYPH_SIZE} glyphs"
     epochs = 10 if quick else 20
-    began = time.perf_counter()
-    _train(
-        model,
-        X_train,
-        y_train,
-        epochs=epochs,
-        lr=0.05,
-        batch_size=32,
-        device=device,
-        validation=(X_val, y_val),
-        seed=seed,
-        desc=label,
-        cosine=True,
+    _, seconds = _timed_training(
+        model, label, (X_train, y_train), (X_val, y_val), epochs, 0.05, 32, device, seed
     )
-    seconds = time.perf_counter() - began
     test_loss, test_accuracy = _evaluate(model, X_test, y_test, False, device)
     notes = f"test set; {epochs} epochs of SGD; W's rows in class_templates.png"
     summary.add(label, test_accuracy, test_loss, seconds, notes)
