@@ -751,3 +751,50 @@ def test_no_grad_and_enable_grad_work_as_bare_decorators():
     with tg.no_grad():
         assert tripled().requires_grad
     assert tg.is_grad_enabled()
+
+
+# --------------------------------------------------------------------------- in-place writes
+
+
+def test_backward_refuses_an_input_changed_in_place_after_the_forward_pass():
+    # As PyTorch ("modified by an inplace operation"): the gradient would be silently wrong.
+    torch = pytest.importorskip("torch")
+    weight = tg.randn(2, 3, requires_grad=True)
+    x = tg.randn(4, 3)
+    loss = (x @ weight.T).sum()
+    x += 1
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+    assert weight.grad is None  # nothing half-stored
+    theirs_x = torch.randn(4, 3)
+    theirs_w = torch.randn(2, 3, requires_grad=True)
+    theirs_loss = (theirs_x @ theirs_w.T).sum()
+    theirs_x += 1
+    with pytest.raises(RuntimeError, match="inplace"):
+        theirs_loss.backward()
+
+
+def test_backward_refuses_an_output_its_gradient_reads_changed_in_place():
+    w = tg.tensor([0.5, -1.0], requires_grad=True)
+    s = w.sigmoid()  # sigmoid's gradient is s (1 - s), read from its output
+    total = s.sum()
+    with tg.no_grad():
+        s *= 0
+    with pytest.raises(RuntimeError, match="SigmoidBackward"):
+        total.backward()
+
+
+def test_in_place_writes_that_no_gradient_reads_are_fine():
+    x = tg.ones(3, requires_grad=True)
+    shift = tg.ones(3)
+    y = (x + shift).sum()  # the gradient of + does not read shift's values
+    shift += 1
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones(3))
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    for _ in range(3):  # forward, backward, then the update: each graph is new
+        (w * w).sum().backward()
+        with tg.no_grad():
+            w -= 0.25 * w.grad
+        w.grad = None
+    np.testing.assert_allclose(w.numpy(), [0.125, 0.25])

@@ -43,6 +43,8 @@ class Function:
     """
 
     needs_output = False
+    reads_inputs = True  # backward reads the inputs' values (False: only their shapes)
+    recorded_at = 0  # the clock of in-place writes when the op was recorded
     inputs: tuple = ()
     constants: tuple = ()
     _output_ref: Any = None
@@ -207,6 +209,8 @@ def swap_last_axes(tensor: Any) -> Any:
 class Add(Function):
     """d(a + b)/da = 1, d(a + b)/db = 1"""
 
+    reads_inputs = False
+
     def forward(self, a, b):
         return a + b
 
@@ -221,6 +225,8 @@ class Add(Function):
 
 class Sub(Function):
     """d(a - b)/da = 1, d(a - b)/db = -1"""
+
+    reads_inputs = False
 
     def forward(self, a, b):
         return a - b
@@ -352,6 +358,8 @@ class Where(Function):
 
 class Neg(Function):
     """d(-a)/da = -1"""
+
+    reads_inputs = False
 
     def forward(self, a):
         return -a
@@ -543,6 +551,8 @@ class ToDevice(Function):
 class Sum(Function):
     """d sum(a)/da_i = 1"""
 
+    reads_inputs = False
+
     def __init__(self, axis, keepdims):
         self.axis, self.keepdims = axis, keepdims
 
@@ -557,6 +567,8 @@ class Sum(Function):
 
 class Mean(Function):
     """d mean(a)/da_i = 1 / n"""
+
+    reads_inputs = False
 
     def __init__(self, axis, keepdims):
         self.axis, self.keepdims = axis, keepdims
@@ -747,6 +759,8 @@ class LogSoftmax(Function):
 
 class Reshape(Function):
     """d reshape(a)/da = reshape of the gradient back to a's shape"""
+
+    reads_inputs = False
 
     def __init__(self, shape):
         self.shape = shape

@@ -282,6 +282,7 @@ class Tensor:
         "name",
         "_hooks",
         "_retains_grad",
+        "_version",
         "__weakref__",
     )
     # NumPy must hand `ndarray + tensor` to Tensor.__radd__ instead of looping over elements.
@@ -303,6 +304,7 @@ class Tensor:
         self.name = name
         self._hooks: dict[int, Callable] | None = None
         self._retains_grad = False
+        self._version = 0
         if requires_grad:
             self.requires_grad_(True)
 
@@ -317,6 +319,7 @@ class Tensor:
         tensor.name = None
         tensor._hooks = None
         tensor._retains_grad = False
+        tensor._version = 0
         return tensor
 
     @staticmethod
@@ -339,6 +342,7 @@ class Tensor:
             for tensor in inputs:
                 if tensor.requires_grad:
                     function.inputs = inputs
+                    function.recorded_at = _in_place_writes
                     if _module_calls:
                         function.module_call = _module_calls[-1]
                     out.grad_fn = function
@@ -624,6 +628,7 @@ class Tensor:
             check_same_device(name, self.data, other) if is_cuda_array(other) else None
         try:
             getattr(xp, ufunc)(self.data, other, out=self.data, casting="same_kind")
+            _count_in_place_write(self)
         except TypeError:  # NumPy's UFuncTypeError: the result does not fit self's dtype
             other_dtype = getattr(other, "dtype", type(other).__name__)
             raise TypeError(
@@ -1149,6 +1154,8 @@ def _backpropagate(
             function = node.grad_fn
             if function is None:
                 continue
+            if function.recorded_at != _in_place_writes:  # something changed in place since
+                _check_unchanged(function)
             input_grads = function.backward(grad)
             del grad
             for parent, parent_grad in zip(function.inputs, input_grads, strict=True):
@@ -1172,6 +1179,34 @@ def _backpropagate(
             values = [_grad_to_store(node, grad, create_graph, stored) for node, grad in to_store]
             for (node, _), value in zip(to_store, values, strict=True):
                 node.grad = value
+
+
+# In-place writes (``+=`` and friends, outside the graph) are counted. A tensor
+# remembers the count at its last write (``_version``) and an op the count when it
+# was recorded, so the backward walk can tell, with one comparison per op in the
+# common case, whether a value the op's gradient reads has changed since: that
+# gradient would be silently wrong (PyTorch's version counters, one clock for all).
+_in_place_writes = 0
+
+
+def _count_in_place_write(tensor: Tensor) -> None:
+    global _in_place_writes
+    _in_place_writes += 1
+    tensor._version = _in_place_writes
+
+
+def _check_unchanged(function: ops.Function) -> None:
+    """Raise if a value ``function``'s backward reads was written in place after it ran."""
+    read = list(function.inputs) if function.reads_inputs else []
+    if function.needs_output and function.output is not None:
+        read.append(function.output)
+    for tensor in read:
+        if tensor._version > function.recorded_at:
+            raise RuntimeError(
+                f"{function.name}: a tensor of shape {tensor.shape} that its gradient needs "
+                "was changed in place (+=, -=, *=, /=) after the forward pass; the gradient "
+                "would be wrong. Change a copy (x = x + 1), or change it before the forward pass"
+            )
 
 
 def _run_hooks(node: Tensor, grad: Tensor) -> Tensor:
