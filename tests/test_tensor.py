@@ -883,3 +883,38 @@ def test_softmax_of_the_float32_extremes_gives_no_warning():
     first, middle, last = log_probabilities.tolist()[0]
     assert first == 0.0 and np.isclose(middle, -3.4e38, rtol=1e-6) and last == -np.inf
     assert np.isclose(total.item(), 3.4e38, rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- argument checks
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: tg.zeros(-1), ValueError, "zeros: got size -1"),
+        (lambda: tg.eye(-1), ValueError, "eye"),
+        (lambda: tg.ones(6).reshape(-2, 3), ValueError, "reshape: got size -2"),
+        (lambda: tg.full((2,), None), TypeError, "full: fill_value"),
+        (lambda: tg.full((2,), float("nan"), dtype="int64"), ValueError, "full: nan"),
+        (lambda: tg.zeros_like([1, 2]), TypeError, "_like"),
+        (lambda: tg.manual_seed(None), TypeError, "manual_seed"),
+        (lambda: tg.manual_seed(-1), ValueError, "manual_seed"),
+        (lambda: tg.cat(tg.ones(2, 2)), TypeError, "cat: expected a list"),
+        (lambda: tg.stack(5), TypeError, "stack: expected a list"),
+        (lambda: tg.where("x", tg.ones(2), 0.0), TypeError, "where: the condition"),
+        (lambda: tg.where(np.array([0.5, 1.0]), tg.ones(2), 0.0), TypeError, "where"),
+        (lambda: tg.ones(2).astype(None), TypeError, "astype: not a dtype"),
+        (lambda: tg.ones(2, requires_grad=True).register_hook(5), TypeError, "register_hook"),
+    ],
+)
+def test_bad_arguments_raise_the_contracts_error_naming_the_function(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_in_place_integer_overflow_is_a_value_error():
+    small = Tensor(np.array([1], np.int8))
+    with pytest.raises(ValueError, match="in place"):
+        small += 1000
+    assert small.tolist() == [1]
+    assert tg.ones(6).reshape(-1, 3).shape == (2, 3)  # -1 still infers a size

@@ -266,6 +266,8 @@ def to_dtype(dtype: Any, op_name: str = "dtype") -> numpy.dtype:
     no tensor can hold (complex, strings, objects, dates) is refused with a
     TypeError: tensors hold booleans, integers and floats only.
     """
+    if dtype is None:  # numpy.dtype(None) would quietly mean float64
+        raise TypeError(f"{op_name}: not a dtype: None")
     try:
         resolved = numpy.dtype(dtype)
     except TypeError:

@@ -125,7 +125,7 @@ class module_call:  # noqa: N801  (used like a function, in a with statement)
 # --------------------------------------------------------------------------- argument helpers
 
 
-def _shape_argument(shape: tuple, op_name: str) -> Shape:
+def _shape_argument(shape: tuple, op_name: str, lowest: int | None = None) -> Shape:
     """Accept ``f((2, 3))`` and ``f(2, 3)`` alike (PyTorch's convention).
 
     Each size must be an integer (a Python or NumPy int, or anything with
@@ -148,6 +148,9 @@ def _shape_argument(shape: tuple, op_name: str) -> Shape:
                     f"({type(size).__name__}) in {shape!r}"
                 )
             size = index
+        if lowest is not None and size < lowest:
+            allowed = "-1 (inferred) or a size >= 0" if lowest == -1 else "sizes >= 0"
+            raise ValueError(f"{op_name}: got size {size} in {shape!r}; expected {allowed}")
         sizes.append(size)
     return tuple(sizes)
 
@@ -635,9 +638,10 @@ class Tensor:
                 f"{name}: the result of {self.dtype} and {other_dtype} cannot be stored in "
                 f"a tensor of dtype {self.dtype}"
             ) from None
-        except ValueError as error:
+        except (ValueError, OverflowError) as error:  # Overflow: an int too large for the dtype
             raise ValueError(
-                f"{name}: {error} (shapes {self.shape} and {getattr(other, 'shape', ())})"
+                f"{name}: {error} (shapes {self.shape} and {getattr(other, 'shape', ())}, "
+                f"dtype {self.dtype})"
             ) from None
         return self
 
@@ -866,7 +870,7 @@ class Tensor:
 
     def reshape(self, *shape: Any) -> Tensor:
         """The same values in a new shape (one size may be -1)."""
-        shape = _shape_argument(shape, "reshape")
+        shape = _shape_argument(shape, "reshape", lowest=-1)
         if shape == self.shape:
             return self
         return Tensor._apply(ops.Reshape, self, shape=shape)
@@ -951,6 +955,8 @@ class Tensor:
         stored or passed on, and may return a replacement. Returns a handle
         whose ``remove()`` unregisters the hook.
         """
+        if not callable(hook):
+            raise TypeError(f"register_hook: expected a function, got {type(hook).__name__}")
         if not self.requires_grad:
             raise RuntimeError("register_hook: the tensor does not require grad")
         if self._hooks is None:
@@ -1364,13 +1370,13 @@ def _factory(
 
 def zeros(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
     """A tensor of zeros; shape as a tuple or separate ints."""
-    shape = _shape_argument(shape, "zeros")
+    shape = _shape_argument(shape, "zeros", lowest=0)
     return _factory("zeros", lambda xp, dt: xp.zeros(shape, dtype=dt), dtype, device, requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
     """A tensor of ones; shape as a tuple or separate ints."""
-    shape = _shape_argument(shape, "ones")
+    shape = _shape_argument(shape, "ones", lowest=0)
     return _factory("ones", lambda xp, dt: xp.ones(shape, dtype=dt), dtype, device, requires_grad)
 
 
@@ -1382,7 +1388,11 @@ def full(
     requires_grad: bool = False,
 ) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype follows the value, as PyTorch)."""
-    shape = _shape_argument(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
+    shape = _shape_argument(
+        shape if isinstance(shape, (tuple, list)) else (shape,), "full", lowest=0
+    )
+    if not isinstance(fill_value, _SCALAR_TYPES):
+        raise TypeError(f"full: fill_value must be a number or a bool, got {fill_value!r}")
     if isinstance(fill_value, (bool, numpy.bool_)):
         inferred = numpy.dtype(bool)
     elif isinstance(fill_value, (int, numpy.integer)):
@@ -1391,7 +1401,7 @@ def full(
         inferred = default_dtype()
     return _factory(
         "full",
-        lambda xp, dt: xp.full(shape, fill_value, dtype=dt),
+        lambda xp, dt: xp.full(shape, _fill(fill_value, dt), dtype=dt),
         dtype,
         device,
         requires_grad,
@@ -1399,8 +1409,18 @@ def full(
     )
 
 
+def _fill(value: Any, dtype: numpy.dtype) -> Any:
+    """``value`` for an array of ``dtype``; nan or inf into an int array would be garbage."""
+    if dtype.kind in "biu" and isinstance(value, (float, numpy.floating)):
+        if not numpy.isfinite(value):
+            raise ValueError(f"full: {value} does not fit in {dtype}")
+    return value
+
+
 def _like(other: Any, dtype: Any, device: str | None) -> tuple[Shape, Any, str]:
     """Shape, dtype and device of ``other`` unless overridden."""
+    if not (isinstance(other, (Tensor, numpy.ndarray)) or is_cuda_array(other)):
+        raise TypeError(f"*_like: expected a Tensor or an array, got {type(other).__name__}")
     source = other if isinstance(other, Tensor) else Tensor._wrap(other)
     return source.shape, dtype if dtype is not None else source.dtype, device or source.device
 
@@ -1454,7 +1474,7 @@ def eye(
     requires_grad: bool = False,
 ) -> Tensor:
     """The identity matrix (n x m)."""
-    n, m = _shape_argument((n, n if m is None else m), "eye")
+    n, m = _shape_argument((n, n if m is None else m), "eye", lowest=0)
     return _factory("eye", lambda xp, dt: xp.eye(n, m, dtype=dt), dtype, device, requires_grad)
 
 
@@ -1464,7 +1484,11 @@ _generator = numpy.random.default_rng()
 def manual_seed(seed: int) -> None:
     """Seed the generator behind rand, randn and every estimator with random_state=None."""
     global _generator
-    _generator = numpy.random.default_rng(seed)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"manual_seed: seed must be an int, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"manual_seed: seed must be >= 0, got {seed}")
+    _generator = numpy.random.default_rng(int(seed))
 
 
 def default_generator() -> numpy.random.Generator:
@@ -1520,13 +1544,13 @@ def _random(
 
 def rand(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
     """Uniform samples in [0, 1)."""
-    shape = _shape_argument(shape, "rand")
+    shape = _shape_argument(shape, "rand", lowest=0)
     return _random("rand", shape, _generator.random, dtype, device, requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
     """Standard normal samples."""
-    shape = _shape_argument(shape, "randn")
+    shape = _shape_argument(shape, "randn", lowest=0)
     return _random("randn", shape, _generator.standard_normal, dtype, device, requires_grad)
 
 
@@ -1539,6 +1563,10 @@ def _as_tensors(values: Iterable[Any], op_name: str) -> list[Tensor]:
     Host values (lists, NumPy arrays) join the first Tensor's device, as the
     other operand of ``x + values`` does; CuPy arrays keep theirs.
     """
+    if isinstance(values, Tensor) or not isinstance(values, Iterable):
+        raise TypeError(
+            f"{op_name}: expected a list or tuple of tensors, got {type(values).__name__}"
+        )
     values = list(values)
     device = next((value.device for value in values if isinstance(value, Tensor)), None)
     tensors = [
@@ -1592,6 +1620,8 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
         mask = condition.data
     else:
         mask = array_module_of(a.data).asarray(condition)
+    if mask.dtype.kind not in "biu":  # NumPy's truth of numbers; a float or text mask is a slip
+        raise TypeError(f"where: the condition must be bool (or int), got dtype {mask.dtype}")
     if mask.dtype != numpy.bool_:
         mask = mask.astype(bool)
     return ops.keep_constants(Tensor._apply(ops.Where, a, b, condition=mask), (condition,))
