@@ -123,3 +123,67 @@ def test_rtol_is_used():
     with pytest.raises(RuntimeError):
         gradcheck(relative_5e_4, x, rtol=1e-4, atol=1e-3)
     assert gradcheck(relative_5e_4, x, rtol=1e-4, atol=0.1) is True
+
+
+@pytest.mark.parametrize(
+    "option, value, error",
+    [
+        ("eps", 0.0, ValueError),  # was a ZeroDivisionError
+        ("eps", -1e-6, ValueError),
+        ("eps", float("nan"), ValueError),  # was a false mismatch
+        ("eps", float("inf"), ValueError),
+        ("atol", -1.0, ValueError),  # was a false mismatch
+        ("atol", float("nan"), ValueError),
+        ("rtol", -1e-3, ValueError),
+        ("rtol", float("inf"), ValueError),
+        ("eps", "x", TypeError),  # was NumPy's TypeError
+        ("rtol", "x", TypeError),
+        ("atol", None, TypeError),
+        ("eps", True, TypeError),
+    ],
+)
+def test_bad_tolerances_raise_before_fn_runs(option, value, error):
+    calls = []
+
+    def square(x):
+        calls.append(1)
+        return (x * x).sum()
+
+    with pytest.raises(error, match=f"gradcheck: {option} must be"):
+        gradcheck(square, _inp(3), **{option: value})
+    assert not calls
+
+
+def test_zero_tolerances_are_allowed():
+    # Powers of two: the central difference of 2x is exactly 2, so exact agreement passes.
+    x = Tensor([1.0, -2.0], dtype="float64", requires_grad=True)
+    assert gradcheck(lambda x: (x * 2.0).sum(), x, eps=0.5, atol=0.0, rtol=0.0) is True
+
+
+def test_an_output_that_does_not_depend_on_the_inputs_passes_as_in_torch():
+    # Its gradient is 0 and so is the numeric one; torch.autograd.gradcheck returns True.
+    x = _inp(3)
+    assert gradcheck(lambda x: Tensor(np.ones(4), dtype="float64"), x) is True
+    torch = pytest.importorskip("torch")
+    ones = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda x: torch.ones(4, dtype=torch.float64), (ones,))
+
+
+def test_an_output_computed_outside_the_graph_is_reported_as_such():
+    # fn leaves the graph (through NumPy): the output depends on x numerically only.
+    def through_numpy(x):
+        return Tensor(x.numpy() * 2.0, dtype="float64")
+
+    with pytest.raises(RuntimeError, match=r"gradcheck: .*does not depend on input 0") as info:
+        gradcheck(through_numpy, _inp(3))
+    assert "backward" not in str(info.value).split("(")[0]
+
+
+def test_an_input_left_out_of_the_graph_is_named():
+    def second_detached(x, y):
+        return (x * 2.0).sum() + Tensor(y.numpy(), dtype="float64").sum()
+
+    with pytest.raises(RuntimeError, match="does not depend on input 1 through the graph"):
+        gradcheck(second_detached, _inp(2), _inp(2))
+    # An input that truly does not matter has gradient 0 both ways, as torch.
+    assert gradcheck(lambda x, y: (x * 2.0).sum(), _inp(2), _inp(2)) is True

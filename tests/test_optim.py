@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import tinygrad_dlcv as tg
-from tinygrad_dlcv import optim
+from tinygrad_dlcv import nn, optim
 from tinygrad_dlcv.optim import lr_scheduler
 
 SHAPES = [(4, 3), (3,)]
@@ -850,3 +850,253 @@ def test_optimizers_run_on_every_device(make, device):
         for value in state.values():
             if hasattr(value, "shape"):
                 assert tg.Tensor(value).device == on_device[0].device
+
+
+# --- malformed optimizer state: refused up front, nothing changes ----------------------
+
+
+def _stepped(kind):
+    """An optimizer over two float64 parameters; only the first has stepped (has state)."""
+    a = tg.Tensor([1.0, -1.0], dtype="float64", requires_grad=True)
+    b = tg.Tensor([2.0, 3.0], dtype="float64", requires_grad=True)
+    extra = {"momentum": 0.9} if kind == "SGD" else {}
+    opt = getattr(optim, kind)([a, b], lr=0.1, **extra)
+    a.grad = tg.Tensor([0.5, 0.5], dtype="float64")
+    opt.step()
+    return opt, a, b
+
+
+def _set(path, value):
+    """A spoiler that sets ``sd[path[0]][path[1]]... = value``."""
+
+    def spoil(sd):
+        target = sd
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return spoil
+
+
+UNFITTING = (ValueError, RuntimeError)
+MALFORMED_STATE = {
+    "adam-step-without-moments": ("Adam", _set(("state", 1), {"step": 1}), UNFITTING, "entries"),
+    "adam-step-string": ("Adam", _set(("state", 0, "step"), "x"), TypeError, "'step'"),
+    "adam-step-negative": ("Adam", _set(("state", 0, "step"), -1), UNFITTING, ">= 0"),
+    "adam-step-fraction": ("Adam", _set(("state", 0, "step"), 1.5), UNFITTING, "whole"),
+    "adam-step-nan": ("Adam", _set(("state", 0, "step"), float("nan")), UNFITTING, "whole"),
+    "adam-step-vector": ("Adam", _set(("state", 0, "step"), np.ones(2)), UNFITTING, "one number"),
+    "adam-exp-avg-string": ("Adam", _set(("state", 0, "exp_avg"), "abc"), TypeError, "array"),
+    "adam-exp-avg-float": ("Adam", _set(("state", 0, "exp_avg"), 5.0), TypeError, "array"),
+    "adamw-list": ("AdamW", _set(("state", 0, "exp_avg_sq"), [1, 2]), TypeError, "array"),
+    "sgd-buffer-float": ("SGD", _set(("state", 0, "momentum_buffer"), 5.0), TypeError, "array"),
+    "sgd-adam-state": ("SGD", _set(("state", 0, "exp_avg"), np.zeros(2)), UNFITTING, "keeps"),
+    "adam-sgd-state": ("Adam", _set(("state", 1), {"momentum_buffer": [0]}), UNFITTING, "keeps"),
+    "entry-not-dict": ("SGD", _set(("state", 0), 5), TypeError, "must be a dict"),
+    "state-not-dict": ("Adam", _set(("state",), 5), TypeError, "'state'"),
+    "groups-list-of-int": ("SGD", _set(("param_groups",), [5]), TypeError, "list of dicts"),
+    "groups-int": ("Adam", _set(("param_groups",), 5), TypeError, "list of dicts"),
+    "params-not-list": ("SGD", _set(("param_groups", 0, "params"), 5), TypeError, "indices"),
+    "params-strings": ("Adam", _set(("param_groups", 0, "params"), ["a", "b"]), TypeError, "ints"),
+    "params-repeated": ("Adam", _set(("param_groups", 0, "params"), [0, 0]), UNFITTING, "twice"),
+    "betas-float": ("Adam", _set(("param_groups", 0, "betas"), 0.9), TypeError, "betas"),
+    "lr-string": ("SGD", _set(("param_groups", 0, "lr"), "x"), TypeError, "learning rate"),
+    "maximize": ("Adam", _set(("param_groups", 0, "maximize"), True), UNFITTING, "maximize"),
+    "amsgrad": ("AdamW", _set(("param_groups", 0, "amsgrad"), True), UNFITTING, "amsgrad"),
+    "coupled-into-adamw": (
+        "AdamW",
+        _set(("param_groups", 0, "decoupled_weight_decay"), False),
+        UNFITTING,
+        "decoupled_weight_decay",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED_STATE))
+def test_malformed_state_dict_raises_and_changes_nothing(case):
+    kind, spoil, error, message = MALFORMED_STATE[case]
+    opt, a, b = _stepped(kind)
+    before, sd = opt.state_dict(), opt.state_dict()
+    spoil(sd)
+    with pytest.raises(error, match=message) as info:
+        opt.load_state_dict(sd)
+    assert f"{kind}.load_state_dict" in str(info.value)
+    if error is UNFITTING:  # the contract's RuntimeError, and torch's ValueError
+        assert isinstance(info.value, ValueError) and isinstance(info.value, RuntimeError)
+    after = opt.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    assert after["state"].keys() == before["state"].keys() == {0}
+    for key, value in before["state"][0].items():
+        np.testing.assert_array_equal(after["state"][0][key], value)
+    np.testing.assert_array_equal(b.numpy(), [2.0, 3.0])
+    # The state the optimizer kept is whole: the next step runs, as before the load.
+    a.grad = b.grad = tg.Tensor([0.5, 0.5], dtype="float64")
+    reference, ref_a, ref_b = _stepped(kind)
+    ref_a.grad = ref_b.grad = tg.Tensor([0.5, 0.5], dtype="float64")
+    opt.step()
+    reference.step()
+    np.testing.assert_array_equal(a.numpy(), ref_a.numpy())
+    np.testing.assert_array_equal(b.numpy(), ref_b.numpy())
+
+
+def test_a_saved_momentum_buffer_of_none_means_no_buffer():
+    # torch's SGD once saved momentum_buffer=None for a parameter without one.
+    opt, a, b = _stepped("SGD")
+    sd = opt.state_dict()
+    sd["state"][1] = {"momentum_buffer": None}
+    opt.load_state_dict(sd)
+    assert opt.state[b] == {}
+
+
+def test_a_step_count_saved_as_a_number_array_loads_as_an_int():
+    opt, a, _ = _stepped("Adam")
+    sd = opt.state_dict()
+    sd["state"][0]["step"] = np.array(4.0)  # torch saves a float tensor
+    opt.load_state_dict(sd)
+    assert opt.state[a]["step"] == 4 and isinstance(opt.state[a]["step"], int)
+
+
+@pytest.mark.parametrize(
+    "kind, kwargs",
+    [
+        ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+        ("Adam", dict(lr=0.05, weight_decay=0.1)),
+        ("AdamW", dict(lr=0.05, weight_decay=0.2)),
+    ],
+)
+def test_a_torch_state_dict_loads_and_continues_like_torch(kind, kwargs):
+    torch = pytest.importorskip("torch")
+    arrays, x, y = _data(seed=5)
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    reference = _run_torch(torch, theirs, lambda p: getattr(torch.optim, kind)(p, **kwargs), x, y)
+    ours = _tg_params([p.detach().numpy() for p in theirs])
+    opt = getattr(optim, kind)(ours, **kwargs)
+    opt.load_state_dict(reference.state_dict())  # torch tensors, torch's extra group keys
+    for _ in range(3):
+        opt.zero_grad()
+        _tg_loss(ours, x, y).backward()
+        opt.step()
+        reference.zero_grad()
+        _torch_loss(torch, theirs, x, y).backward()
+        reference.step()
+    for mine, reference_param in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine.numpy(), reference_param.detach().numpy(), rtol=1e-10)
+
+
+def test_optimizer_arguments_of_the_wrong_type_are_type_errors():
+    w = tg.Tensor([1.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"SGD.*model\.parameters\(\)"):
+        optim.SGD(nn.Linear(2, 3), lr=0.1)
+    with pytest.raises(TypeError, match="SGD: params must be an iterable"):
+        optim.SGD(5, lr=0.1)
+    with pytest.raises(TypeError, match="SGD: params must be an iterable"):
+        optim.SGD([{"params": 5}], lr=0.1)
+    with pytest.raises(TypeError, match="Adam: betas must be a pair"):
+        optim.Adam([w], betas=0.9)
+    with pytest.raises(TypeError, match="AdamW: betas must be a pair"):
+        optim.AdamW([w], betas="ab")
+    opt = optim.SGD([w], lr=0.1)
+    w.grad = tg.ones(1)
+    with pytest.raises(TypeError, match="SGD.step: closure must be callable"):
+        opt.step(closure=5)
+    np.testing.assert_array_equal(w.numpy(), [1.0])  # nothing moved
+
+
+# --- lr schedulers: arguments and state checked before anything changes --------------
+
+
+def _sgd():
+    return optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.1)
+
+
+@pytest.mark.parametrize(
+    "build, error, message",
+    [
+        (lambda o: lr_scheduler.StepLR(o, 2, gamma=float("nan")), ValueError, "gamma.*nan"),
+        (lambda o: lr_scheduler.StepLR(o, 2, gamma=-1), ValueError, "gamma.*-1"),
+        (lambda o: lr_scheduler.StepLR(o, 2, gamma=0.0), ValueError, "gamma"),
+        (lambda o: lr_scheduler.StepLR(o, 2, gamma=float("inf")), ValueError, "gamma.*inf"),
+        (lambda o: lr_scheduler.StepLR(o, 2, gamma="x"), TypeError, "StepLR: gamma"),
+        (lambda o: lr_scheduler.StepLR(o, step_size="3"), TypeError, "StepLR: step_size"),
+        (lambda o: lr_scheduler.StepLR(o, step_size=2.0), TypeError, "StepLR: step_size"),
+        (lambda o: lr_scheduler.StepLR(o, 3, last_epoch="x"), TypeError, "StepLR: last_epoch"),
+        (lambda o: lr_scheduler.StepLR(o, 3, last_epoch=-2), ValueError, "last_epoch.*-2"),
+        (lambda o: lr_scheduler.CosineAnnealingLR(o, 3, eta_min=math.nan), ValueError, "eta_min"),
+        (lambda o: lr_scheduler.CosineAnnealingLR(o, 3, eta_min=-1), ValueError, "eta_min.*-1"),
+        (lambda o: lr_scheduler.CosineAnnealingLR(o, 3, eta_min="0"), TypeError, "eta_min"),
+        (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max="5"), TypeError, "T_max"),
+    ],
+)
+def test_scheduler_constructor_checks_its_arguments(build, error, message):
+    opt = _sgd()
+    with pytest.raises(error, match=message):
+        build(opt)
+    assert opt.param_groups[0]["lr"] == 0.1 and "initial_lr" not in opt.param_groups[0]
+
+
+SCHEDULER_STATES = {
+    "optimizer": ({"optimizer": None}, UNFITTING, "unknown entry 'optimizer'"),
+    "unknown": ({"warmup": 3}, UNFITTING, "unknown entry"),
+    "step-size-zero": ({"step_size": 0}, UNFITTING, "step_size"),
+    "step-size-string": ({"step_size": "3"}, TypeError, "step_size"),
+    "gamma-nan": ({"gamma": float("nan")}, UNFITTING, "gamma"),
+    "last-epoch-string": ({"last_epoch": "x"}, TypeError, "last_epoch"),
+    "last-epoch-negative": ({"last_epoch": -3}, UNFITTING, "last_epoch"),
+    "base-lrs-negative": ({"base_lrs": [-0.1]}, UNFITTING, r"base_lrs\[0\]"),
+    "base-lrs-count": ({"base_lrs": [0.1, 0.2]}, UNFITTING, "base_lrs"),
+    "last-lr-string": ({"_last_lr": "x"}, TypeError, "_last_lr"),
+    "step-count-float": ({"_step_count": 1.5}, TypeError, "_step_count"),
+    "not-a-dict": (5, TypeError, "expected a dict"),
+}
+
+
+@pytest.mark.parametrize("case", list(SCHEDULER_STATES))
+def test_scheduler_load_state_dict_checks_before_loading(case):
+    state, error, message = SCHEDULER_STATES[case]
+    opt = _sgd()
+    scheduler = lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    scheduler.step()
+    before = scheduler.state_dict()
+    bad = dict(before, **state) if isinstance(state, dict) else state  # one bad entry among good
+    with pytest.raises(error, match=message):
+        scheduler.load_state_dict(bad)
+    assert scheduler.state_dict() == before and scheduler.optimizer is opt
+    scheduler.step()  # still works: epoch 2 halves the lr
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.05)
+
+
+def test_cosine_load_state_dict_checks_its_own_entries():
+    scheduler = lr_scheduler.CosineAnnealingLR(_sgd(), T_max=4)
+    with pytest.raises(UNFITTING, match="T_max"):
+        scheduler.load_state_dict({"T_max": 0})
+    with pytest.raises(UNFITTING, match="eta_min"):
+        scheduler.load_state_dict({"eta_min": -0.5})
+    with pytest.raises(UNFITTING, match="unknown entry 'gamma'"):
+        scheduler.load_state_dict({"gamma": 0.5})
+    assert scheduler.T_max == 4 and scheduler.eta_min == 0.0
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda L, o: L.StepLR(o, step_size=3, gamma=0.5),
+        lambda L, o: L.CosineAnnealingLR(o, T_max=5, eta_min=0.01),
+    ],
+    ids=["StepLR", "CosineAnnealingLR"],
+)
+def test_a_torch_scheduler_state_dict_loads(build):
+    torch = pytest.importorskip("torch")
+    theirs_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.2)
+    theirs = build(torch.optim.lr_scheduler, theirs_opt)
+    for _ in range(4):
+        theirs_opt.step()
+        theirs.step()
+    opt = optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.2)
+    ours = build(lr_scheduler, opt)
+    ours.load_state_dict(theirs.state_dict())  # torch's bookkeeping entries are skipped
+    opt.param_groups[0]["lr"] = theirs_opt.param_groups[0]["lr"]
+    for _ in range(8):
+        theirs_opt.step()
+        theirs.step()
+        ours.step()
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +27,24 @@ def gradcheck(
     perturbed by +-eps; ``(f(x + eps) - f(x - eps)) / 2 eps`` must match the
     analytic gradient within ``atol + rtol * |numeric|``.
 
+    An input that no gradient reaches (the output does not depend on it in the
+    graph, or the output does not require grad at all) has an analytic
+    gradient of 0, as in ``torch.autograd.gradcheck``: it passes when the
+    numeric gradient is 0 too, and otherwise the error says that the output
+    does not depend on that input through the graph (fn left the graph, e.g.
+    through ``.numpy()`` or ``detach()``).
+
+    Parameters
+    ----------
+    fn : callable
+        Takes ``inputs`` and returns a Tensor.
+    *inputs
+        Its arguments; Tensors that require grad are checked.
+    eps : float
+        The perturbation, finite and > 0.
+    atol, rtol : float
+        Absolute and relative tolerance, finite and >= 0.
+
     Returns
     -------
     True when every element matches.
@@ -34,8 +54,13 @@ def gradcheck(
     RuntimeError
         On the first mismatch, naming the input, the element and both values.
     ValueError
-        When no input requires grad.
+        When no input requires grad, or eps, atol or rtol is out of range.
+    TypeError
+        When eps, atol or rtol is not a real number, or fn returns no Tensor.
     """
+    _check_tolerance("eps", eps, positive=True)
+    _check_tolerance("atol", atol)
+    _check_tolerance("rtol", rtol)
     # float64 copies: float32 round-off would swamp a difference quotient.
     inputs = [
         Tensor(x, dtype="float64", requires_grad=True)
@@ -59,12 +84,14 @@ def gradcheck(
         result = fn(*inputs)
         return float((result.numpy().astype(numpy.float64) * projection).sum())
 
-    weights = Tensor(projection, dtype=output.dtype, device=output.device)
-    (output * weights).sum().backward()
+    if output.requires_grad:  # otherwise no input is in its graph: every gradient is 0
+        weights = Tensor(projection, dtype=output.dtype, device=output.device)
+        (output * weights).sum().backward()
 
     for position in checked:
         tensor = inputs[position]
-        analytic = tensor.grad.numpy() if tensor.grad is not None else numpy.zeros(tensor.shape)
+        reached = tensor.grad is not None
+        analytic = tensor.grad.numpy() if reached else numpy.zeros(tensor.shape)
         host = tensor.numpy()
         for element in numpy.ndindex(*tensor.shape):
             original = host[element]
@@ -78,12 +105,32 @@ def gradcheck(
             tensor.data[...] = _to_device_like(host, tensor)
             numeric = (upper - lower) / (2 * eps)
             if not abs(numeric - analytic[element]) <= atol + rtol * abs(numeric):
+                cause = (
+                    ""
+                    if reached
+                    else f"; fn's output does not depend on input {position} through the graph "
+                    "(no gradient reached it: did fn leave the graph, e.g. by .numpy() or "
+                    "detach()?)"
+                )
                 raise RuntimeError(
                     f"gradcheck: gradient mismatch for input {position} at element {element}: "
                     f"numeric {numeric!r} vs analytic {float(analytic[element])!r} "
-                    f"(atol={atol}, rtol={rtol})"
+                    f"(atol={atol}, rtol={rtol}){cause}"
                 )
     return True
+
+
+def _check_tolerance(label: str, value: Any, positive: bool = False) -> None:
+    """Raise TypeError unless ``value`` is a real number, ValueError unless finite and
+    >= 0 (> 0 when ``positive``): eps = 0 divides by zero, a NaN or negative tolerance
+    would report every gradient as a mismatch."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"gradcheck: {label} must be a real number, got {value!r}")
+    if not (math.isfinite(value) and (value > 0 if positive else value >= 0)):
+        raise ValueError(
+            f"gradcheck: {label} must be a finite number {'> 0' if positive else '>= 0'}, "
+            f"got {value!r}"
+        )
 
 
 def _to_device_like(host: numpy.ndarray, tensor: Tensor) -> Any:

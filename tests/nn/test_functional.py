@@ -956,3 +956,128 @@ def _op_given(loss, target):
             return function
         stack.extend(function.inputs)
     raise AssertionError("no op keeps the target")
+
+
+# --------------------------------------------------------------------------- bad targets
+
+BINARY_LOSSES = [  # (loss, the op its errors name)
+    pytest.param(F.binary_cross_entropy, "binary_cross_entropy", id="bce"),
+    pytest.param(F.binary_cross_entropy_with_logits, "with_logits", id="bce_logits"),
+    pytest.param(nn.BCELoss(), "binary_cross_entropy", id="BCELoss"),
+    pytest.param(nn.BCEWithLogitsLoss(), "with_logits", id="BCEWithLogitsLoss"),
+]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [None, "1", "x", ["1", "0"], np.array([None, 1.0]), np.array(["1", "0"])],
+    ids=["none", "string-1", "string-x", "list-of-strings", "objects", "string-array"],
+)
+@pytest.mark.parametrize("loss, op", BINARY_LOSSES)
+def test_binary_losses_refuse_targets_that_are_not_numbers(loss, op, target):
+    # None was read as NaN, "1" as 1.0; "x" gave NumPy's message without the op.
+    with pytest.raises(TypeError, match=rf"{op}: target must hold numbers"):
+        loss(tg.tensor([0.2, 0.7]), target)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [[True, False], [1, 0], np.array([1.0, 0.0]), tg.tensor([1, 0])],
+    ids=["bools", "ints", "float-array", "int-tensor"],
+)
+def test_binary_losses_take_bool_int_and_float_targets(target):
+    p = tg.tensor([0.2, 0.7], dtype="float64")
+    want = -(np.log(0.2) + np.log(0.3)) / 2
+    np.testing.assert_allclose(F.binary_cross_entropy(p, target).item(), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_class_losses_refuse_targets_that_are_not_numbers(name):
+    with pytest.raises(TypeError, match=f"{name}.*target must hold numbers"):
+        getattr(F, name)(tg.zeros(2, 3), None)
+    with pytest.raises(TypeError, match=f"{name}.*target must hold numbers"):
+        getattr(F, name)(tg.zeros(2, 3), ["1", "0"])
+
+
+needs_cuda = pytest.mark.skipif(not tg.cuda_available(), reason="CUDA not available")
+
+
+@pytest.mark.cuda
+@needs_cuda
+@pytest.mark.parametrize("requires_grad", [False, True])
+@pytest.mark.parametrize(
+    "name, scores, target",
+    [
+        ("cross_entropy", [[0.1, 0.2, 0.3]], [2]),
+        ("cross_entropy", [[0.1, 0.2, 0.3]], [[0.2, 0.3, 0.5]]),
+        ("nll_loss", [[-1.0, -2.0, -0.5]], [2]),
+        ("binary_cross_entropy", [0.2, 0.7], [1.0, 0.0]),
+        ("binary_cross_entropy_with_logits", [0.2, -0.7], [1.0, 0.0]),
+        ("mse_loss", [0.2, -0.7], [1.0, 0.0]),
+    ],
+)
+def test_losses_refuse_a_target_tensor_on_another_device(name, scores, target, requires_grad):
+    # The fused losses used to move a CPU target silently; mse_loss's error named "sub".
+    floating = isinstance(target[0], list) or name in ("binary_cross_entropy", "mse_loss")
+    floating = floating or name.endswith("logits")
+    if requires_grad and not floating:
+        pytest.skip("class indices cannot require grad")
+    for input_device, target_device in (("cuda", "cpu"), ("cpu", "cuda")):
+        x = tg.tensor(scores, dtype="float64", device=input_device, requires_grad=True)
+        y = tg.tensor(target, device=target_device, requires_grad=requires_grad)
+        with pytest.raises(RuntimeError, match=rf"^{name}: .*same device.*(cpu|cuda)"):
+            getattr(F, name)(x, y)
+
+
+def test_losses_still_take_host_targets_for_device_inputs(device):
+    # A list or NumPy array is not a Tensor on another device: it moves to the input's.
+    x = tg.tensor([0.2, 0.7], dtype="float64", device=device)
+    loss = F.binary_cross_entropy(x, np.array([1.0, 0.0]))
+    np.testing.assert_allclose(loss.item(), -(np.log(0.2) + np.log(0.3)) / 2, rtol=1e-12)
+    logits = tg.tensor([[0.1, 0.2, 0.3]], dtype="float64", device=device)
+    assert F.cross_entropy(logits, [2]).item() == pytest.approx(
+        -np.log(np.exp(0.3) / np.exp([0.1, 0.2, 0.3]).sum()), rel=1e-12
+    )
+
+
+# --------------------------------------------------------------------------- bad arguments
+
+
+@pytest.mark.parametrize(
+    "num_classes, error",
+    [(2.5, TypeError), ("3", TypeError), (True, TypeError), (None, TypeError), (-2, ValueError)],
+    ids=str,
+)
+def test_one_hot_checks_num_classes(num_classes, error):
+    with pytest.raises(error, match="one_hot: num_classes"):
+        F.one_hot(tg.tensor([0, 1]), num_classes)
+
+
+def test_one_hot_with_num_classes_zero_of_an_empty_target():
+    assert F.one_hot(tg.zeros(0, dtype="int64"), 0).shape == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "parameters, message",
+    [
+        (5, "iterable of Tensors"),
+        (None, "iterable of Tensors"),
+        ([None], "must be Tensors, got NoneType"),
+        ([np.ones(3)], "must be Tensors, got ndarray"),
+        ([tg.ones(2), 2.0], "must be Tensors, got float"),
+    ],
+    ids=["int", "none", "list-of-none", "ndarray", "float"],
+)
+def test_l2_penalty_refuses_what_is_not_tensors(parameters, message):
+    # An ndarray gave a NumPy float (no graph); 5 and [None] gave raw errors.
+    with pytest.raises(TypeError, match=f"l2_penalty: .*{message}"):
+        F.l2_penalty(parameters)
+
+
+def test_l2_penalty_of_one_tensor_is_its_penalty():
+    w = _leaf([[1.0, -2.0], [3.0, 0.5]])
+    penalty = F.l2_penalty(w)
+    assert isinstance(penalty, Tensor) and penalty.item() == pytest.approx(0.5 * 14.25)
+    penalty.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), w.numpy())
+    assert F.l2_penalty(_leaf(3.0)).item() == 4.5  # 0-d: no rows to iterate over

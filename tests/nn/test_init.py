@@ -220,3 +220,95 @@ def test_seed_gives_the_same_values_in_float32_and_float64():
     tg.manual_seed(3)
     double = init.normal_(tg.zeros(50, dtype="float64")).numpy()
     np.testing.assert_allclose(single, double, rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- bad input
+
+RANDOM_FILLERS = [name for name, _ in FILLERS if name not in ("zeros_", "ones_")]
+
+
+@pytest.mark.parametrize("name", [f[0] for f in FILLERS])
+def test_a_non_tensor_is_a_type_error_naming_the_function(name):
+    with pytest.raises(TypeError, match=f"^{name}: expected a Tensor, got NoneType"):
+        getattr(init, name)(None)
+
+
+@pytest.mark.parametrize("name", RANDOM_FILLERS)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_random_fills_of_non_floating_tensors_are_type_errors(name, dtype):
+    # Values were truncated silently; torch refuses too (NotImplementedError for 'Long').
+    t = tg.ones(4, 3, dtype=dtype)
+    with pytest.raises(TypeError, match=f"^{name}: fills floating tensors only"):
+        getattr(init, name)(t)
+    np.testing.assert_array_equal(t.numpy(), np.ones((4, 3), dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_zeros_and_ones_fill_any_dtype_as_torch(dtype):
+    torch = _torch()
+    theirs = torch.empty(3, dtype=getattr(torch, dtype))
+    t = tg.ones(3, dtype=dtype)
+    np.testing.assert_array_equal(init.zeros_(t).numpy(), torch.nn.init.zeros_(theirs).numpy())
+    np.testing.assert_array_equal(init.ones_(t).numpy(), torch.nn.init.ones_(theirs).numpy())
+    assert t.dtype == np.dtype(dtype)
+
+
+@pytest.mark.parametrize("name", ["kaiming_uniform_", "kaiming_normal_"])
+@pytest.mark.parametrize("shape", [(4, 0), (0, 3), (0,), (2, 0, 3)], ids=str)
+def test_kaiming_of_a_zero_element_tensor_is_a_no_op_with_torchs_warning(name, shape):
+    # A fan of 0 divided by zero; torch warns and returns the tensor untouched.
+    t = tg.zeros(shape)
+    with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
+        assert getattr(init, name)(t) is t
+    assert t.shape == shape
+
+
+@pytest.mark.parametrize("name", ["xavier_uniform_", "xavier_normal_"])
+@pytest.mark.parametrize("shape", [(4, 0), (0, 0), (0, 0, 3)], ids=str)
+def test_xavier_of_a_zero_element_tensor_is_a_no_op(name, shape):
+    # (0, 0) has fan_in + fan_out = 0: torch divides by zero; there is nothing to fill.
+    t = tg.zeros(shape)
+    assert getattr(init, name)(t) is t and t.shape == shape
+
+
+NAN, INF = float("nan"), float("inf")
+BAD_VALUES = [
+    (lambda t: init.uniform_(t, a=NAN), ValueError, "uniform_: a"),
+    (lambda t: init.uniform_(t, b=INF), ValueError, "uniform_: b"),
+    (lambda t: init.uniform_(t, 1, 0), ValueError, "uniform_: expects a <= b, got a=1, b=0"),
+    (lambda t: init.uniform_(t, "0", 1), TypeError, "uniform_: a must be a real number"),
+    (lambda t: init.normal_(t, std=-1), ValueError, "normal_: std .* >= 0.0, got -1"),
+    (lambda t: init.normal_(t, std=NAN), ValueError, "normal_: std"),
+    (lambda t: init.normal_(t, mean=INF), ValueError, "normal_: mean"),
+    (lambda t: init.normal_(t, mean=None), TypeError, "normal_: mean"),
+    (lambda t: init.xavier_uniform_(t, gain=NAN), ValueError, "xavier_uniform_: gain"),
+    (lambda t: init.xavier_uniform_(t, gain=-1), ValueError, "xavier_uniform_: gain"),
+    (lambda t: init.xavier_normal_(t, gain=INF), ValueError, "xavier_normal_: gain"),
+    (lambda t: init.xavier_normal_(t, gain="2"), TypeError, "xavier_normal_: gain"),
+    (lambda t: init.kaiming_uniform_(t, nonlinearity=5), TypeError, "kaiming_uniform_: nonlin"),
+    (lambda t: init.kaiming_normal_(t, nonlinearity=None), TypeError, "kaiming_normal_: nonlin"),
+    (lambda t: init.kaiming_uniform_(t, mode=5), TypeError, "kaiming_uniform_: mode"),
+    (lambda t: init.kaiming_normal_(t, a="x"), TypeError, "kaiming_normal_: a must be"),
+    (lambda t: init.kaiming_uniform_(t, a=NAN), ValueError, "kaiming_uniform_: a must be"),
+    (lambda t: init.kaiming_uniform_(t, nonlinearity="swish"), ValueError, "kaiming_uniform_"),
+]
+
+
+@pytest.mark.parametrize("fill, error, message", BAD_VALUES)
+def test_bad_arguments_raise_naming_the_function_and_change_nothing(fill, error, message):
+    # These gave OverflowError, AttributeError or NumPy's message without the function.
+    t = tg.full((3, 4), 7.0)
+    with pytest.raises(error, match=message):
+        fill(t)
+    np.testing.assert_array_equal(t.numpy(), np.full((3, 4), 7.0))
+
+
+def test_calculate_gain_checks_its_argument_types():
+    with pytest.raises(TypeError, match="calculate_gain: nonlinearity must be a string"):
+        init.calculate_gain(5)
+    with pytest.raises(TypeError, match="calculate_gain: negative slope"):
+        init.calculate_gain("leaky_relu", "x")
+
+
+def test_uniform_with_equal_bounds_fills_that_value():
+    np.testing.assert_array_equal(init.uniform_(tg.zeros(3), 2.0, 2.0).numpy(), [2.0] * 3)

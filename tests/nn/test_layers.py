@@ -385,3 +385,61 @@ def test_dropout_follows_the_model_mode():
     assert np.count_nonzero(first == 0) == 0
     model.train()
     assert np.mean(model(x).numpy() == 0) > 0.8
+
+
+# --------------------------------------------------------------------------- bad arguments
+
+
+@pytest.mark.parametrize(
+    "build, error, message",
+    [
+        (lambda: nn.Linear("2", 3), TypeError, "Linear: in_features must be an int, got '2'"),
+        (lambda: nn.Linear(2, 3.0), TypeError, "Linear: out_features must be an int"),
+        (lambda: nn.Linear(True, 3), TypeError, "Linear: in_features"),
+        (lambda: nn.Linear(2, -1), ValueError, "Linear: out_features must be positive"),
+        (lambda: nn.Neuron("3"), TypeError, "Neuron: in_features must be an int"),
+        (lambda: nn.Neuron(0), ValueError, "Neuron: in_features must be positive"),
+        (lambda: nn.Dropout("a"), TypeError, "Dropout: p must be a real number"),
+        (lambda: nn.Dropout(None), TypeError, "Dropout: p must be a real number"),
+        (lambda: nn.Dropout(float("nan")), ValueError, "Dropout: p must lie in"),
+        (lambda: nn.MLP(2, 5, 3), TypeError, "MLP: hidden must be a list of layer sizes"),
+        (lambda: nn.MLP(2, "5", 3), TypeError, "MLP: hidden must be a list of layer sizes"),
+        (lambda: nn.MLP(2, [5, "4"], 3), TypeError, r"MLP: hidden\[1\] must be an int"),
+        (lambda: nn.MLP(2, [5, 0], 3), ValueError, r"MLP: hidden\[1\] must be positive"),
+        (lambda: nn.MLP("2", [5], 3), TypeError, "MLP: in_features must be an int"),
+        (lambda: nn.MLP(2, [5], 3.5), TypeError, "MLP: out_features must be an int"),
+    ],
+)
+def test_layer_arguments_of_the_wrong_type_or_value_name_the_layer(build, error, message):
+    with pytest.raises(error, match=message):
+        build()
+
+
+def test_layer_sizes_may_be_numpy_ints():
+    assert nn.Linear(np.int64(2), np.int32(3)).weight.shape == (3, 2)
+    assert len(nn.MLP(np.int64(2), (np.int64(4),), 3)) == 3
+
+
+@pytest.mark.parametrize(
+    "name, module, error",
+    [
+        ("a", 5, TypeError),
+        ("a", lambda x: x, TypeError),
+        ("a.b", "relu", KeyError),
+        ("", "relu", KeyError),
+        (1, "relu", TypeError),
+        ("forward", "relu", KeyError),
+    ],
+    ids=["int-module", "function-module", "dotted-name", "empty-name", "int-name", "taken-name"],
+)
+def test_sequential_from_ordered_dict_refuses_what_torch_refuses(name, module, error):
+    # OrderedDict(a=5) became an empty Sequential; "a.b" broke the dotted parameter names.
+    from collections import OrderedDict
+
+    torch = _torch()
+    ours = nn.ReLU() if module == "relu" else module
+    theirs = torch.nn.ReLU() if module == "relu" else module
+    with pytest.raises(error, match="Sequential"):
+        nn.Sequential(OrderedDict([(name, ours)]))
+    with pytest.raises(error):
+        torch.nn.Sequential(OrderedDict([(name, theirs)]))

@@ -7,13 +7,20 @@ binary cross-entropy with logits never forms sigmoid(z) then log of it.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
 import numpy
 
 from .. import ops
-from ..backend import array_module_of, move_to_device, value_range
+from ..backend import (
+    array_module_of,
+    check_same_device,
+    holds_real_numbers,
+    move_to_device,
+    value_range,
+)
 from ..tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -50,12 +57,37 @@ def _keep_target(loss: Tensor, target: Any, values: Any) -> Tensor:
     return ops.keep_constants(loss, (shown,))
 
 
+def _check_target_device(like: Tensor, target: Any, name: str) -> None:
+    """A target Tensor must be on the input's device: mixing devices is an error, as in
+    any op, never a silent copy (lists and host arrays are not Tensors and do move)."""
+    if isinstance(target, Tensor):
+        check_same_device(name, like.data, target.data)
+
+
+def _target_values(target: Any, like: Tensor, name: str) -> Any:
+    """The target's values as an array of numbers (bool, int or float), not yet moved.
+
+    Anything else (None, strings, objects) is a TypeError naming the loss:
+    NumPy would read "1" as 1.0 and None as NaN.
+    """
+    _check_target_device(like, target, name)
+    values = target.data if isinstance(target, Tensor) else target
+    if not isinstance(getattr(values, "dtype", None), numpy.dtype):  # lists, scalars, torch
+        try:
+            values = numpy.asarray(values)
+        except ValueError as error:  # ragged nested lists
+            raise ValueError(f"{name}: target is not an array: {error}") from None
+    if not holds_real_numbers(values.dtype):
+        raise TypeError(
+            f"{name}: target must hold numbers (bool, int or float), got {values.dtype} "
+            f"from {type(target).__name__}"
+        )
+    return values
+
+
 def _target_array(target: Any, like: Tensor, dtype: Any, name: str) -> Any:
     """The target's values as a backend array on ``like``'s device (targets get no gradient)."""
-    values = target.data if isinstance(target, Tensor) else target
-    if not hasattr(values, "dtype"):
-        values = numpy.asarray(values)
-    values = move_to_device(values, like.device)
+    values = move_to_device(_target_values(target, like, name), like.device)
     return values if dtype is None else values.astype(dtype, copy=False)
 
 
@@ -119,7 +151,12 @@ def one_hot(target: Any, num_classes: int = -1) -> Tensor:
 
     ``num_classes=-1`` takes the largest label + 1, as torch; an empty
     ``target`` then has no labels to count, which is a ValueError.
+    ``num_classes`` that is not an int is a TypeError, below -1 a ValueError.
     """
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral):
+        raise TypeError(f"one_hot: num_classes must be an int, got {num_classes!r}")
+    if num_classes < -1:
+        raise ValueError(f"one_hot: num_classes must be >= 0, or -1 to infer it, got {num_classes}")
     labels = target if isinstance(target, Tensor) else Tensor(target)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: class labels must be integers, got {labels.dtype}")
@@ -186,9 +223,7 @@ def _probability_target(logits: Tensor, target: Any) -> Tensor | None:
     logits' dtype), so the loss back-propagates into it as torch's does;
     other targets become constants on the logits' device.
     """
-    values = target.data if isinstance(target, Tensor) else target
-    if not hasattr(values, "dtype"):
-        values = numpy.asarray(values)
+    values = _target_values(target, logits, "cross_entropy")
     if values.dtype.kind != "f":
         return None
     if values.shape != logits.shape:
@@ -320,6 +355,7 @@ def binary_cross_entropy_with_logits(
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error (input - target)^2, reduced."""
     input = _tensor(input, "mse_loss")
+    _check_target_device(input, target, "mse_loss")  # before the subtraction names "sub"
     target_tensor = (
         target
         if isinstance(target, Tensor)
@@ -337,10 +373,24 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 def l2_penalty(parameters: Iterable[Tensor] | Any) -> Tensor:
     """The lecture's weight decay term E(w) = 1/2 sum of w^2 over all parameters.
 
-    Accepts an iterable of tensors or a Module (its parameters).
+    Accepts an iterable of Tensors, a single Tensor or a Module (its
+    parameters); anything else, or an element that is not a Tensor, is a
+    TypeError (the penalty is a Tensor in the graph, never a NumPy number).
     """
-    if hasattr(parameters, "parameters"):
+    if isinstance(parameters, Tensor):  # one parameter, not an iterable of its rows
+        parameters = [parameters]
+    elif hasattr(parameters, "parameters"):
         parameters = parameters.parameters()
+    if not isinstance(parameters, Iterable):
+        raise TypeError(
+            f"l2_penalty: expected an iterable of Tensors or a Module, got {parameters!r}"
+        )
+    parameters = list(parameters)
+    for parameter in parameters:
+        if not isinstance(parameter, Tensor):
+            raise TypeError(
+                f"l2_penalty: parameters must be Tensors, got {type(parameter).__name__}"
+            )
     terms = [(p * p).sum() for p in parameters]
     if not terms:
         raise ValueError("l2_penalty: no parameters given")

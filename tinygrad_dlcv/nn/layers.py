@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..backend import array_module_of
@@ -12,6 +13,15 @@ from ..tensor import Tensor, default_generator, zeros
 from . import functional as F
 from . import init
 from .module import Module, Parameter
+
+
+def _check_size(owner: str, label: str, value: Any) -> None:
+    """Raise TypeError unless ``value`` is an int, ValueError unless it is >= 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: {label} must be an int, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{owner}: {label} must be positive, got {value}")
+
 
 # --------------------------------------------------------------------------- activations
 
@@ -119,7 +129,9 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        if not 0 <= p <= 1:
+        if isinstance(p, bool) or not isinstance(p, numbers.Real):
+            raise TypeError(f"Dropout: p must be a real number, got {p!r}")
+        if not 0 <= p <= 1:  # also refuses NaN
             raise ValueError(f"Dropout: p must lie in [0, 1], got {p}")
         self.p = p
 
@@ -173,10 +185,8 @@ class Linear(Module):
         device: str | None = None,
     ) -> None:
         super().__init__()
-        if in_features < 1 or out_features < 1:
-            raise ValueError(
-                f"Linear: sizes must be positive, got in={in_features}, out={out_features}"
-            )
+        _check_size("Linear", "in_features", in_features)
+        _check_size("Linear", "out_features", out_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(zeros(out_features, in_features, dtype=dtype, device=device))
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
@@ -213,8 +223,7 @@ class Neuron(Module):
         device: str | None = None,
     ) -> None:
         super().__init__()
-        if in_features < 1:
-            raise ValueError(f"Neuron: in_features must be positive, got {in_features}")
+        _check_size("Neuron", "in_features", in_features)
         self.in_features = in_features
         self.activation_name = activation
         self.activation = _activation(activation, "Neuron")
@@ -232,18 +241,37 @@ class Neuron(Module):
 
 
 class Sequential(Module):
-    """Modules applied one after another; named "0", "1", ... (or by an OrderedDict)."""
+    """Modules applied one after another; named "0", "1", ... (or by an OrderedDict).
+
+    Raises
+    ------
+    TypeError
+        Something that is not a Module, or an OrderedDict name that is not a string.
+    KeyError
+        An OrderedDict name that is empty, contains "." (it would break the
+        dotted parameter names) or is already an attribute, as torch.
+    """
 
     def __init__(self, *modules: Module | OrderedDict) -> None:
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], OrderedDict):
-            for name, module in modules[0].items():
-                setattr(self, name, module)
+            named = list(modules[0].items())
         else:
-            for index, module in enumerate(modules):
-                if not isinstance(module, Module):
-                    raise TypeError(f"Sequential: {module!r} is not a Module")
-                setattr(self, str(index), module)
+            named = [(str(index), module) for index, module in enumerate(modules)]
+        for name, module in named:
+            self._check_child(name, module)
+            setattr(self, name, module)
+
+    def _check_child(self, name: Any, module: Any) -> None:
+        """Raise as torch's ``add_module`` does for a child it cannot register."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: {module!r} is not a Module")
+        if not isinstance(name, str):
+            raise TypeError(f"Sequential: module name should be a string, got {name!r}")
+        if not name or "." in name:
+            raise KeyError(f"Sequential: module name can't be empty or contain '.', got {name!r}")
+        if hasattr(self, name):
+            raise KeyError(f"Sequential: attribute {name!r} already exists")
 
     def forward(self, x: Tensor) -> Tensor:
         for module in self._modules.values():
@@ -277,7 +305,12 @@ class MLP(Sequential):
         dtype: Any = None,
         device: str | None = None,
     ) -> None:
+        if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Iterable):
+            raise TypeError(f"MLP: hidden must be a list of layer sizes, got {hidden!r}")
         sizes = [in_features, *hidden, out_features]
+        labels = ["in_features", *(f"hidden[{i}]" for i in range(len(sizes) - 2)), "out_features"]
+        for label, size in zip(labels, sizes, strict=True):
+            _check_size("MLP", label, size)
         layers: list[Module] = []
         for position, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             layers.append(Linear(fan_in, fan_out, dtype=dtype, device=device))

@@ -16,11 +16,50 @@ CosineAnnealingLR's restart step, as in torch.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
-from .optimizers import Optimizer
+from .optimizers import Optimizer, _UnfittingStateDict
+
+# Entries of torch's scheduler state that describe a step in progress or logging,
+# not the schedule: a torch state_dict loads without them.
+_TRANSIENT_STATE = frozenset({"_initial", "_is_initial", "_get_lr_called_within_step", "verbose"})
+
+
+def _check_int(owner: str, label: str, value: Any, low: int) -> None:
+    """Raise TypeError unless ``value`` is an int, ValueError unless it is >= ``low``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: {label} must be an integer, got {value!r}")
+    if value < low:
+        raise ValueError(f"{owner}: {label} must be an integer >= {low}, got {value!r}")
+
+
+def _check_rate(owner: str, label: str, value: Any, positive: bool = False) -> None:
+    """Raise TypeError unless ``value`` is a real number, ValueError unless it is finite
+    and >= 0 (> 0 when ``positive``): anything else would write a NaN, an infinite or a
+    negative lr."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {label} must be a real number, got {value!r}")
+    if not (math.isfinite(value) and (value > 0 if positive else value >= 0)):
+        raise ValueError(
+            f"{owner}: {label} must be a finite number {'> 0' if positive else '>= 0'}, "
+            f"got {value!r}"
+        )
+
+
+def _check_rates(owner: str, label: str, value: Any, groups: int) -> None:
+    """Raise unless ``value`` is a list of one learning rate (finite, >= 0) per group."""
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{owner}: {label} must be a list of learning rates, got {value!r}")
+    if len(value) != groups:
+        raise ValueError(
+            f"{owner}: {len(value)} {label} for an optimizer with {groups} parameter groups"
+        )
+    for index, rate in enumerate(value):
+        _check_rate(owner, f"{label}[{index}]", rate)
 
 
 class LRScheduler:
@@ -31,9 +70,9 @@ class LRScheduler:
     optimizer : Optimizer
         Whose parameter groups get the learning rates.
     last_epoch : int
-        The epoch of the last step; -1 (default) starts fresh and records
-        each group's current lr as ``"initial_lr"``. A resumed scheduler
-        (last_epoch >= 0) needs ``"initial_lr"`` in every group.
+        The epoch of the last step (>= -1); -1 (default) starts fresh and
+        records each group's current lr as ``"initial_lr"``. A resumed
+        scheduler (last_epoch >= 0) needs ``"initial_lr"`` in every group.
 
     Attributes
     ----------
@@ -49,7 +88,9 @@ class LRScheduler:
     Raises
     ------
     TypeError
-        ``optimizer`` is not an Optimizer.
+        ``optimizer`` is not an Optimizer, or ``last_epoch`` is not an int.
+    ValueError
+        ``last_epoch < -1``.
     KeyError
         ``last_epoch >= 0`` and a group has no ``"initial_lr"``.
     """
@@ -59,6 +100,7 @@ class LRScheduler:
             raise TypeError(
                 f"{type(self).__name__}: {type(optimizer).__name__} is not an Optimizer"
             )
+        _check_int(type(self).__name__, "last_epoch", last_epoch, low=-1)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -111,36 +153,56 @@ class LRScheduler:
         state = {key: value for key, value in vars(self).items() if key != "optimizer"}
         return copy.deepcopy(state)
 
+    def _state_checks(self) -> dict[str, Callable[[str, str, Any], None]]:
+        """The check of each entry a state_dict may hold, by name (subclasses add theirs).
+
+        Each check is ``check(owner, label, value)`` and raises TypeError for a
+        wrong type and ValueError for a wrong value.
+        """
+        rates = functools.partial(_check_rates, groups=len(self.optimizer.param_groups))
+        count = functools.partial(_check_int, low=0)
+        return {"base_lrs": rates, "_last_lr": rates, "last_epoch": count, "_step_count": count}
+
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load a state returned by :meth:`state_dict` (copies it in).
 
-        The optimizer's learning rates are not touched: load the optimizer's
-        own state_dict too, as with torch.
+        Every entry is checked before any is loaded, so a state that does not
+        fit leaves the scheduler as it was. torch's bookkeeping entries
+        (``_is_initial``, ``_get_lr_called_within_step``) are skipped. The
+        optimizer's learning rates are not touched: load the optimizer's own
+        state_dict too, as with torch.
 
         Raises
         ------
         TypeError
-            ``state_dict`` is not a dict.
-        ValueError
-            Its ``base_lrs`` do not match the optimizer's number of groups.
+            ``state_dict`` is not a dict, or an entry has the wrong type.
+        ValueError and RuntimeError (one exception that is both)
+            An entry this scheduler does not have (such as ``"optimizer"``),
+            ``base_lrs`` or ``_last_lr`` that do not match the optimizer's
+            number of groups, or a value out of range (``step_size`` 0, a NaN
+            or negative rate, ...).
         """
+        name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict):
-            raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict")
-        base_lrs = state_dict.get("base_lrs", self.base_lrs)
-        if len(base_lrs) != len(self.optimizer.param_groups):
-            raise ValueError(
-                f"{type(self).__name__}.load_state_dict: {len(base_lrs)} base_lrs for an "
-                f"optimizer with {len(self.optimizer.param_groups)} parameter groups"
-            )
-        vars(self).update(copy.deepcopy(state_dict))
+            raise TypeError(f"{name}: expected a dict, got {type(state_dict).__name__}")
+        checks = self._state_checks()
+        loaded = {}
+        for key, value in state_dict.items():
+            if key in _TRANSIENT_STATE:
+                continue
+            if key not in checks:
+                raise _UnfittingStateDict(
+                    f"{name}: unknown entry {key!r}; the state holds {sorted(checks)}"
+                )
+            try:
+                checks[key](name, key, value)
+            except ValueError as error:
+                raise _UnfittingStateDict(str(error)) from None
+            loaded[key] = copy.deepcopy(value)
+        vars(self).update(loaded)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
-
-
-def _check_positive_int(owner: str, label: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{owner}: {label} must be a positive integer, got {value!r}")
 
 
 class StepLR(LRScheduler):
@@ -157,7 +219,8 @@ class StepLR(LRScheduler):
     step_size : int
         Epochs between decays (> 0).
     gamma : float
-        Decay factor.
+        Decay factor: finite and > 0 (torch takes any float, but a NaN or
+        negative lr is refused here).
     last_epoch : int
         See :class:`LRScheduler`.
 
@@ -178,10 +241,18 @@ class StepLR(LRScheduler):
     def __init__(
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
     ) -> None:
-        _check_positive_int("StepLR", "step_size", step_size)
+        _check_int("StepLR", "step_size", step_size, low=1)
+        _check_rate("StepLR", "gamma", gamma, positive=True)
         self.step_size = int(step_size)
         self.gamma = float(gamma)
         super().__init__(optimizer, last_epoch)
+
+    def _state_checks(self) -> dict[str, Callable[[str, str, Any], None]]:
+        return {
+            **super()._state_checks(),
+            "step_size": functools.partial(_check_int, low=1),
+            "gamma": functools.partial(_check_rate, positive=True),
+        }
 
     def get_lr(self) -> list[float]:
         """Return each group's lr times ``gamma`` at a non-zero multiple of ``step_size``."""
@@ -210,7 +281,7 @@ class CosineAnnealingLR(LRScheduler):
     T_max : int
         Epochs from ``base_lr`` down to ``eta_min`` (> 0).
     eta_min : float
-        Smallest learning rate.
+        Smallest learning rate (finite, >= 0).
     last_epoch : int
         See :class:`LRScheduler`.
     """
@@ -218,10 +289,18 @@ class CosineAnnealingLR(LRScheduler):
     def __init__(
         self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
     ) -> None:  # noqa: N803  (torch's name)
-        _check_positive_int("CosineAnnealingLR", "T_max", T_max)
+        _check_int("CosineAnnealingLR", "T_max", T_max, low=1)
+        _check_rate("CosineAnnealingLR", "eta_min", eta_min)
         self.T_max = int(T_max)
         self.eta_min = float(eta_min)
         super().__init__(optimizer, last_epoch)
+
+    def _state_checks(self) -> dict[str, Callable[[str, str, Any], None]]:
+        return {
+            **super()._state_checks(),
+            "T_max": functools.partial(_check_int, low=1),
+            "eta_min": _check_rate,
+        }
 
     def get_lr(self) -> list[float]:
         """Return each group's next lr by torch's recursive cosine rule (see the class)."""

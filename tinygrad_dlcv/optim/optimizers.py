@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy
@@ -54,6 +54,70 @@ def _check_number(owner: str, label: str, value: Any, low: float = 0.0) -> None:
         raise ValueError(f"{owner}: Invalid {label}: {value} (must be >= {low})")
 
 
+def _as_list(owner: str, params: Any) -> list:
+    """``params`` as a list; a model or anything not iterable is a TypeError that says why."""
+    if callable(getattr(params, "parameters", None)):  # a Module: torch's message is obscure
+        raise TypeError(
+            f"{owner}: params must be an iterable of Tensors, got a {type(params).__name__}; "
+            "pass model.parameters()"
+        )
+    if isinstance(params, Tensor):
+        raise TypeError(
+            f"{owner}: params must be an iterable of Tensors or dicts, got a single Tensor "
+            "(wrap it in a list)"
+        )
+    if not isinstance(params, Iterable):
+        raise TypeError(f"{owner}: params must be an iterable of Tensors or dicts, got {params!r}")
+    return list(params)
+
+
+def _loaded_step(name: str, index: int, value: Any) -> int:
+    """A saved step count as a Python int (torch saves a float tensor, NumPy a 0-d array).
+
+    It must be a whole number >= 0: the next step adds one and divides by
+    ``1 - beta ** step``, which is 0 at step 0.
+    """
+    if hasattr(value, "shape") and hasattr(value, "item"):
+        if math.prod(value.shape) != 1:
+            raise _UnfittingStateDict(
+                f"{name}: state 'step' of parameter {index} must be one number, "
+                f"got shape {tuple(value.shape)}"
+            )
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name}: state 'step' of parameter {index} must be a number, got {value!r}"
+        )
+    if not (math.isfinite(value) and value >= 0 and value == int(value)):
+        raise _UnfittingStateDict(
+            f"{name}: state 'step' of parameter {index} must be a whole number >= 0, got {value!r}"
+        )
+    return int(value)
+
+
+def _loaded_array(name: str, key: str, index: int, value: Any, param: Tensor) -> Any:
+    """A saved state array as a copy of the parameter's dtype, shape and device."""
+    if isinstance(value, Tensor):  # NumPy refuses a CUDA tensor implicitly
+        value = value.data
+    if not hasattr(value, "shape") or isinstance(value, (str, bytes)):
+        raise TypeError(
+            f"{name}: state {key!r} of parameter {index} must be an array of shape "
+            f"{param.shape}, got {type(value).__name__}"
+        )
+    array = numpy.asarray(to_host(value))  # a host copy is made below
+    if not holds_real_numbers(array.dtype):  # strings, complex, objects
+        raise TypeError(
+            f"{name}: state {key!r} of parameter {index} has dtype {array.dtype}, "
+            "expected real numbers"
+        )
+    if array.shape != param.shape:
+        raise _UnfittingStateDict(
+            f"{name}: state {key!r} of parameter {index} has shape {array.shape}, "
+            f"the parameter has shape {param.shape}"
+        )
+    return move_to_device(array.astype(param.dtype, copy=True), device_of(param.data))
+
+
 def _host_copy(array: Any) -> numpy.ndarray:
     """A NumPy copy of a backend array (``.get()`` already copies from the GPU)."""
     return array.get() if is_cuda_array(array) else numpy.array(array, copy=True)
@@ -65,9 +129,10 @@ class Optimizer:
     Parameters
     ----------
     params : iterable of Tensor, or iterable of dict
-        The tensors to optimize, or parameter groups: dicts with a ``"params"``
-        entry (an iterable of Tensors) and optional hyper-parameters that
-        override ``defaults`` for that group, as in ``torch.optim``.
+        The tensors to optimize (``model.parameters()``, not the model), or
+        parameter groups: dicts with a ``"params"`` entry (an iterable of
+        Tensors) and optional hyper-parameters that override ``defaults`` for
+        that group, as in ``torch.optim``.
     defaults : dict
         Hyper-parameters of every group that does not set its own.
 
@@ -86,20 +151,23 @@ class Optimizer:
         An empty parameter list, a parameter given twice, a non-leaf tensor or
         a hyper-parameter out of range.
     TypeError
-        ``params`` is a single Tensor or holds something that is not a Tensor.
+        ``params`` is a single Tensor, a model, not iterable, or holds
+        something that is not a Tensor.
     """
+
+    # The state of a parameter that has stepped: all of these entries, or none
+    # (a parameter that never stepped). Subclasses name theirs.
+    _state_keys: frozenset[str] = frozenset()
+    # torch.optim options that change the update rule and that this engine does
+    # not implement: a loaded group may carry them only switched off.
+    _unsupported_options = ("maximize",)
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict) -> None:
         name = type(self).__name__
-        if isinstance(params, Tensor):
-            raise TypeError(
-                f"{name}: params must be an iterable of Tensors or dicts, got a single Tensor "
-                "(wrap it in a list)"
-            )
         self.defaults = dict(defaults)
         self.param_groups: list[dict] = []
         self.state: dict[Tensor, dict[str, Any]] = {}
-        groups = list(params)
+        groups = _as_list(name, params)
         if not groups:
             raise ValueError(f"{name} got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -131,7 +199,7 @@ class Optimizer:
         params = group.get("params")
         if isinstance(params, Tensor):
             params = [params]
-        params = list(params) if params is not None else []
+        params = _as_list(name, params) if params is not None else []
         if not params:
             raise ValueError(f"{name}: a parameter group has an empty parameter list")
         for param in params:
@@ -149,7 +217,17 @@ class Optimizer:
         self.param_groups.append(group)
 
     def _check_group(self, group: dict) -> None:
-        """Raise ValueError/TypeError for a hyper-parameter out of range (subclasses)."""
+        """Raise ValueError/TypeError for a hyper-parameter out of range (subclasses).
+
+        The base checks that no torch option this engine lacks is switched on
+        (a torch state_dict carries them): ignoring one would be a silently
+        different update.
+        """
+        for option in self._unsupported_options:
+            if group.get(option):
+                raise ValueError(
+                    f"{type(self).__name__}: {option}={group[option]!r} is not supported"
+                )
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of all parameters.
@@ -183,8 +261,8 @@ class Optimizer:
         ValueError
             A gradient whose shape differs from its parameter's.
         TypeError
-            A gradient that is not a Tensor, or a parameter or gradient that is
-            not floating.
+            A closure that is not callable, a gradient that is not a Tensor, or
+            a parameter or gradient that is not floating.
         RuntimeError
             A gradient on another device than its parameter.
 
@@ -193,6 +271,10 @@ class Optimizer:
         """
         loss = None
         if closure is not None:
+            if not callable(closure):
+                raise TypeError(
+                    f"{type(self).__name__}.step: closure must be callable, got {closure!r}"
+                )
             with enable_grad():
                 loss = closure()
         pending = [
@@ -274,85 +356,122 @@ class Optimizer:
         """Load a state saved by :meth:`state_dict` (copies it in).
 
         Everything is checked before anything changes: a state_dict that does
-        not fit leaves the optimizer as it was.
+        not fit leaves the optimizer as it was, and the next ``step()`` finds
+        the state it needs. As ``torch.optim`` does, a group's saved
+        ``"params"`` indices say which parameter each state entry belongs to.
 
         Parameters
         ----------
         state_dict : dict
             As returned by :meth:`state_dict` of an optimizer of the same kind
-            over parameters of the same shapes in the same groups.
+            (this engine's or torch's) over parameters of the same shapes in
+            the same groups.
 
         Raises
         ------
         ValueError and RuntimeError (one exception that is both)
             Another number of groups, another number of parameters in a
-            group, an unknown parameter index, a state array whose shape is
-            not its parameter's, or a hyper-parameter out of range.
+            group, an unknown or repeated parameter index, a state entry
+            without the keys this optimizer keeps (or with others), a state
+            array whose shape is not its parameter's, a step count that is
+            not a whole number >= 0, or a hyper-parameter out of range.
         TypeError
-            ``state_dict`` is not a dict with "state" and "param_groups", or a
-            state array does not hold real numbers (strings, complex).
+            ``state_dict`` is not a dict with "state" (a dict of dicts) and
+            "param_groups" (a list of dicts), a parameter index is not an int,
+            a state array is not an array of real numbers, a step count is
+            not a number, or a hyper-parameter has the wrong type.
         """
         name = f"{type(self).__name__}.load_state_dict"
-        if not (isinstance(state_dict, dict) and {"state", "param_groups"} <= state_dict.keys()):
+        if not (isinstance(state_dict, Mapping) and {"state", "param_groups"} <= state_dict.keys()):
             raise TypeError(f"{name}: expected a dict with 'state' and 'param_groups'")
-        saved_groups = state_dict["param_groups"]
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, (list, tuple)) or not all(
+            isinstance(saved, Mapping) for saved in saved_groups
+        ):
+            raise TypeError(f"{name}: 'param_groups' must be a list of dicts, got {saved_groups!r}")
+        if not isinstance(saved_state, Mapping):
+            raise TypeError(f"{name}: 'state' must be a dict, got {type(saved_state).__name__}")
         if len(saved_groups) != len(self.param_groups):
             raise _UnfittingStateDict(
                 f"{name}: loaded state dict has {len(saved_groups)} parameter groups, "
                 f"the optimizer has {len(self.param_groups)}"
             )
-        params = [param for group in self.param_groups for param in group["params"]]
-        new_groups = []
-        for number, (group, saved) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
-            count = len(saved.get("params", ()))
-            if count != len(group["params"]):
-                raise _UnfittingStateDict(
-                    f"{name}: parameter group {number} has {count} parameters "
-                    f"in the loaded state dict and {len(group['params'])} in the optimizer"
-                )
-            # Saved hyper-parameters win; the group keeps its own Tensors.
-            new_group = {key: value for key, value in group.items() if key != "params"}
-            new_group.update(copy.deepcopy({k: v for k, v in saved.items() if k != "params"}))
-            new_group["params"] = group["params"]
-            try:
-                self._check_group(new_group)
-            except (ValueError, TypeError) as error:
-                raise _UnfittingStateDict(f"{name}: parameter group {number}: {error}") from None
-            new_groups.append(new_group)
-
+        new_groups = [
+            self._loaded_group(name, number, group, saved)
+            for number, (group, saved) in enumerate(
+                zip(self.param_groups, saved_groups, strict=True)
+            )
+        ]
+        param_of = self._params_by_saved_index(name, saved_groups)
         new_state: dict[Tensor, dict[str, Any]] = {}
-        for index, values in state_dict["state"].items():
-            if not (isinstance(index, numbers.Integral) and 0 <= index < len(params)):
+        for index, values in saved_state.items():
+            if index not in param_of:
                 raise _UnfittingStateDict(
-                    f"{name}: state for parameter {index!r}, the optimizer has {len(params)}"
+                    f"{name}: state for parameter {index!r}, which no parameter group lists "
+                    f"(the optimizer has {len(param_of)} parameters)"
                 )
-            param = params[index]
-            entry = {}
-            for key, value in values.items():
-                if key in _SCALAR_STATE:  # a step count: a Python number, even if saved as array
-                    entry[key] = value.item() if hasattr(value, "item") else copy.deepcopy(value)
-                elif hasattr(value, "shape"):
-                    if isinstance(value, Tensor):  # NumPy refuses a CUDA tensor implicitly
-                        value = value.data
-                    array = numpy.asarray(to_host(value))  # a host copy is made below
-                    if not holds_real_numbers(array.dtype):  # strings, complex, objects
-                        raise TypeError(
-                            f"{name}: state {key!r} of parameter {index} has dtype "
-                            f"{array.dtype}, expected real numbers"
-                        )
-                    if array.shape != param.shape:
-                        raise _UnfittingStateDict(
-                            f"{name}: state {key!r} of parameter {index} has shape "
-                            f"{array.shape}, the parameter has shape {param.shape}"
-                        )
-                    array = array.astype(param.dtype, copy=True)
-                    entry[key] = move_to_device(array, device_of(param.data))
-                else:
-                    entry[key] = copy.deepcopy(value)
-            new_state[param] = entry
+            new_state[param_of[index]] = self._loaded_entry(name, index, values, param_of[index])
 
         self.param_groups = new_groups
         self.state = new_state
+
+    def _loaded_group(self, name: str, number: int, group: dict, saved: Mapping) -> dict:
+        """The group ``number`` with the saved hyper-parameters, checked (its own Tensors)."""
+        saved_params = saved.get("params", ())
+        if not isinstance(saved_params, (list, tuple)):
+            raise TypeError(
+                f"{name}: parameter group {number}'s 'params' must be a list of parameter "
+                f"indices, got {saved_params!r}"
+            )
+        count = len(saved_params)
+        if count != len(group["params"]):
+            raise _UnfittingStateDict(
+                f"{name}: parameter group {number} has {count} parameters "
+                f"in the loaded state dict and {len(group['params'])} in the optimizer"
+            )
+        # Saved hyper-parameters win; the group keeps its own Tensors.
+        new_group = {key: value for key, value in group.items() if key != "params"}
+        new_group.update(copy.deepcopy({k: v for k, v in saved.items() if k != "params"}))
+        new_group["params"] = group["params"]
+        try:
+            self._check_group(new_group)
+        except ValueError as error:
+            raise _UnfittingStateDict(f"{name}: parameter group {number}: {error}") from None
+        except TypeError as error:
+            raise TypeError(f"{name}: parameter group {number}: {error}") from None
+        return new_group
+
+    def _params_by_saved_index(self, name: str, saved_groups: list) -> dict[int, Tensor]:
+        """Map each saved parameter index to the optimizer's parameter in its place."""
+        param_of: dict[int, Tensor] = {}
+        for group, saved in zip(self.param_groups, saved_groups, strict=True):
+            for index, param in zip(saved["params"], group["params"], strict=True):
+                if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+                    raise TypeError(f"{name}: parameter indices must be ints, got {index!r}")
+                if index in param_of:
+                    raise _UnfittingStateDict(f"{name}: parameter index {index} is listed twice")
+                param_of[index] = param
+        return param_of
+
+    def _loaded_entry(self, name: str, index: int, values: Any, param: Tensor) -> dict:
+        """One parameter's saved state, checked and copied onto the parameter's device."""
+        if not isinstance(values, Mapping):
+            raise TypeError(
+                f"{name}: the state of parameter {index} must be a dict, got {values!r}"
+            )
+        # None stands for an entry never set (torch's SGD once saved momentum_buffer=None).
+        values = {key: value for key, value in values.items() if value is not None}
+        if values and values.keys() != self._state_keys:
+            raise _UnfittingStateDict(
+                f"{name}: the state of parameter {index} has entries {sorted(values)}; "
+                f"{type(self).__name__} keeps {sorted(self._state_keys)} (or none)"
+            )
+        return {
+            key: _loaded_step(name, index, value)
+            if key in _SCALAR_STATE
+            else _loaded_array(name, key, index, value, param)
+            for key, value in values.items()
+        }
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -401,6 +520,8 @@ class SGD(Optimizer):
     [0.800000011920929, -1.600000023841858]
     """
 
+    _state_keys = frozenset({"momentum_buffer"})
+
     def __init__(
         self,
         params: Iterable[Tensor] | Iterable[dict],
@@ -421,6 +542,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict) -> None:
+        super()._check_group(group)
         _check_number("SGD", "learning rate", group["lr"])
         _check_number("SGD", "momentum value", group["momentum"])
         _check_number("SGD", "dampening value", group["dampening"], low=-math.inf)
@@ -473,6 +595,8 @@ class Adam(Optimizer):
     """
 
     _decoupled = False
+    _state_keys = frozenset({"step", "exp_avg", "exp_avg_sq"})
+    _unsupported_options = ("maximize", "amsgrad")
 
     def __init__(
         self,
@@ -482,15 +606,25 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
         self._check_group(defaults)
+        defaults["betas"] = tuple(betas)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict) -> None:
+        super()._check_group(group)
         name = type(self).__name__
+        # torch >= 2.6 saves Adam and AdamW groups with this flag: it must be this rule's.
+        if group.get("decoupled_weight_decay", self._decoupled) != self._decoupled:
+            raise ValueError(
+                f"{name}: decoupled_weight_decay={group['decoupled_weight_decay']!r} is "
+                f"{'AdamW' if group['decoupled_weight_decay'] else 'Adam'}'s rule, not {name}'s"
+            )
         _check_number(name, "learning rate", group["lr"])
         _check_number(name, "epsilon value", group["eps"])
         betas = group["betas"]
+        if not isinstance(betas, (tuple, list)):
+            raise TypeError(f"{name}: betas must be a pair of numbers, got {betas!r}")
         if len(betas) != 2:
             raise ValueError(f"{name}: betas must be two numbers, got {betas!r}")
         for index, beta in enumerate(betas):
