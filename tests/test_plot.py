@@ -509,3 +509,25 @@ def test_every_function_refuses_a_non_axes_ax_with_type_error(name, ax):
     with pytest.raises(TypeError, match=f"{name}: ax must be a .*Axes"):
         _call_with_ax(name, ax)
     assert plt.get_fignums() == []  # refused before any figure was made
+
+
+@pytest.mark.parametrize(
+    "arguments, error",
+    [
+        ({"max_panels": 2.9}, TypeError),
+        ({"max_panels": None}, TypeError),
+        ({"fps": 1e-9}, ValueError),
+    ],
+)
+def test_kmeans_history_counts_and_frame_rate_are_checked(blobs, arguments, error):
+    X, model = blobs
+    with pytest.raises(error, match="kmeans_history"):
+        plot.kmeans_history(X, model.history_, **arguments)
+    assert not plt.get_fignums()  # nothing half-drawn is left open
+
+
+def test_decision_boundary_resolution_must_be_an_int():
+    X, y = make_moons(40, seed=0)
+    model = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="resolution"):
+        plot.decision_boundary(model, X, y, resolution=2.9)

@@ -603,3 +603,11 @@ def test_index_tensors_and_where_conditions_are_drawn():
     weights[index].sum().backward()  # drawn, yet not part of the backward walk
     np.testing.assert_array_equal(weights.grad.numpy(), [1, 0, 1, 0, 0])
     assert index.grad is None and condition.grad is None
+
+
+@pytest.mark.parametrize("fps, error", [(1e-9, ValueError), (1000, ValueError), ("2", TypeError)])
+def test_animate_backward_frame_rate_is_checked_before_drawing(tmp_path, fps, error):
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(error, match="animate_backward: fps"):
+        animate_backward((x * x).sum(), tmp_path / "frames.gif", fps=fps)
+    assert not (tmp_path / "frames.gif").exists()

@@ -235,8 +235,7 @@ def animate_backward(
     """
     graphviz = _import_graphviz()
     _check_rankdir(rankdir, "animate_backward")
-    if not fps > 0:
-        raise ValueError(f"animate_backward: fps must be positive, got {fps}")
+    fps = check_frame_rate(fps, "animate_backward")
     graph = _Graph(root, params, collapse, "animate_backward")
     if not root.requires_grad:
         raise RuntimeError(
@@ -765,6 +764,20 @@ def _no_html(attributes: dict[str, str], graphviz: Any) -> dict[str, str]:
     if label is not None:
         attributes = {**attributes, "label": graphviz.nohtml(label)}
     return attributes
+
+
+def check_frame_rate(fps: Any, caller: str) -> float:
+    """Frames per second for a GIF: a number in [0.01, 100].
+
+    A GIF stores each frame's delay in hundredths of a second as a 16-bit
+    number, so slower than one frame per 655 s cannot be written (Pillow
+    overflows only after every frame was drawn) and faster than 100 is not shown.
+    """
+    if isinstance(fps, bool) or not isinstance(fps, (int, float, numpy.integer, numpy.floating)):
+        raise TypeError(f"{caller}: fps must be a number, got {fps!r}")
+    if not 0.01 <= fps <= 100:
+        raise ValueError(f"{caller}: fps must lie in [0.01, 100], got {fps}")
+    return float(fps)
 
 
 def _check_rankdir(rankdir: str, caller: str) -> None:
