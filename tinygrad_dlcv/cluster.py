@@ -44,7 +44,8 @@ from typing import Any
 import numpy
 
 from . import backend
-from .tensor import InvalidParameterError, Tensor, generator_for
+from .arguments import InvalidParameterError, check_int, check_real
+from .tensor import Tensor, generator_for
 
 __all__ = [
     "HierarchicalKMeans",
@@ -126,24 +127,6 @@ def _metric_power(metric: Any, who: str) -> float:
         # Below 1 the "p-norm" breaks the triangle inequality; it is no metric.
         raise ValueError(f"{who}: the p of a p-norm metric must be finite and >= 1, got {metric}")
     return p
-
-
-def _check_int(value: Any, name: str, who: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidParameterError(f"{who}: {name} must be an integer, got {value!r}")
-    if value < low:
-        raise ValueError(f"{who}: {name} must be >= {low}, got {value}")
-    return int(value)
-
-
-def _check_real(value: Any, name: str, who: str, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InvalidParameterError(f"{who}: {name} must be a number, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number) or number < 0 or (positive and number == 0):
-        bound = "> 0" if positive else ">= 0"
-        raise ValueError(f"{who}: {name} must be finite and {bound}, got {value!r}")
-    return number
 
 
 def _check_bool(value: Any, name: str, who: str) -> bool:
@@ -874,10 +857,10 @@ class KMeans(_Estimator):
         self.track_history = track_history
 
     def _check_params(self, who: str) -> tuple[int, float]:
-        k = _check_int(self.n_clusters, "n_clusters", who, 1)
-        _check_int(self.n_init, "n_init", who, 1)
-        _check_int(self.max_iter, "max_iter", who, 1)
-        _check_real(self.tol, "tol", who)
+        k = check_int(self.n_clusters, "n_clusters", who, 1)
+        check_int(self.n_init, "n_init", who, 1)
+        check_int(self.max_iter, "max_iter", who, 1)
+        check_real(self.tol, "tol", who)
         _check_bool(self.track_history, "track_history", who)
         p = _metric_power(self.metric, who)
         _check_init(self.init, who)
@@ -1091,8 +1074,8 @@ class HierarchicalKMeans(KMeans):
         self
         """
         who = f"{type(self).__name__}.fit"
-        branching = _check_int(self.branching, "branching", who, 2)
-        depth = _check_int(self.depth, "depth", who, 1)
+        branching = check_int(self.branching, "branching", who, 2)
+        depth = check_int(self.depth, "depth", who, 1)
         _check_init(self.init, who, allow_array=False)
         splitter = KMeans(
             init=self.init,
@@ -1239,10 +1222,10 @@ class SoftKMeans(KMeans):
         self
         """
         who = f"{type(self).__name__}.fit"
-        k = _check_int(self.n_clusters, "n_clusters", who, 1)
-        beta = _check_real(self.beta, "beta", who, positive=True)
-        max_iter = _check_int(self.max_iter, "max_iter", who, 1)
-        _check_real(self.tol, "tol", who)
+        k = check_int(self.n_clusters, "n_clusters", who, 1)
+        beta = check_real(self.beta, "beta", who, positive=True)
+        max_iter = check_int(self.max_iter, "max_iter", who, 1)
+        check_real(self.tol, "tol", who)
         p = _metric_power(self.metric, who)
         _check_init(self.init, who)
         work, out_dtype = _as_data(X, who, device=self.device)
@@ -1293,7 +1276,7 @@ class SoftKMeans(KMeans):
             X, f"{type(self).__name__}.predict_proba", self.cluster_centers_
         )
         who = f"{type(self).__name__}.predict_proba"
-        beta = _check_real(self.beta, "beta", who, positive=True)
+        beta = check_real(self.beta, "beta", who, positive=True)
         p = _metric_power(self.metric, who)
         data, offset = _centered(backend.array_module_of(work), work, p)
         resp, _ = _responsibilities(data, self.cluster_centers_ - offset, beta)

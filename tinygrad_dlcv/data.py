@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy
 
+from .arguments import InvalidParameterError, check_int, check_real
 from .backend import array_module, is_cuda_array, normalize_device
-from .tensor import InvalidParameterError, Tensor, default_generator, generator_for
+from .tensor import Tensor, default_generator, generator_for
 
 __all__ = [
     "DataLoader",
@@ -43,26 +44,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- argument checks
-
-
-def _check_count(value: Any, name: str, function: str, minimum: int = 1) -> int:
-    """An int >= minimum (bools refused), else an error naming the function."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidParameterError(
-            f"{function}: {name} must be an int >= {minimum}, got {value!r}"
-        )
-    if value < minimum:
-        raise ValueError(f"{function}: {name} must be an int >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_nonnegative(value: Any, name: str, function: str) -> float:
-    """A finite real number >= 0, else an error naming the function."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InvalidParameterError(f"{function}: {name} must be a number >= 0, got {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{function}: {name} must be a finite number >= 0, got {value}")
-    return float(value)
 
 
 def _class_sizes(n_samples: int, n_classes: int) -> list[int]:
@@ -109,10 +90,10 @@ def make_blobs(
         The cluster of each point, 0..K-1; the points are shuffled.
     """
     name = "make_blobs"
-    n_samples = _check_count(n_samples, "n_samples", name)
+    n_samples = check_int(n_samples, "n_samples", name, 1)
     rng = generator_for(seed, name)
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
-        n_centers = _check_count(centers, "centers", name)
+        n_centers = check_int(centers, "centers", name, 1)
         center_points = rng.uniform(-10.0, 10.0, size=(n_centers, 2))
     else:
         try:
@@ -130,10 +111,10 @@ def make_blobs(
             raise ValueError(f"{name}: centers must be finite, got {center_points.tolist()}")
     n_centers = len(center_points)
     if isinstance(cluster_std, numbers.Real):
-        stds = [_check_nonnegative(cluster_std, "cluster_std", name)] * n_centers
+        stds = [check_real(cluster_std, "cluster_std", name)] * n_centers
     else:
         try:
-            stds = [_check_nonnegative(s, "cluster_std", name) for s in cluster_std]
+            stds = [check_real(s, "cluster_std", name) for s in cluster_std]
         except TypeError:
             raise InvalidParameterError(
                 f"{name}: cluster_std must be a number or a sequence of numbers, "
@@ -173,8 +154,8 @@ def make_moons(
     y : numpy.ndarray, int64, shape (N,)
     """
     name = "make_moons"
-    n_samples = _check_count(n_samples, "n_samples", name)
-    noise = _check_nonnegative(noise, "noise", name)
+    n_samples = check_int(n_samples, "n_samples", name, 1)
+    noise = check_real(noise, "noise", name)
     rng = generator_for(seed, name)
     n_outer, n_inner = _class_sizes(n_samples, 2)
     angle_outer = numpy.linspace(0.0, numpy.pi, n_outer)
@@ -211,9 +192,9 @@ def make_spirals(
     y : numpy.ndarray, int64, shape (N,)
     """
     name = "make_spirals"
-    n_samples = _check_count(n_samples, "n_samples", name)
-    n_classes = _check_count(n_classes, "n_classes", name)
-    noise = _check_nonnegative(noise, "noise", name)
+    n_samples = check_int(n_samples, "n_samples", name, 1)
+    n_classes = check_int(n_classes, "n_classes", name, 1)
+    noise = check_real(noise, "noise", name)
     rng = generator_for(seed, name)
     parts = []
     for k, size in enumerate(_class_sizes(n_samples, n_classes)):
@@ -247,8 +228,8 @@ def make_xor(
     y : numpy.ndarray, int64, shape (N,)
     """
     name = "make_xor"
-    n_samples = _check_count(n_samples, "n_samples", name)
-    noise = _check_nonnegative(noise, "noise", name)
+    n_samples = check_int(n_samples, "n_samples", name, 1)
+    noise = check_real(noise, "noise", name)
     rng = generator_for(seed, name)
     parts = []
     for label, size in enumerate(_class_sizes(n_samples, 2)):
@@ -399,7 +380,7 @@ class DataLoader:
         device: str | None = None,
     ) -> None:
         name = "DataLoader"
-        self.batch_size = _check_count(batch_size, "batch_size", name)
+        self.batch_size = check_int(batch_size, "batch_size", name, 1)
         if device is None:
             device = X.device if isinstance(X, Tensor) else None
         self.device = normalize_device(device)

@@ -15,7 +15,8 @@ from typing import Any
 import numpy
 
 from . import backend
-from .cluster import _as_data, _check_int, _Estimator
+from .arguments import check_int
+from .cluster import _as_data, _Estimator
 
 __all__ = ["PCA"]
 
@@ -79,7 +80,7 @@ class PCA(_Estimator):
         k = self.n_components
         if k is None:
             k = min(n, d)
-        elif _check_int(k, "n_components", who, 1) > min(n, d):
+        elif check_int(k, "n_components", who, 1) > min(n, d):
             raise ValueError(
                 f"{who}: n_components must be None or an integer in [1, min(n_samples, "
                 f"n_features)] = [1, {min(n, d)}], got {self.n_components!r}"

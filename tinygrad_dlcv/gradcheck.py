@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable
 from typing import Any
 
 import numpy
 
+from .arguments import check_real
 from .tensor import Tensor
 
 
@@ -58,9 +57,9 @@ def gradcheck(
     TypeError
         When eps, atol or rtol is not a real number, or fn returns no Tensor.
     """
-    _check_tolerance("eps", eps, positive=True)
-    _check_tolerance("atol", atol)
-    _check_tolerance("rtol", rtol)
+    check_real(eps, "eps", "gradcheck", positive=True)
+    check_real(atol, "atol", "gradcheck")
+    check_real(rtol, "rtol", "gradcheck")
     # float64 copies: float32 round-off would swamp a difference quotient.
     inputs = [
         Tensor(x, dtype="float64", requires_grad=True)
@@ -118,19 +117,6 @@ def gradcheck(
                     f"(atol={atol}, rtol={rtol}){cause}"
                 )
     return True
-
-
-def _check_tolerance(label: str, value: Any, positive: bool = False) -> None:
-    """Raise TypeError unless ``value`` is a real number, ValueError unless finite and
-    >= 0 (> 0 when ``positive``): eps = 0 divides by zero, a NaN or negative tolerance
-    would report every gradient as a mismatch."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"gradcheck: {label} must be a real number, got {value!r}")
-    if not (math.isfinite(value) and (value > 0 if positive else value >= 0)):
-        raise ValueError(
-            f"gradcheck: {label} must be a finite number {'> 0' if positive else '>= 0'}, "
-            f"got {value!r}"
-        )
 
 
 def _to_device_like(host: numpy.ndarray, tensor: Tensor) -> Any:

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy
 
+from .arguments import check_int
 from .backend import to_host
 from .viz import check_frame_rate
 
@@ -107,15 +108,6 @@ def _array(
     if finite and array.dtype.kind == "f" and not numpy.isfinite(array).all():
         raise ValueError(f"{who}: {name} holds NaN or infinite values")
     return array
-
-
-def _check_count(value: Any, name: str, who: str, minimum: int) -> int:
-    """An int >= ``minimum`` (2.9 is not silently 2): TypeError or ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, (int, numpy.integer)):
-        raise TypeError(f"{who}: {name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{who}: {name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def _check_path(path: Any, who: str, suffixes: Sequence[str] = _SAVE_SUFFIXES) -> Path | None:
@@ -262,7 +254,7 @@ def decision_boundary(
     if (y_float != numpy.round(y_float)).any() or (y_float < 0).any():
         raise ValueError(f"{who}: y must hold class indices 0, 1, ..., got {numpy.unique(y_float)}")
     y = y_float.astype(numpy.int64)
-    resolution = _check_count(resolution, "resolution", who, 2)
+    resolution = check_int(resolution, "resolution", who, 2)
     path = _check_path(path, who)
 
     # the grid: data range plus 10% (at least 0.5) on each side
@@ -455,7 +447,7 @@ def kmeans_history(
             )
         centers.append(c)
         labels.append(lab)
-    max_panels = _check_count(max_panels, "max_panels", who, 1)
+    max_panels = check_int(max_panels, "max_panels", who, 1)
     fps = check_frame_rate(fps, who)
     path = _check_path(path, who, (*_SAVE_SUFFIXES, ".gif"))
 
@@ -1016,7 +1008,7 @@ def weight_trajectory(
         else plt.subplots(figsize=(6.4, 5.2), layout="constrained")
     )
     if loss_fn is not None:
-        resolution = _check_count(resolution, "resolution", "weight_trajectory", 2)
+        resolution = check_int(resolution, "resolution", "weight_trajectory", 2)
         g1, g2 = numpy.meshgrid(
             numpy.linspace(low[0], high[0], resolution), numpy.linspace(low[1], high[1], resolution)
         )

@@ -19,6 +19,7 @@ from typing import Any
 import numpy
 
 from . import ops
+from .arguments import InvalidParameterError  # noqa: F401  (re-exported: tensor.InvalidParameterError)
 from .backend import (
     array_module,
     array_module_of,
@@ -1494,15 +1495,6 @@ def manual_seed(seed: int) -> None:
 def default_generator() -> numpy.random.Generator:
     """The NumPy generator that ``manual_seed`` seeds."""
     return _generator
-
-
-class InvalidParameterError(ValueError, TypeError):
-    """A parameter of the wrong type, such as ``n_clusters="3"``.
-
-    Both a TypeError (the rule for a wrong type) and a ValueError (what
-    scikit-learn raises for any bad parameter, through its own
-    InvalidParameterError of the same two bases), so either ``except`` works.
-    """
 
 
 def generator_for(

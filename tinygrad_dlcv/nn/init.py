@@ -8,12 +8,12 @@ tensor's data. Each function returns the tensor it filled.
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from typing import Any
 
 import numpy
 
+from ..arguments import check_real
 from ..backend import move_to_device
 from ..tensor import Tensor, default_generator
 
@@ -33,12 +33,8 @@ def _check_tensor(tensor: Any, name: str, floating: bool = True) -> None:
 
 
 def _check_real(name: str, label: str, value: Any, low: float = -math.inf) -> None:
-    """Raise TypeError unless ``value`` is a real number, ValueError unless finite and >= low."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: {label} must be a real number, got {value!r}")
-    if not (math.isfinite(value) and value >= low):
-        bound = "" if low == -math.inf else f" >= {low}"
-        raise ValueError(f"{name}: {label} must be a finite number{bound}, got {value!r}")
+    """A finite number >= ``low`` (``arguments.check_real``)."""
+    check_real(value, label, name, low)
 
 
 def _check_choice(name: str, label: str, value: Any) -> None:

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ..arguments import check_int
 from ..backend import array_module_of
 from ..tensor import Tensor, default_generator, zeros
 from . import functional as F
@@ -16,11 +17,8 @@ from .module import Module, Parameter
 
 
 def _check_size(owner: str, label: str, value: Any) -> None:
-    """Raise TypeError unless ``value`` is an int, ValueError unless it is >= 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {label} must be an int, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{owner}: {label} must be positive, got {value}")
+    """A layer size: an int >= 1 (``arguments.check_int``)."""
+    check_int(value, label, owner, 1)
 
 
 # --------------------------------------------------------------------------- activations

@@ -18,10 +18,10 @@ from __future__ import annotations
 import copy
 import functools
 import math
-import numbers
 from collections.abc import Callable
 from typing import Any
 
+from ..arguments import check_int, check_real
 from .optimizers import Optimizer, _UnfittingStateDict
 
 # Entries of torch's scheduler state that describe a step in progress or logging,
@@ -30,24 +30,14 @@ _TRANSIENT_STATE = frozenset({"_initial", "_is_initial", "_get_lr_called_within_
 
 
 def _check_int(owner: str, label: str, value: Any, low: int) -> None:
-    """Raise TypeError unless ``value`` is an int, ValueError unless it is >= ``low``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {label} must be an integer, got {value!r}")
-    if value < low:
-        raise ValueError(f"{owner}: {label} must be an integer >= {low}, got {value!r}")
+    """``arguments.check_int`` in the order the state checks call it."""
+    check_int(value, label, owner, low)
 
 
 def _check_rate(owner: str, label: str, value: Any, positive: bool = False) -> None:
-    """Raise TypeError unless ``value`` is a real number, ValueError unless it is finite
-    and >= 0 (> 0 when ``positive``): anything else would write a NaN, an infinite or a
-    negative lr."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {label} must be a real number, got {value!r}")
-    if not (math.isfinite(value) and (value > 0 if positive else value >= 0)):
-        raise ValueError(
-            f"{owner}: {label} must be a finite number {'> 0' if positive else '>= 0'}, "
-            f"got {value!r}"
-        )
+    """``arguments.check_real``, in that order: a NaN, infinite or negative value would
+    become the learning rate."""
+    check_real(value, label, owner, positive=positive)
 
 
 def _check_rates(owner: str, label: str, value: Any, groups: int) -> None:
@@ -196,6 +186,8 @@ class LRScheduler:
                 )
             try:
                 checks[key](name, key, value)
+            except TypeError:  # a wrong type stays a TypeError (InvalidParameterError is both)
+                raise
             except ValueError as error:
                 raise _UnfittingStateDict(str(error)) from None
             loaded[key] = copy.deepcopy(value)
