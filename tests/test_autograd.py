@@ -798,3 +798,44 @@ def test_in_place_writes_that_no_gradient_reads_are_fine():
             w -= 0.25 * w.grad
         w.grad = None
     np.testing.assert_allclose(w.numpy(), [0.125, 0.25])
+
+
+def test_writes_through_views_and_detach_count_as_changes():
+    # PyTorch's views share one version counter; here the written memory itself is marked.
+    x = Tensor([[1.0, 2.0]])
+    weight = Tensor([[1.0, 1.0]], requires_grad=True)
+    loss = (weight * x).sum()
+    view = x.reshape(2)
+    view += 1
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    detached = w.detach()
+    with tg.no_grad():
+        detached += 1
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+
+
+def test_an_optimizer_step_between_forward_and_backward_is_refused():
+    from tinygrad_dlcv import optim
+
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    optimizer = optim.SGD([w], lr=0.1)
+    loss = (w * w).sum()
+    loss.backward()
+    optimizer.step()
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()  # the graph would read the updated w
+    for _ in range(2):  # the usual loop records a new graph after each step: fine
+        optimizer.zero_grad()
+        (w * w).sum().backward()
+        optimizer.step()
+    np.testing.assert_allclose(w.numpy(), [0.512, 1.024], rtol=1e-6)
+
+
+def test_in_place_on_a_broadcast_view_is_refused():
+    expanded = tg.ones(3).expand(2, 3)
+    with pytest.raises(ValueError, match="broadcast view"):
+        expanded += 1

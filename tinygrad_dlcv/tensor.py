@@ -13,6 +13,7 @@ import itertools
 import numbers
 import operator
 import re
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -286,7 +287,6 @@ class Tensor:
         "name",
         "_hooks",
         "_retains_grad",
-        "_version",
         "__weakref__",
     )
     # NumPy must hand `ndarray + tensor` to Tensor.__radd__ instead of looping over elements.
@@ -308,7 +308,6 @@ class Tensor:
         self.name = name
         self._hooks: dict[int, Callable] | None = None
         self._retains_grad = False
-        self._version = 0
         if requires_grad:
             self.requires_grad_(True)
 
@@ -323,7 +322,6 @@ class Tensor:
         tensor.name = None
         tensor._hooks = None
         tensor._retains_grad = False
-        tensor._version = 0
         return tensor
 
     @staticmethod
@@ -630,9 +628,15 @@ class Tensor:
             return NotImplemented
         else:
             check_same_device(name, self.data, other) if is_cuda_array(other) else None
+        if not is_writable(self.data):
+            # A broadcast (expanded) view: NumPy refuses, CuPy would write every element
+            # of the source many times over.
+            raise ValueError(
+                f"{name}: the tensor is a broadcast view (from expand); change a copy instead"
+            )
         try:
             getattr(xp, ufunc)(self.data, other, out=self.data, casting="same_kind")
-            _count_in_place_write(self)
+            note_in_place_write(self)
         except TypeError:  # NumPy's UFuncTypeError: the result does not fit self's dtype
             other_dtype = getattr(other, "dtype", type(other).__name__)
             raise TypeError(
@@ -1188,18 +1192,52 @@ def _backpropagate(
                 node.grad = value
 
 
-# In-place writes (``+=`` and friends, outside the graph) are counted. A tensor
-# remembers the count at its last write (``_version``) and an op the count when it
-# was recorded, so the backward walk can tell, with one comparison per op in the
-# common case, whether a value the op's gradient reads has changed since: that
-# gradient would be silently wrong (PyTorch's version counters, one clock for all).
+# In-place writes (``+=`` and friends, optimizer steps, init fills, state_dict loads)
+# are counted. The memory written (the root buffer, so that views, reshapes and
+# detach() of it count too) remembers the count at its last write, and an op the
+# count when it was recorded. The backward walk can so tell, with one comparison
+# per op in the common case, whether a value an op's gradient reads has changed
+# since: that gradient would be silently wrong (PyTorch's version counters).
 _in_place_writes = 0
+_written: dict[int, tuple[Any, int]] = {}  # id(root buffer) -> (weak ref to it, count)
 
 
-def _count_in_place_write(tensor: Tensor) -> None:
+def _root_buffer(array: Any) -> Any:
+    """The array that owns ``array``'s memory (itself unless it is a view)."""
+    while array.base is not None and hasattr(array.base, "shape"):
+        array = array.base
+    return array
+
+
+def note_in_place_write(tensor: Tensor) -> None:
+    """Record that ``tensor``'s memory was changed in place (by ``+=``, an optimizer, ...)."""
     global _in_place_writes
     _in_place_writes += 1
-    tensor._version = _in_place_writes
+    root = _root_buffer(tensor.data)
+    entry = _written.get(id(root))
+    if entry is not None and entry[0] is not None and entry[0]() is root:
+        _written[id(root)] = (entry[0], _in_place_writes)  # written before (every step)
+        return
+    try:
+        reference = weakref.ref(root)
+    except TypeError:  # an array type without weak references: trust its id
+        reference = None
+    if len(_written) >= 4096:  # bounded: forget buffers that no longer exist
+        for key in [key for key, (ref, _) in _written.items() if ref is not None and ref() is None]:
+            del _written[key]
+    _written[id(root)] = (reference, _in_place_writes)
+
+
+def _written_since(tensor: Tensor, count: int) -> bool:
+    """True when ``tensor``'s memory was written in place after the count ``count``."""
+    root = _root_buffer(tensor.data)
+    entry = _written.get(id(root))
+    if entry is None:
+        return False
+    reference, written_at = entry
+    if reference is not None and reference() is not root:  # a freed buffer's id, reused
+        return False
+    return written_at > count
 
 
 def _check_unchanged(function: ops.Function) -> None:
@@ -1208,11 +1246,12 @@ def _check_unchanged(function: ops.Function) -> None:
     if function.needs_output and function.output is not None:
         read.append(function.output)
     for tensor in read:
-        if tensor._version > function.recorded_at:
+        if _written_since(tensor, function.recorded_at):
             raise RuntimeError(
                 f"{function.name}: a tensor of shape {tensor.shape} that its gradient needs "
-                "was changed in place (+=, -=, *=, /=) after the forward pass; the gradient "
-                "would be wrong. Change a copy (x = x + 1), or change it before the forward pass"
+                "was changed in place (+=, an optimizer step, ...) after the forward pass; the "
+                "gradient would be wrong. Change a copy (x = x + 1), or change it before the "
+                "forward pass"
             )
 
 

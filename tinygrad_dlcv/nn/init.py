@@ -15,7 +15,7 @@ import numpy
 
 from ..arguments import check_real
 from ..backend import move_to_device
-from ..tensor import Tensor, default_generator
+from ..tensor import Tensor, default_generator, note_in_place_write
 
 _KAIMING_MODES = ("fan_in", "fan_out")
 
@@ -46,6 +46,7 @@ def _check_choice(name: str, label: str, value: Any) -> None:
 def _fill(tensor: Tensor, values: numpy.ndarray) -> Tensor:
     """Write host ``values`` into ``tensor`` in place (no graph is recorded)."""
     tensor.data[...] = move_to_device(values.astype(tensor.dtype), tensor.device)
+    note_in_place_write(tensor)  # a graph recorded before would now read the new values
     return tensor
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy
 
 from ..backend import holds_real_numbers, is_writable, move_to_device, normalize_device, to_host
-from ..tensor import InvalidParameterError, Tensor, clear_grad, module_call
+from ..tensor import InvalidParameterError, Tensor, clear_grad, module_call, note_in_place_write
 
 
 class Parameter(Tensor):
@@ -261,6 +261,7 @@ class Module:
             data = parameter.data
             if is_writable(data):
                 data[...] = values  # in place, as torch's copy_: views of the parameter stay valid
+                note_in_place_write(parameter)
             else:  # read-only memory (a parameter made around a read-only view) cannot take it
                 parameter.data = values
 

@@ -31,7 +31,7 @@ from ..backend import (
     move_to_device,
     to_host,
 )
-from ..tensor import Tensor, clear_grad, enable_grad
+from ..tensor import Tensor, clear_grad, enable_grad, note_in_place_write
 
 
 class _UnfittingStateDict(ValueError, RuntimeError):
@@ -299,6 +299,7 @@ class Optimizer:
         for param, group in pending:
             state = self.state.setdefault(param, {})
             self._update(param.data, param.grad.data, state, group)
+            note_in_place_write(param)  # backward through a graph recorded before would be wrong
         return loss
 
     def _check_gradient(self, param: Tensor) -> None:
