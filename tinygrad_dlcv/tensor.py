@@ -20,7 +20,6 @@ from typing import Any
 import numpy
 
 from . import ops
-from .arguments import InvalidParameterError  # noqa: F401  (re-exported: tensor.InvalidParameterError)
 from .backend import (
     array_module,
     array_module_of,

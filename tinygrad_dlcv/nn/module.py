@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy
 
+from ..arguments import InvalidParameterError
 from ..backend import holds_real_numbers, is_writable, move_to_device, normalize_device, to_host
-from ..tensor import InvalidParameterError, Tensor, clear_grad, module_call, note_in_place_write
+from ..tensor import Tensor, clear_grad, module_call, note_in_place_write
 
 
 class Parameter(Tensor):
