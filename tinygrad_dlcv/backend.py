@@ -298,3 +298,48 @@ def is_writable(array: Any) -> bool:
 def is_float_dtype(dtype: numpy.dtype) -> bool:
     """True for floating dtypes (the only ones that carry gradients)."""
     return dtype.kind == "f"
+
+
+# --------------------------------------------------------------------------- host memory
+
+# glibc's mallopt parameter numbers (malloc.h).
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+# Freed memory glibc may keep for reuse before it hands the heap's top back to the OS.
+_KEEP_FREED_BYTES = 256 * 1024 * 1024
+# Blocks from this size up get their own mapping: the largest threshold glibc's own
+# adjustment would reach (DEFAULT_MMAP_THRESHOLD_MAX on 64-bit), so huge arrays still
+# go back to the OS the moment they are freed.
+_OWN_MAPPING_BYTES = 32 * 1024 * 1024
+
+
+def keep_freed_host_memory() -> bool:
+    """Ask glibc to keep freed graph memory for reuse; return True when it was set.
+
+    The graph keeps every intermediate value (pictures show them and backward can
+    run twice), so a step's memory is freed in one go when its graph is dropped.
+    glibc then trims that memory back to the OS and the next step faults every page
+    in again: in a chain of 200 ops on (256, 256) that was 31 of 39 ms. Keeping up to
+    256 MB of freed heap lets the next step reuse warm pages, which is what CuPy's
+    memory pool does on the GPU. Runs once at import on glibc (Linux); elsewhere it
+    does nothing. Set ``TINYGRAD_DLCV_SYSTEM_MALLOC=1`` to leave malloc as it is.
+    """
+    if os.environ.get("TINYGRAD_DLCV_SYSTEM_MALLOC", "") not in ("", "0"):
+        return False
+    try:
+        if not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"):
+            return False
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        # mallopt returns 1 on success; setting either value turns off glibc's
+        # dynamic thresholds, so both are set together.
+        return bool(
+            libc.mallopt(_M_MMAP_THRESHOLD, _OWN_MAPPING_BYTES)
+            and libc.mallopt(_M_TRIM_THRESHOLD, _KEEP_FREED_BYTES)
+        )
+    except (ValueError, OSError, AttributeError):  # not glibc, or no mallopt symbol
+        return False
+
+
+keep_freed_host_memory()
