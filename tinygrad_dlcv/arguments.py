@@ -1,4 +1,4 @@
-"""Checks of the plain arguments public functions take: counts, rates, tolerances.
+"""Checks of the plain arguments public functions take: counts, rates, tolerances, paths.
 
 One place for the contract's rule: a wrong type is a TypeError, a bad value a
 ValueError, and the message names the function and the argument. A wrong type
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+from pathlib import Path
 from typing import Any
 
 
@@ -48,3 +50,16 @@ def check_real(value: Any, name: str, who: str, low: float = 0.0, positive: bool
         bound = "" if low == -math.inf else f" {'>' if positive else '>='} {low}"
         raise ValueError(f"{who}: {name} must be a finite number{bound}, got {value!r}")
     return float(value)
+
+
+def check_path(value: Any, name: str, who: str) -> Path:
+    """``value`` (a str or ``os.PathLike``) as a Path; anything else, None included,
+    is an InvalidParameterError that names the function (Python's own error would not)."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise InvalidParameterError(
+            f"{who}: {name} must be a str or os.PathLike path, got {type(value).__name__}"
+        )
+    try:
+        return Path(value)
+    except TypeError:  # a PathLike that yields bytes
+        raise InvalidParameterError(f"{who}: {name} must be a text path, got {value!r}") from None

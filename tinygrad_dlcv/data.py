@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy
 
-from .arguments import InvalidParameterError, check_int, check_real
+from .arguments import InvalidParameterError, check_int, check_path, check_real
 from .backend import array_module, is_cuda_array, normalize_device
 from .tensor import Tensor, default_generator, generator_for
 
@@ -508,6 +508,8 @@ def load_mnist(
 
     Raises
     ------
+    TypeError
+        ``root`` is not a str or path.
     FileNotFoundError
         A file is missing (names the path and the files expected).
     ValueError
@@ -516,7 +518,7 @@ def load_mnist(
     """
     if split not in ("train", "test"):
         raise ValueError(f"load_mnist: split must be 'train' or 'test', got {split!r}")
-    root = Path(root)
+    root = check_path(root, "root", "load_mnist")
     prefix = "train" if split == "train" else "t10k"
     image_name, label_name = f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
     expected = [image_name, label_name]
@@ -574,6 +576,8 @@ def load_cifar10(
 
     Raises
     ------
+    TypeError
+        ``root`` is not a str or path.
     FileNotFoundError
         A file is missing (names the paths looked in and the files expected).
     ValueError
@@ -582,7 +586,7 @@ def load_cifar10(
     """
     if split not in _CIFAR_FILES:
         raise ValueError(f"load_cifar10: split must be 'train' or 'test', got {split!r}")
-    root = Path(root)
+    root = check_path(root, "root", "load_cifar10")
     names = _CIFAR_FILES[split]
     folders = [root, root / "cifar-10-batches-bin"]
     folder = next((f for f in folders if all((f / n).is_file() for n in names)), None)

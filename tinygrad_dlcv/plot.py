@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy
 
-from .arguments import check_int
+from .arguments import check_int, check_path
 from .backend import to_host
 from .viz import check_frame_rate
 
@@ -114,7 +114,7 @@ def _check_path(path: Any, who: str, suffixes: Sequence[str] = _SAVE_SUFFIXES) -
     """The path to save to (None for none); an unsupported suffix is a ValueError, up front."""
     if path is None:
         return None
-    path = Path(path)
+    path = check_path(path, "path", who)
     if path.suffix.lower() not in suffixes:
         raise ValueError(
             f"{who}: cannot save {str(path)!r}: the suffix must be one of {', '.join(suffixes)}"

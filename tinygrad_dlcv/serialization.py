@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy
 
+from .arguments import check_path
 from .backend import is_cuda_array
 from .tensor import Tensor
 
@@ -88,8 +89,9 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike) -> None:
     Raises
     ------
     TypeError
-        ``state_dict`` is not a mapping, a key is not a str, or a value is not
-        an array of numbers (an object array would need pickling).
+        ``state_dict`` is not a mapping, a key is not a str, a value is not
+        an array of numbers (an object array would need pickling), or ``path``
+        is not a str or path.
     FileNotFoundError
         The folder of ``path`` does not exist (the message names ``path``).
     IsADirectoryError
@@ -114,7 +116,7 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike) -> None:
             raise TypeError(f"save: keys must be str, got {key!r} ({type(key).__name__})")
         arrays[key] = _to_numpy(key, value)
 
-    given = Path(os.fspath(path))
+    given = check_path(path, "path", "save")
     # Through a symlink the file it points to is replaced, not the link itself.
     path = given.resolve()
     if path.is_dir():
@@ -177,6 +179,8 @@ def load(path: str | os.PathLike) -> dict[str, numpy.ndarray]:
 
     Raises
     ------
+    TypeError
+        ``path`` is not a str or path.
     FileNotFoundError
         The file does not exist.
     IsADirectoryError
@@ -187,7 +191,7 @@ def load(path: str | os.PathLike) -> dict[str, numpy.ndarray]:
         holds an object array (loading it would need unpickling, which could
         run arbitrary code, so it is refused).
     """
-    path = Path(os.fspath(path))
+    path = check_path(path, "path", "load")
     if path.is_dir():
         raise IsADirectoryError(f"load: {path} is a directory, not an .npz file")
     if not path.is_file():

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy
 
+from .arguments import check_path
 from .tensor import Tensor, backward_steps, ones_like, topological_order
 
 __all__ = ["draw_graph", "animate_backward", "render"]
@@ -169,7 +170,7 @@ def render(digraph: Any, path: str | os.PathLike, format: str | None = None) -> 
         When Graphviz's ``dot`` program is not installed (the message says how to install it).
     """
     _require_dot()
-    path = os.fspath(path)
+    path = os.fspath(check_path(path, "path", "render"))
     suffix = os.path.splitext(path)[1].lstrip(".").lower()
     format = (format or suffix or "svg").lower()
     if suffix != format:
@@ -245,7 +246,7 @@ def animate_backward(
     _require_dot()
     # backward() takes no default gradient for a non-scalar; the movie starts from ones.
     steps = backward_steps(root, None if root.size == 1 else ones_like(root))
-    path = Path(path)
+    path = check_path(path, "path", "animate_backward")
     as_gif = path.suffix.lower() == ".gif"
     image_module = _import_pillow() if as_gif else None
     if not as_gif:
