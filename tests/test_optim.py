@@ -190,8 +190,10 @@ def test_small_and_zero_dim_parameters_match_torch(name, kwargs, shape):
         ref.step()
     assert ours.shape == shape
     np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
-    for key, value in opt.state_dict()["state"][0].items():
-        expected = ref.state_dict()["state"][0][key]
+    ours_state, their_state = opt.state_dict()["state"], ref.state_dict()["state"]
+    assert ours_state.keys() == their_state.keys()  # plain SGD keeps none, as torch
+    for key, value in ours_state.get(0, {}).items():
+        expected = their_state[0][key]
         if key == "step":
             assert value == int(expected)
         else:
@@ -1014,7 +1016,6 @@ def _sgd():
     [
         (lambda o: lr_scheduler.StepLR(o, 2, gamma=float("nan")), ValueError, "gamma.*nan"),
         (lambda o: lr_scheduler.StepLR(o, 2, gamma=-1), ValueError, "gamma.*-1"),
-        (lambda o: lr_scheduler.StepLR(o, 2, gamma=0.0), ValueError, "gamma"),
         (lambda o: lr_scheduler.StepLR(o, 2, gamma=float("inf")), ValueError, "gamma.*inf"),
         (lambda o: lr_scheduler.StepLR(o, 2, gamma="x"), TypeError, "StepLR: gamma"),
         (lambda o: lr_scheduler.StepLR(o, step_size="3"), TypeError, "StepLR: step_size"),
@@ -1100,3 +1101,51 @@ def test_a_torch_scheduler_state_dict_loads(build):
         theirs.step()
         ours.step()
         assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)
+
+
+def test_plain_sgd_keeps_no_state_and_state_of_a_new_parameter_is_empty():
+    torch = pytest.importorskip("torch")
+    w = tg.Tensor([1.0, 2.0], requires_grad=True)
+    wt = torch.tensor([1.0, 2.0], requires_grad=True)
+    opt, ref = optim.SGD([w], lr=0.1), torch.optim.SGD([wt], lr=0.1)
+    (w * w).sum().backward()
+    (wt * wt).sum().backward()
+    opt.step()
+    ref.step()
+    assert opt.state_dict()["state"] == ref.state_dict()["state"] == {}
+    assert opt.state[w] == {}  # a defaultdict(dict), as torch's
+    momentum = optim.SGD([w], lr=0.1, momentum=0.9)
+    momentum.step()
+    assert set(momentum.state_dict()["state"][0]) == {"momentum_buffer"}
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib, opt: lib.StepLR(opt, step_size=3, gamma=0.5),
+        lambda lib, opt: lib.StepLR(opt, step_size=2, gamma=0.0),
+        lambda lib, opt: lib.CosineAnnealingLR(opt, T_max=7, eta_min=0.01),
+    ],
+)
+def test_scheduler_step_with_an_epoch_uses_the_closed_form_as_torch(make):
+    torch = pytest.importorskip("torch")
+    from tinygrad_dlcv.optim import lr_scheduler
+
+    opt = optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.3)
+    ref_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.3)
+    ours, theirs = make(lr_scheduler, opt), make(torch.optim.lr_scheduler, ref_opt)
+    assert ours.state_dict().keys() == theirs.state_dict().keys()
+    for epoch in [1, 2, 5, 4, 11, 0, 3]:
+        with pytest.warns(UserWarning):
+            ours.step(epoch)
+        with pytest.warns(UserWarning):
+            theirs.step(epoch)
+        assert ours.last_epoch == theirs.last_epoch == epoch
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)
+        assert opt.param_groups[0]["lr"] == pytest.approx(ref_opt.param_groups[0]["lr"], rel=1e-12)
+    for _ in range(5):  # and on from there, chainable again
+        ours.step()
+        theirs.step()
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12, abs=1e-15)
+    with pytest.raises(TypeError, match="step: epoch must be an int"):
+        ours.step(2.5)

@@ -20,6 +20,8 @@ import math
 import weakref
 from typing import Any
 
+import numpy
+
 from . import tensor as _tensor_module  # a cycle: read only inside functions, once both exist
 from .backend import (
     array_module_of,
@@ -1008,6 +1010,9 @@ class BinaryCrossEntropyWithLogits(Loss):
         return (d_logits, -(spread * logits)) if given else (d_logits,)
 
 
+_FLOAT32_1E_12 = float(numpy.float32(1e-12))
+
+
 class BinaryCrossEntropy(Loss):
     """d BCE(p, t)/dp = (p - t) / max(p (1 - p), 1e-12), d/dt = ln(1 - p) - ln(p)  (as PyTorch)"""
 
@@ -1023,7 +1028,8 @@ class BinaryCrossEntropy(Loss):
         grad, p, *given = operands(grad, *self.inputs)
         target = given[0] if given else constant(grad, self.target)
         xp = array_module_of(self.inputs[0].data)
-        floor = constant(grad, xp.asarray(1e-12, dtype=grad.dtype))
+        # torch's floor is the float32 1e-12 (9.9999999600e-13), in float64 too.
+        floor = constant(grad, xp.asarray(_FLOAT32_1E_12, dtype=grad.dtype))
         spread = self.spread(grad)
         d_p = spread * (p - target) / apply(Maximum, p * (1 - p), floor)
         if not given:

@@ -1081,3 +1081,16 @@ def test_l2_penalty_of_one_tensor_is_its_penalty():
     penalty.backward()
     np.testing.assert_array_equal(w.grad.numpy(), w.numpy())
     assert F.l2_penalty(_leaf(3.0)).item() == 4.5  # 0-d: no rows to iterate over
+
+
+def test_bce_gradient_floor_is_torchs_float32_epsilon_in_float64():
+    torch = pytest.importorskip("torch")
+    values, targets = [0.0, 0.0, 1.0, 1e-7, 0.4], [0.3, 1.0, 0.2, 0.5, 0.9]
+    theirs = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.binary_cross_entropy(
+        theirs, torch.tensor(targets, dtype=torch.float64), reduction="sum"
+    ).backward()
+    ours = tg.Tensor(values, dtype="float64", requires_grad=True)
+    F.binary_cross_entropy(ours, tg.Tensor(targets, dtype="float64"), reduction="sum").backward()
+    # At p = 0 or 1 the floor decides the gradient: 1/float32(1e-12), not 1/1e-12.
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-14)

@@ -443,3 +443,19 @@ def test_sequential_from_ordered_dict_refuses_what_torch_refuses(name, module, e
         nn.Sequential(OrderedDict([(name, ours)]))
     with pytest.raises(error):
         torch.nn.Sequential(OrderedDict([(name, theirs)]))
+
+
+def test_sequential_slice_is_a_sequential_with_the_same_names_as_torch():
+    torch = pytest.importorskip("torch")
+    ours = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Dropout(0.3), nn.Linear(3, 1))
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Dropout(0.3), torch.nn.Linear(3, 1)
+    )
+    part, their_part = ours[1:4], theirs[1:4]
+    assert isinstance(part, nn.Sequential)
+    assert repr(part) == repr(their_part)
+    assert list(part.state_dict()) == list(their_part.state_dict()) == ["3.weight", "3.bias"]
+    assert part[-1] is ours[3]  # the same modules, not copies
+    x = tg.Tensor(np.ones((4, 3), np.float32))
+    np.testing.assert_array_equal(part.eval()(x).numpy(), ours[3](x).numpy())
+    assert repr(nn.Dropout(0.25)) == repr(torch.nn.Dropout(0.25))

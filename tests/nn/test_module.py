@@ -518,7 +518,11 @@ def test_load_state_dict_strict_false_ignores_missing_and_unexpected():
     sd = _changed_state(model)
     del sd["2.weight"]
     sd["extra.weight"] = np.zeros(5)
-    model.load_state_dict(sd, strict=False)
+    result = model.load_state_dict(sd, strict=False)
+    # torch's (missing_keys, unexpected_keys) named tuple
+    assert result.missing_keys == ["2.weight"] and result.unexpected_keys == ["extra.weight"]
+    assert model.load_state_dict(model.state_dict()) == ([], [])
+    assert repr(model.load_state_dict(model.state_dict())) == "<All keys matched successfully>"
     after = _snapshot(model)
     np.testing.assert_array_equal(after["2.weight"], before["2.weight"])
     for name in ("0.weight", "0.bias", "2.bias", "4.weight", "4.bias"):

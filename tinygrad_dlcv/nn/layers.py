@@ -143,7 +143,7 @@ class Dropout(Module):
         return x * Tensor._wrap(scale)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace=False"  # as torch prints it; this Dropout never works in place
 
 
 _ACTIVATIONS = {
@@ -276,7 +276,11 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def __getitem__(self, index: int) -> Module:
+    def __getitem__(self, index: int | slice) -> Module:
+        """The module at ``index``; a slice is a Sequential of those modules, under
+        their names (as torch)."""
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
         return list(self._modules.values())[index]
 
     def __len__(self) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy
 
@@ -27,6 +27,22 @@ class Parameter(Tensor):
         name: str | None = None,
     ) -> None:
         super().__init__(data, requires_grad=requires_grad, dtype=dtype, device=device, name=name)
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` could not match: parameter names absent from the
+    state_dict, and state_dict keys that name no parameter (torch's ``_IncompatibleKeys``)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (
+            f"IncompatibleKeys(missing_keys={self.missing_keys}, "
+            f"unexpected_keys={self.unexpected_keys})"
+        )
 
 
 class Module:
@@ -211,7 +227,9 @@ class Module:
             for name, parameter in self._every_parameter_name()
         )
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> None:
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> IncompatibleKeys:
         """Copy values into the parameters, checking every key, dtype and shape first.
 
         Values may be NumPy arrays, Tensors or anything with ``.numpy()`` (a
@@ -219,6 +237,12 @@ class Module:
         parameter's dtype and copied into its existing array in place, as
         torch's ``param.copy_``: a view of the parameter taken earlier
         (``np.asarray(p)``) sees the new values.
+
+        Returns
+        -------
+        IncompatibleKeys
+            ``(missing_keys, unexpected_keys)``, as torch's (both empty when
+            ``strict``).
 
         Raises
         ------
@@ -265,6 +289,7 @@ class Module:
                 note_in_place_write(parameter)
             else:  # read-only memory (a parameter made around a read-only view) cannot take it
                 parameter.data = values
+        return IncompatibleKeys(missing, unexpected)
 
     def to(self, device: str) -> Module:
         """Move every parameter (and its gradient) to ``device``, in place; returns self."""

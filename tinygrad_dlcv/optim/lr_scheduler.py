@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +27,7 @@ from .optimizers import Optimizer, _UnfittingStateDict
 
 # Entries of torch's scheduler state that describe a step in progress or logging,
 # not the schedule: a torch state_dict loads without them.
-_TRANSIENT_STATE = frozenset({"_initial", "_is_initial", "_get_lr_called_within_step", "verbose"})
+_TRANSIENT_STATE = frozenset({"_is_initial", "_get_lr_called_within_step", "verbose"})
 
 
 def _check_int(owner: str, label: str, value: Any, low: int) -> None:
@@ -106,12 +107,14 @@ class LRScheduler:
         self.last_epoch = last_epoch
         self._last_lr: list[float] = []
         self._step_count = 0
-        # The construction's step: get_lr may tell it apart (torch's `_is_initial`).
-        self._initial = True
+        # The construction's step: get_lr may tell it apart (torch's name and flag).
+        self._is_initial = True
+        # True while step() runs get_lr (torch's flag, kept so the state_dicts match).
+        self._get_lr_called_within_step = False
         try:
             self.step()
         finally:
-            self._initial = False
+            self._is_initial = False
 
     def get_lr(self) -> list[float]:
         """Return the learning rate of each group for ``last_epoch`` (subclasses).
@@ -125,11 +128,36 @@ class LRScheduler:
         """Each group's lr as it is now."""
         return [group["lr"] for group in self.optimizer.param_groups]
 
-    def step(self) -> None:
-        """Advance one epoch and set each group's lr to that epoch's value."""
+    def _closed_form_lr(self) -> list[float]:
+        """The lr of each group at ``last_epoch`` from ``base_lrs`` alone (subclasses)."""
+        raise NotImplementedError
+
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch and set each group's lr to that epoch's value.
+
+        ``step(epoch)`` jumps to ``epoch`` and sets the closed form's rates
+        there (from ``base_lrs``, ignoring changes made by hand); torch still
+        takes it but deprecates it, and so it warns here too.
+        """
+        if epoch is not None:
+            _check_int(f"{type(self).__name__}.step", "epoch", epoch, low=0)
+            warnings.warn(
+                "scheduler.step(epoch) is deprecated (as in torch): it sets the closed "
+                "form's lr for that epoch; call scheduler.step() once per epoch instead",
+                UserWarning,
+                stacklevel=2,
+            )
         self._step_count += 1
-        self.last_epoch += 1
-        rates = self.get_lr()
+        self._get_lr_called_within_step = True
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                rates = self.get_lr()
+            else:
+                self.last_epoch = int(epoch)
+                rates = self._closed_form_lr()
+        finally:
+            self._get_lr_called_within_step = False
         for group, rate in zip(self.optimizer.param_groups, rates, strict=True):
             group["lr"] = rate
         self._last_lr = list(rates)
@@ -211,7 +239,7 @@ class StepLR(LRScheduler):
     step_size : int
         Epochs between decays (> 0).
     gamma : float
-        Decay factor: finite and > 0 (torch takes any float, but a NaN or
+        Decay factor: finite and >= 0 (torch takes any float, but a NaN or
         negative lr is refused here).
     last_epoch : int
         See :class:`LRScheduler`.
@@ -234,7 +262,7 @@ class StepLR(LRScheduler):
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
     ) -> None:
         _check_int("StepLR", "step_size", step_size, low=1)
-        _check_rate("StepLR", "gamma", gamma, positive=True)
+        _check_rate("StepLR", "gamma", gamma)
         self.step_size = int(step_size)
         self.gamma = float(gamma)
         super().__init__(optimizer, last_epoch)
@@ -243,7 +271,7 @@ class StepLR(LRScheduler):
         return {
             **super()._state_checks(),
             "step_size": functools.partial(_check_int, low=1),
-            "gamma": functools.partial(_check_rate, positive=True),
+            "gamma": _check_rate,
         }
 
     def get_lr(self) -> list[float]:
@@ -251,6 +279,10 @@ class StepLR(LRScheduler):
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current_lrs()
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _closed_form_lr(self) -> list[float]:
+        """``base_lr * gamma ** (epoch // step_size)``."""
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -298,7 +330,7 @@ class CosineAnnealingLR(LRScheduler):
         """Return each group's next lr by torch's recursive cosine rule (see the class)."""
         t, t_max, eta_min = self.last_epoch, self.T_max, self.eta_min
         groups = self.optimizer.param_groups
-        if self._initial:  # also when resuming (last_epoch >= 0), as torch 2.13
+        if self._is_initial:  # also when resuming (last_epoch >= 0), as torch 2.13
             return self._current_lrs()
         if (t - 1 - t_max) % (2 * t_max) == 0:  # out of a minimum: 1 + cos(pi) = 0 below
             return [
@@ -307,3 +339,8 @@ class CosineAnnealingLR(LRScheduler):
             ]
         ratio = (1 + math.cos(math.pi * t / t_max)) / (1 + math.cos(math.pi * (t - 1) / t_max))
         return [ratio * (group["lr"] - eta_min) + eta_min for group in groups]
+
+    def _closed_form_lr(self) -> list[float]:
+        """``eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``."""
+        cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]

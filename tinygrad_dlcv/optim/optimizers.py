@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -166,7 +167,8 @@ class Optimizer:
         name = type(self).__name__
         self.defaults = dict(defaults)
         self.param_groups: list[dict] = []
-        self.state: dict[Tensor, dict[str, Any]] = {}
+        # As torch: ``optimizer.state[p]`` of a parameter without state is a fresh {}.
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         groups = _as_list(name, params)
         if not groups:
             raise ValueError(f"{name} got an empty parameter list")
@@ -297,8 +299,10 @@ class Optimizer:
             ):
                 self._check_gradient(param)
         for param, group in pending:
-            state = self.state.setdefault(param, {})
+            state = self.state.get(param, {})
             self._update(param.data, param.grad.data, state, group)
+            if state:  # plain SGD keeps no state, and gets no entry (as torch)
+                self.state[param] = state
             note_in_place_write(param)  # backward through a graph recorded before would be wrong
         return loss
 
@@ -404,7 +408,7 @@ class Optimizer:
             )
         ]
         param_of = self._params_by_saved_index(name, saved_groups)
-        new_state: dict[Tensor, dict[str, Any]] = {}
+        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for index, values in saved_state.items():
             if index not in param_of:
                 raise _UnfittingStateDict(
