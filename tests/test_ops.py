@@ -1155,3 +1155,27 @@ def test_other_axes_of_a_0d_tensor_are_index_errors(name, axis, device):
         return
     with pytest.raises(IndexError, match=name):
         getattr(x, name)(axis=axis)
+
+
+@pytest.mark.parametrize("name", ["relu", "abs"])
+def test_gradient_at_nan_is_torchs(name):
+    torch = pytest.importorskip("torch")
+    values = [np.nan, -1.0, 0.0, 2.0]
+    theirs = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    getattr(theirs, name)().sum().backward()
+    ours = tg.tensor(values, dtype="float64", requires_grad=True)
+    getattr(ours, name)().sum().backward()
+    assert ours.grad.tolist() == theirs.grad.tolist()  # relu passes it on, abs gives 0
+    (again,) = tg.grad(getattr(ours, name)().sum(), [ours], create_graph=True)
+    assert again.tolist() == theirs.grad.tolist()
+
+
+@pytest.mark.parametrize("shape, axis", [((3, 0), -1), ((0, 3), 0), ((0, 3), 1)])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_over_an_empty_axis_is_empty_as_torch(shape, axis, name):
+    x = tg.zeros(*shape, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and quiet: no log(0) on the way
+        out = getattr(x, name)(axis)
+        out.sum().backward()
+    assert out.shape == shape and x.grad.shape == shape

@@ -918,3 +918,111 @@ def test_in_place_integer_overflow_is_a_value_error():
         small += 1000
     assert small.tolist() == [1]
     assert tg.ones(6).reshape(-1, 3).shape == (2, 3)  # -1 still infers a size
+
+
+# --------------------------------------------------------------------------- review fixes
+
+
+def test_float64_host_operands_keep_their_precision_next_to_a_float64_tensor():
+    x = tg.tensor([0.1], dtype="float64")
+    assert (x == np.array([0.1])).item()
+    assert (tg.tensor([0.0], dtype="float64") + np.array([0.1])).item() == 0.1
+    assert (tg.tensor([0.0], dtype="float64") + [0.1]).item() == 0.1
+    assert tg.cat([x, np.array([0.1])]).numpy().tolist() == [0.1, 0.1]
+    assert tg.stack([np.array([0.1]), x]).numpy().ravel().tolist() == [0.1, 0.1]
+    assert tg.where(np.array([True]), np.array([0.3]), x).item() == 0.3
+    # Next to a float32 tensor float data still take the default dtype, as Tensor(data).
+    assert (tg.tensor([1.0]) + np.array([0.1])).dtype == np.float32
+    assert tg.cat([tg.tensor([1.0]), np.array([0.1])]).dtype == np.float32
+
+
+@pytest.mark.parametrize("function", [tg.maximum, tg.minimum])
+def test_maximum_and_minimum_with_a_scalar_first_keep_the_tensor_dtype(function):
+    x = tg.tensor([-1.0, 2.0])
+    assert function(0, x).dtype == np.float32 == function(x, 0).dtype
+    np.testing.assert_array_equal(function(0, x).numpy(), function(x, 0).numpy())
+    wide = tg.tensor([0.0], dtype="float64")
+    assert tg.maximum(0.1, wide).item() == 0.1 and tg.minimum(0.1, -wide).item() == 0.0
+
+
+@pytest.mark.parametrize(
+    "same_shape",
+    [
+        lambda h: h.reshape(2),
+        lambda h: h.expand(2),
+        lambda h: h.squeeze(),
+        lambda h: h.T,
+        lambda h: h.transpose(),
+        lambda h: h.flatten(),
+    ],
+)
+def test_shape_ops_that_change_nothing_still_make_a_node_as_torch(same_shape):
+    torch = pytest.importorskip("torch")
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = same_shape(x)
+    assert h is not x and not h.is_leaf and h.grad_fn is not None
+    seen = []
+    h.retain_grad()
+    h.register_hook(lambda g: seen.append(g.tolist()))
+    (x * 3 + h * h).sum().backward()
+    xt = torch.tensor([1.0, 2.0], requires_grad=True)
+    ht = xt.reshape(2)
+    ht.retain_grad()
+    (xt * 3 + ht * ht).sum().backward()
+    assert h.grad.tolist() == ht.grad.tolist() == seen[0]  # only the path through h
+    assert x.grad.tolist() == xt.grad.tolist()
+
+
+def test_an_expand_to_the_same_shape_is_writable_like_a_reshape():
+    x = tg.tensor([1.0, 2.0])
+    y = x.expand(2)
+    y += 1  # not a broadcast view: nothing is written twice
+    assert y.tolist() == [2.0, 3.0]
+
+
+def test_clip_takes_lo_and_hi_and_an_empty_range_gives_hi_as_numpy_and_torch():
+    torch = pytest.importorskip("torch")
+    values = [1.0, 5.0, -3.0]
+    x = tg.tensor(values, requires_grad=True)
+    y = x.clip(lo=1, hi=0)
+    xt = torch.tensor(values, requires_grad=True)
+    yt = xt.clamp(1, 0)
+    assert y.tolist() == yt.tolist() == np.clip(values, 1, 0).tolist()
+    y.sum().backward()
+    yt.sum().backward()
+    assert x.grad.tolist() == xt.grad.tolist()
+    with pytest.raises(TypeError, match="clip: bounds must be numbers"):
+        x.clip(tg.tensor([0.0]), 1)
+
+
+def test_a_ragged_list_is_a_value_error_about_its_shape():
+    with pytest.raises(ValueError, match="inhomogeneous"):
+        Tensor([[1, 2], [3]])
+
+
+@pytest.mark.parametrize(
+    "call, op",
+    [
+        (lambda: -tg.tensor([True]), "neg"),
+        (lambda: tg.tensor([True]) - tg.tensor([False]), "sub"),
+    ],
+)
+def test_numpys_type_errors_name_the_op(call, op):
+    with pytest.raises(TypeError, match=rf"^{op}: .*\(shapes"):
+        call()
+
+
+def test_function_forms_forward_to_the_methods():
+    x = tg.tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True)
+    assert tg.exp(x).tolist() == x.exp().tolist()
+    assert tg.sum(x, axis=0).tolist() == [4.0, 2.0]
+    assert tg.abs(x).tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert tg.matmul(x, x).tolist() == (x @ x).tolist()
+    assert tg.clip(x, 0, 2).tolist() == [[1.0, 0.0], [2.0, 2.0]]
+    assert tg.reshape(x, 4).shape == (4,) and tg.transpose(x).tolist() == x.T.tolist()
+    assert tg.log_softmax([1.0, 2.0]).shape == (2,)  # a list becomes a tensor first
+    tg.mean(tg.relu(x)).backward()
+    assert x.grad.tolist() == [[0.25, 0.0], [0.25, 0.25]]
+    assert tg.exp.__name__ == "exp" and "x.exp(" in tg.exp.__doc__
+    # Kept out of __all__: a star import must not replace Python's abs and sum.
+    assert "abs" not in tg.__all__ and "sum" not in tg.__all__ and "exp" in tg.__all__

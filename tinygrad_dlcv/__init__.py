@@ -6,14 +6,44 @@
 >>> x.grad.tolist()
 [2.0, 4.0]
 
-Importing the package imports NumPy only; CuPy, graphviz and matplotlib are
-imported where they are used.
+Ops come as Tensor methods and, as in PyTorch, as functions (``tg.exp(x)``;
+``tg.abs`` and ``tg.sum`` too, left out of ``__all__`` so that a star import
+keeps Python's builtins). Importing the package imports NumPy only; CuPy,
+graphviz and matplotlib are imported where they are used.
 """
 
 import numpy as _numpy
 
 from . import nn, optim
 from .backend import cuda_available, set_default_device, set_default_dtype
+from .functions import abs as abs  # re-exported, kept out of __all__ (see above)
+from .functions import (  # tg.exp(x) is x.exp(), as torch.exp
+    argmax,
+    argmin,
+    broadcast_to,
+    clip,
+    exp,
+    expand,
+    flatten,
+    leaky_relu,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    mean,
+    permute,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    sqrt,
+    squeeze,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+)
+from .functions import sum as sum  # re-exported, kept out of __all__
 from .serialization import load, save
 from .tensor import (
     Tensor,
@@ -51,14 +81,20 @@ bool_ = _numpy.dtype("bool")
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor",
     "arange",
+    "argmax",
+    "argmin",
     "bool_",
+    "broadcast_to",
     "cat",
+    "clip",
     "cuda_available",
     "default_generator",
     "enable_grad",
+    "exp",
+    "expand",
     "eye",
+    "flatten",
     "float16",
     "float32",
     "float64",
@@ -68,22 +104,40 @@ __all__ = [
     "int32",
     "int64",
     "is_grad_enabled",
+    "leaky_relu",
     "load",
+    "log",
+    "log_softmax",
+    "logsumexp",
     "manual_seed",
+    "matmul",
     "maximum",
+    "mean",
     "minimum",
     "nn",
     "no_grad",
     "ones",
-    "optim",
     "ones_like",
+    "optim",
+    "permute",
     "rand",
     "randn",
+    "relu",
+    "reshape",
     "save",
     "set_default_device",
     "set_default_dtype",
+    "sigmoid",
+    "softmax",
+    "sqrt",
+    "squeeze",
     "stack",
+    "tanh",
+    "Tensor",
     "tensor",
+    "transpose",
+    "unsqueeze",
+    "var",
     "where",
     "zeros",
     "zeros_like",

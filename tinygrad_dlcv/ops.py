@@ -427,15 +427,17 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    """d |a|/da = sign(a)"""
+    """d |a|/da = sign(a)  (0 at a = 0 and, as PyTorch, at NaN)"""
 
     def forward(self, a):
         return array_module_of(a).abs(a)
 
     def backward(self, grad):
         a = self.inputs[0].data
+        # (a > 0) - (a < 0): NumPy's sign(nan) is nan, PyTorch's gradient there is 0.
+        sign = (a > 0).astype(a.dtype) - (a < 0)
         (grad,) = operands(grad)
-        return (grad * constant(grad, array_module_of(a).sign(a)),)
+        return (grad * constant(grad, sign),)
 
 
 @fused
@@ -479,9 +481,10 @@ class ReLU(Function):
         return array_module_of(a).maximum(a, 0)
 
     def backward(self, grad):
-        # Mul with the boolean mask itself: no float copy of the mask is made.
+        # Zero where a <= 0, so a NaN input passes its gradient on (as PyTorch's
+        # threshold_backward); no float copy of the mask is made.
         (grad,) = operands(grad)
-        return (apply(Mul, grad, constant(grad, self.inputs[0].data > 0)),)
+        return (zero_where(self.inputs[0].data <= 0, grad),)
 
 
 class LeakyReLU(Function):
@@ -708,6 +711,9 @@ def _exp_shifted(a, axis):
     precision.
     """
     xp = array_module_of(a)
+    if a.size == 0:  # nothing to normalise (an empty axis has no maximum); a total
+        # of 1 keeps log() quiet, and no element is ever divided by it
+        return a, xp.exp(a), xp.ones_like(a.sum(axis=axis, keepdims=True))
     # A shift past the dtype's range (-3e38 - 3e38 in float32) is -inf, whose exp is
     # the right 0: neither it nor exp's underflow is worth a warning.
     with errstate(xp, under="ignore", over="ignore"):
@@ -799,6 +805,8 @@ class Expand(Function):
         self.shape = shape
 
     def forward(self, a):
+        if a.shape == self.shape:  # nothing to broadcast: a writable view, as reshape gives
+            return a.view()
         return array_module_of(a).broadcast_to(a, self.shape)
 
     def backward(self, grad):

@@ -335,9 +335,10 @@ class Tensor:
         except (ValueError, OverflowError) as error:  # Overflow: a parameter outside the dtype
             shapes = ", ".join(str(tensor.shape) for tensor in inputs)
             raise ValueError(f"{op_label(op_class)}: {error} (shapes {shapes})") from None
-        except IndexError as error:
+        except (IndexError, TypeError) as error:  # NumPy's own words do not name the op
             shapes = ", ".join(str(tensor.shape) for tensor in inputs)
-            raise IndexError(f"{op_label(op_class)}: {error} (shapes {shapes})") from None
+            kind = IndexError if isinstance(error, IndexError) else TypeError
+            raise kind(f"{op_label(op_class)}: {error} (shapes {shapes})") from None
         out = Tensor._wrap(_as_array(data))
         if _grad_enabled and data.dtype.kind == "f":
             for tensor in inputs:
@@ -535,8 +536,7 @@ class Tensor:
             dtype = _scalar_dtype(other, self.dtype)
             return self.astype(dtype), _scalar_constant(other, dtype, self.data, op)
         if isinstance(other, (list, tuple, numpy.ndarray)) or is_cuda_array(other):
-            device = device_of(other) if is_cuda_array(other) else self.device
-            return self._operands(Tensor(other, device=device), op)
+            return self._operands(_operand_tensor(other, self.dtype, self.device), op)
         return None
 
     def _binary(self, other: Any, op_class: type[ops.Function], reflected: bool = False) -> Any:
@@ -786,16 +786,20 @@ class Tensor:
         x = self._with_scalars(slope)
         return Tensor._apply(ops.LeakyReLU, x, slope=_python_scalar(slope))
 
-    def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
-        """Limit values to [low, high]; either bound may be None (float bounds make an int
-        tensor float, as PyTorch)."""
-        if low is None and high is None:
-            raise ValueError("clip: give at least one of low and high")
-        if low is not None and high is not None and low > high:
-            raise ValueError(f"clip: low ({low}) is greater than high ({high})")
-        x = self._with_scalars(*[bound for bound in (low, high) if bound is not None])
-        low, high = _python_scalar(low), _python_scalar(high)
-        return Tensor._apply(ops.Clip, x, low=low, high=high)
+    def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
+        """Limit values to [lo, hi]; either bound may be None (float bounds make an int
+        tensor float, as PyTorch). With lo > hi every value becomes hi, as in NumPy and
+        PyTorch."""
+        if lo is None and hi is None:
+            raise ValueError("clip: give at least one of lo and hi")
+        for bound in (lo, hi):
+            if bound is not None and not isinstance(bound, _SCALAR_TYPES):
+                raise TypeError(
+                    f"clip: bounds must be numbers, got {type(bound).__name__}; for "
+                    "elementwise bounds use maximum(lo).minimum(hi)"
+                )
+        x = self._with_scalars(*[bound for bound in (lo, hi) if bound is not None])
+        return Tensor._apply(ops.Clip, x, low=_python_scalar(lo), high=_python_scalar(hi))
 
     def _with_scalars(self, *values: Any) -> Tensor:
         """This tensor in the dtype it takes next to scalar op parameters (the rule of
@@ -875,8 +879,8 @@ class Tensor:
     def reshape(self, *shape: Any) -> Tensor:
         """The same values in a new shape (one size may be -1)."""
         shape = _shape_argument(shape, "reshape", lowest=-1)
-        if shape == self.shape:
-            return self
+        # Also for the same shape: a new (view) tensor, as torch, so hooks and
+        # retain_grad on it stay its own.
         return Tensor._apply(ops.Reshape, self, shape=shape)
 
     def permute(self, *axes: Any) -> Tensor:
@@ -890,8 +894,6 @@ class Tensor:
     def transpose(self, *axes: Any) -> Tensor:
         """Reverse the axes, or permute them as NumPy does when ``axes`` are given."""
         if not axes or (len(axes) == 1 and axes[0] is None):
-            if self.ndim < 2:
-                return self
             return Tensor._apply(ops.Permute, self, axes=tuple(range(self.ndim - 1, -1, -1)))
         return self.permute(*axes)
 
@@ -933,8 +935,6 @@ class Tensor:
             self.shape[i - leading] if size == -1 and i >= leading else size
             for i, size in enumerate(shape)
         )
-        if shape == self.shape:
-            return self
         return Tensor._apply(ops.Expand, self, shape=shape)
 
     broadcast_to = expand
@@ -1016,8 +1016,8 @@ def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
     else:
         try:
             source = numpy.asarray(data)
-        except (ValueError, TypeError) as error:
-            raise TypeError(f"Tensor: cannot make a tensor from {data!r} ({error})") from None
+        except (ValueError, TypeError) as error:  # ragged lists are a ValueError (a shape)
+            raise type(error)(f"Tensor: cannot make a tensor from {data!r} ({error})") from None
         keeps_dtype, from_python = False, True
     if not holds_real_numbers(source.dtype):
         raise TypeError(
@@ -1587,6 +1587,26 @@ def randn(*shape: Any, dtype: Any = None, device: str | None = None, requires_gr
 # ---------------------------------------------------------------- functions of several tensors
 
 
+def _operand_tensor(value: Any, like: numpy.dtype | None, device: str | None) -> Tensor:
+    """A host list/array (or CuPy array) as the other operand of a tensor of dtype ``like``.
+
+    Floating data take the default dtype, as ``Tensor(value)`` does, but never
+    fewer digits than the tensor it meets: next to a float64 tensor a float64
+    array stays exact (rounding it through float32 would be silent precision
+    loss). Host values join ``device``; CuPy arrays keep theirs.
+    """
+    device = None if is_cuda_array(value) else device
+    tensor = Tensor(value, device=device)
+    if (
+        like is not None
+        and like.kind == "f"
+        and tensor.dtype.kind == "f"
+        and like.itemsize > tensor.dtype.itemsize
+    ):
+        tensor = Tensor(value, dtype=like, device=device)
+    return tensor
+
+
 def _as_tensors(values: Iterable[Any], op_name: str) -> list[Tensor]:
     """Tensors of one common dtype and device from a list of tensors/arrays.
 
@@ -1598,11 +1618,11 @@ def _as_tensors(values: Iterable[Any], op_name: str) -> list[Tensor]:
             f"{op_name}: expected a list or tuple of tensors, got {type(values).__name__}"
         )
     values = list(values)
-    device = next((value.device for value in values if isinstance(value, Tensor)), None)
+    given = [value for value in values if isinstance(value, Tensor)]
+    device = given[0].device if given else None
+    widest = numpy.result_type(*[tensor.dtype for tensor in given]) if given else None
     tensors = [
-        value
-        if isinstance(value, Tensor)
-        else Tensor(value, device=None if is_cuda_array(value) else device)
+        value if isinstance(value, Tensor) else _operand_tensor(value, widest, device)
         for value in values
     ]
     if not tensors:
@@ -1658,12 +1678,16 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
 
 
 def maximum(a: Any, b: Any) -> Tensor:
-    """Elementwise maximum of two tensors (or a tensor and a scalar)."""
+    """Elementwise maximum of two tensors (or a tensor and a scalar, either side)."""
+    if not isinstance(a, Tensor) and isinstance(b, Tensor):  # symmetric: the scalar rules apply
+        return b.maximum(a)
     return a.maximum(b) if isinstance(a, Tensor) else Tensor(a).maximum(b)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
-    """Elementwise minimum of two tensors (or a tensor and a scalar)."""
+    """Elementwise minimum of two tensors (or a tensor and a scalar, either side)."""
+    if not isinstance(a, Tensor) and isinstance(b, Tensor):  # symmetric: the scalar rules apply
+        return b.minimum(a)
     return a.minimum(b) if isinstance(a, Tensor) else Tensor(a).minimum(b)
 
 
