@@ -555,3 +555,45 @@ def test_kmeans_on_mnist_has_useful_purity():
     purity = majority / len(digits)
     print(f"MNIST k-means purity (K=10, random_state=0): {purity:.4f}")
     assert purity > 0.5
+
+
+# --------------------------------------------------------------------------- review fixes
+
+
+def test_pairwise_distances_of_x_with_itself_has_an_exact_zero_diagonal():
+    X = np.random.default_rng(0).normal(size=(200, 10)) * 30 + 100
+    assert np.diag(pairwise_distances(X, X)).max() == 0.0  # as scikit-learn for Y is X
+    assert np.diag(pairwise_distances(X)).max() == 0.0
+
+
+def test_a_list_y_or_init_is_read_in_the_datas_float_dtype():
+    spatial = pytest.importorskip("scipy.spatial")
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    Y = [[0.1, 0.2], [1.3, -0.7]]
+    np.testing.assert_allclose(
+        pairwise_distances(X, Y), spatial.distance.cdist(X, np.array(Y)), rtol=1e-14
+    )
+    fitted = KMeans(2, init=[[0.1, 0.2], [-0.3, 0.7]], max_iter=1, track_history=True).fit(X)
+    assert fitted.history_[0]["centers"].tolist() == [[0.1, 0.2], [-0.3, 0.7]]
+
+
+def test_soft_kmeans_with_a_beta_that_overflows_float32_is_hard_kmeans_not_nan():
+    X = np.random.default_rng(1).normal(size=(300, 3)).astype(np.float32)
+    soft = SoftKMeans(4, beta=1e38, init=X[:4], max_iter=5).fit(X)
+    assert not np.isnan(soft.responsibilities_).any()
+    np.testing.assert_allclose(soft.responsibilities_.sum(axis=1), 1.0, rtol=1e-6)
+    assert set(np.unique(soft.responsibilities_)) <= {0.0, 1.0}
+
+
+def test_random_state_may_be_a_legacy_random_state_and_n_init_auto_as_sklearn():
+    X = np.random.default_rng(2).normal(size=(300, 2))
+    first = KMeans(3, random_state=np.random.RandomState(0)).fit(X)
+    again = KMeans(3, random_state=np.random.RandomState(0)).fit(X)
+    np.testing.assert_array_equal(first.cluster_centers_, again.cluster_centers_)
+    from tinygrad_dlcv.cluster import _runs
+
+    assert _runs("k-means++", "auto") == 1 and _runs("random", "auto") == 10
+    assert _runs(X[:3], "auto") == 1 and _runs("random", 4) == 4
+    assert KMeans(3, n_init="auto", init="random", random_state=0).fit(X).inertia_ > 0
+    with pytest.raises(ValueError, match="n_init"):
+        KMeans(3, n_init="many").fit(X)

@@ -150,13 +150,47 @@ def test_bad_input_and_use_before_fit():
         model.transform(np.ones((3, 5)))
     with pytest.raises(ValueError, match="components"):
         model.inverse_transform(np.ones((3, 3)))
-    assert model.get_params() == {"n_components": 2, "device": None}
+    assert model.get_params() == {"n_components": 2, "whiten": False, "device": None}
     assert model.set_params(n_components=3) is model and model.n_components == 3
     with pytest.raises(ValueError):
-        model.set_params(whiten=True)
+        model.set_params(svd_solver="full")  # not a parameter here
 
 
 def test_constant_data_gives_no_nan():
     model = PCA(2).fit(np.ones((10, 3)))
     assert np.isfinite(model.explained_variance_ratio_).all()
     assert np.isfinite(model.components_).all()
+
+
+@pytest.mark.parametrize("fraction", [0.5, 0.9, 0.99, 0.999999])
+def test_a_float_n_components_keeps_the_fewest_components_as_sklearn(fraction):
+    decomposition = pytest.importorskip("sklearn.decomposition")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 8)) * np.array([10, 5, 3, 2, 1, 0.5, 0.2, 0.1]) + 5
+    ours = PCA(fraction).fit(X)
+    theirs = decomposition.PCA(fraction, svd_solver="full").fit(X)
+    assert ours.n_components_ == theirs.n_components_ == ours.components_.shape[0]
+
+
+@pytest.mark.parametrize("bad", [1.0, 0.0, -0.5, float("nan")])
+def test_a_float_n_components_outside_0_1_is_a_value_error(bad):  # (and a TypeError, as sklearn)
+    with pytest.raises(ValueError, match="n_components"):
+        PCA(bad).fit(np.random.default_rng(0).normal(size=(20, 3)))
+
+
+def test_whiten_as_sklearn():
+    decomposition = pytest.importorskip("sklearn.decomposition")
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 6)) * np.array([4, 3, 2, 1, 0.5, 0.1]) + 2
+    ours = PCA(3, whiten=True).fit(X)
+    theirs = decomposition.PCA(3, whiten=True, svd_solver="full").fit(X)
+    projected, expected = ours.transform(X), theirs.transform(X)
+    signs = np.sign((projected * expected).sum(axis=0))
+    np.testing.assert_allclose(projected * signs, expected, atol=1e-12)
+    np.testing.assert_allclose(projected.std(axis=0, ddof=1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(ours.fit_transform(X) * signs, expected, atol=1e-12)
+    np.testing.assert_allclose(
+        ours.inverse_transform(projected), theirs.inverse_transform(expected), atol=1e-12
+    )
+    with pytest.raises(TypeError, match="whiten"):
+        PCA(2, whiten="yes").fit(X)

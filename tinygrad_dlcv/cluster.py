@@ -71,13 +71,17 @@ class NotFittedError(ValueError, AttributeError):
 # --------------------------------------------------------------------------- argument checks
 
 
-def _as_data(X: Any, who: str, name: str = "X", device: str | None = None) -> tuple[Any, Any]:
+def _as_data(
+    X: Any, who: str, name: str = "X", device: str | None = None, list_dtype: Any = None
+) -> tuple[Any, Any]:
     """Return ``(work, out_dtype)``: X as a 2-D, finite, floating backend array.
 
     ``work`` is in the dtype computations run in; ``out_dtype`` is the dtype
     of the arrays handed back to the user (X's float dtype; integer or bool
     data, and Python lists, get the default float dtype). float16 is computed
     in float32 because half-precision GEMMs are slow and lose the sums.
+    ``list_dtype`` is the dtype Python floats are read in instead (for Y or an
+    init next to X: a list next to float64 data must not lose digits).
     """
     if isinstance(X, Tensor):
         array = X.data
@@ -89,7 +93,7 @@ def _as_data(X: Any, who: str, name: str = "X", device: str | None = None) -> tu
         except (TypeError, ValueError) as error:
             raise TypeError(f"{who}: cannot read {name} as an array ({error})") from None
         if array.dtype.kind == "f":  # plain Python numbers follow the Tensor convention
-            array = array.astype(backend.default_dtype())
+            array = array.astype(list_dtype or backend.default_dtype())
     if not backend.holds_real_numbers(array.dtype):
         raise TypeError(f"{who}: {name} must hold numbers, got dtype {array.dtype}")
     if device is not None:
@@ -450,7 +454,8 @@ def pairwise_distances(X: Any, Y: Any = None, metric: Any = "euclidean") -> Any:
     ----------
     X : Tensor, numpy or cupy array of shape (N, D)
     Y : same kinds, shape (M, D), optional
-        Defaults to X (then the diagonal is exactly 0).
+        Defaults to X. When Y is X (None, or the same object) the diagonal is
+        exactly 0; a list Y is read in X's float dtype.
     metric : "euclidean", "manhattan" or a number p >= 1
         The p-norm ``(sum_j |x_j - y_j|^p)^(1/p)``; "euclidean" is p = 2 and
         "manhattan" p = 1.
@@ -463,12 +468,13 @@ def pairwise_distances(X: Any, Y: Any = None, metric: Any = "euclidean") -> Any:
     """
     who = "pairwise_distances"
     p = _metric_power(metric, who)
+    X_given = X
     X, out_dtype = _as_data(X, who)
     xp = backend.array_module_of(X)
     if Y is None:
         Y_work = X
     else:
-        Y_work, _ = _as_data(Y, who, name="Y")
+        Y_work, _ = _as_data(Y, who, name="Y", list_dtype=X.dtype)
         backend.check_same_device(who, X, Y_work)
         if Y_work.shape[1] != X.shape[1]:
             raise ValueError(
@@ -478,8 +484,9 @@ def pairwise_distances(X: Any, Y: Any = None, metric: Any = "euclidean") -> Any:
         Y_work = Y_work.astype(X.dtype, copy=False)
     data, offset = _centered(xp, X, p, precise=True)
     result = data.distances(Y_work - offset, out_dtype)
-    if Y is None:
-        # Rounding in the GEMM form leaves tiny positive self-distances; a point is 0 from itself.
+    if Y is None or Y is X_given:
+        # Rounding in the GEMM form leaves tiny positive self-distances; a point is 0 from
+        # itself (scikit-learn zeroes the diagonal for Y is X too).
         xp.fill_diagonal(result, 0)
     return result
 
@@ -584,7 +591,7 @@ def _init_centers(
     """
     xp = data.xp
     if not isinstance(init, str):
-        given, _ = _as_data(init, who, name="init")
+        given, _ = _as_data(init, who, name="init", list_dtype=work.dtype)
         if tuple(given.shape) != (k, data.d):
             raise ValueError(
                 f"{who}: init array must have shape (n_clusters, n_features) = {(k, data.d)}, "
@@ -735,6 +742,15 @@ class _CenterUpdate:
         return new
 
 
+def _runs(init: Any, n_init: Any) -> int:
+    """How many k-means runs ``n_init`` asks for with this ``init`` (scikit-learn's rule)."""
+    if not isinstance(init, str):
+        return 1  # the centers given: every run would be the same
+    if n_init == "auto":
+        return 1 if init == "k-means++" else 10
+    return int(n_init)
+
+
 def _lloyd(
     data: _Data,
     centers: Any,
@@ -790,8 +806,10 @@ class KMeans(_Estimator):
         proportionally to d^p, best of ``2 + int(log K)`` local trials);
         "random": K distinct samples; "uniform": uniform in the data's
         bounding box; an array: those centers (then ``n_init`` is 1).
-    n_init : int
-        Runs from different initialisations; the lowest inertia wins.
+    n_init : int or "auto"
+        Runs from different initialisations; the lowest inertia wins. "auto"
+        (scikit-learn's default): 1 run for "k-means++", 10 for "random" and
+        "uniform". A given init array is always 1 run.
     max_iter : int
         Iterations (assign + update) per run, at most.
     tol : float
@@ -858,7 +876,8 @@ class KMeans(_Estimator):
 
     def _check_params(self, who: str) -> tuple[int, float]:
         k = check_int(self.n_clusters, "n_clusters", who, 1)
-        check_int(self.n_init, "n_init", who, 1)
+        if not (isinstance(self.n_init, str) and self.n_init == "auto"):
+            check_int(self.n_init, "n_init", who, 1)
         check_int(self.max_iter, "max_iter", who, 1)
         check_real(self.tol, "tol", who)
         _check_bool(self.track_history, "track_history", who)
@@ -899,7 +918,7 @@ class KMeans(_Estimator):
         tol = 0.0
         if self.tol:
             tol = float(self.tol) * float(data.X.var(axis=0).mean())
-        runs = 1 if not isinstance(self.init, str) else int(self.n_init)
+        runs = _runs(self.init, self.n_init)
         best = None
         with _cpu_threads_only(xp):
             for _ in range(runs):
@@ -1301,10 +1320,12 @@ def _responsibilities(data: _Data, centers: Any, beta: float) -> tuple[Any, Any]
     """(N, K) softmax of -beta d^p over clusters, and d^p itself."""
     xp = data.xp
     powered = data.power_distances(centers)
-    logits = -beta * powered
-    # Shift by the row max (the log-sum-exp trick): the best cluster gets exp(0) = 1.
-    logits -= logits.max(axis=1, keepdims=True)
-    with backend.ignore_underflow(xp):
+    # The log-sum-exp shift, taken before scaling by beta: the nearest cluster's
+    # logit is exactly 0, so a beta large enough to overflow gives -inf for the
+    # others (weight 0), never inf - inf = NaN.
+    gaps = powered - powered.min(axis=1, keepdims=True)
+    with backend.errstate(xp, over="ignore", under="ignore"):
+        logits = xp.multiply(gaps, -beta, out=gaps)
         resp = xp.exp(logits, out=logits)
     resp /= resp.sum(axis=1, keepdims=True)
     return resp, powered

@@ -15,8 +15,8 @@ from typing import Any
 import numpy
 
 from . import backend
-from .arguments import check_int
-from .cluster import _as_data, _Estimator
+from .arguments import InvalidParameterError, check_int
+from .cluster import _as_data, _check_bool, _Estimator
 
 __all__ = ["PCA"]
 
@@ -26,9 +26,14 @@ class PCA(_Estimator):
 
     Parameters
     ----------
-    n_components : int or None
+    n_components : int, float or None
         Components to keep, 1 <= n_components <= min(N, D); None keeps
-        min(N, D).
+        min(N, D); a float in (0, 1) keeps the fewest components whose
+        explained variance ratios add up to more than it (scikit-learn's rule).
+    whiten : bool
+        ``transform`` divides each coordinate by the square root of its
+        variance, so the outputs have unit variance (``inverse_transform``
+        multiplies back).
     device : str, optional
         Move X there first ("cpu", "cuda", "cuda:N"); default: X's device.
 
@@ -51,8 +56,15 @@ class PCA(_Estimator):
     Fitted arrays are in X's backend and float dtype.
     """
 
-    def __init__(self, n_components: int | None = None, *, device: str | None = None) -> None:
+    def __init__(
+        self,
+        n_components: int | float | None = None,
+        *,
+        whiten: bool = False,
+        device: str | None = None,
+    ) -> None:
         self.n_components = n_components
+        self.whiten = whiten
         self.device = device
 
     def fit(self, X: Any, y: Any = None) -> PCA:
@@ -77,15 +89,23 @@ class PCA(_Estimator):
         n, d = work.shape
         if n < 2:
             raise ValueError(f"{who}: PCA needs at least 2 samples to estimate a variance, got {n}")
+        _check_bool(self.whiten, "whiten", who)
         k = self.n_components
-        if k is None:
+        fraction = None
+        if isinstance(k, float):
+            fraction = k
+            if not 0 < fraction < 1:  # NaN too; one error of both kinds, as scikit-learn's
+                raise InvalidParameterError(
+                    f"{who}: n_components must be None, an int in [1, min(n_samples, "
+                    f"n_features)] = [1, {min(n, d)}] or a float in (0, 1), got {k!r}"
+                )
+        elif k is None:
             k = min(n, d)
         elif check_int(k, "n_components", who, 1) > min(n, d):
             raise ValueError(
                 f"{who}: n_components must be None or an integer in [1, min(n_samples, "
                 f"n_features)] = [1, {min(n, d)}], got {self.n_components!r}"
             )
-        k = int(k)
         xp = backend.array_module_of(work)
         mean = work.mean(axis=0)
         if n >= d:
@@ -100,6 +120,16 @@ class PCA(_Estimator):
             _, singular, components = xp.linalg.svd(work - mean, full_matrices=False)
             variance = singular**2 / (n - 1)
             total = float(variance.sum())
+        if fraction is None:
+            k = int(k)
+        else:  # the fewest components whose ratios add up to more than the fraction
+            ratios = backend.to_host(variance).astype(numpy.float64) / total if total > 0 else None
+            k = (
+                1
+                if ratios is None
+                else int(numpy.searchsorted(numpy.cumsum(ratios), fraction, "right")) + 1
+            )
+            k = min(k, variance.shape[0])
         variance, components = variance[:k], components[:k]
         # svd_flip: make the largest-magnitude entry of each component positive.
         biggest = xp.argmax(xp.abs(components), axis=1)
@@ -156,11 +186,20 @@ class PCA(_Estimator):
         components = self.components_.astype(work.dtype, copy=False)
         mean = self.mean_.astype(work.dtype, copy=False)
         if self._far:
-            return (work - mean) @ components.T
-        # (X - mean) W^T as X W^T - mean W^T: no (N, D) centered copy (as scikit-learn).
-        projected = work @ components.T
-        projected -= mean @ components.T
+            projected = (work - mean) @ components.T
+        else:
+            # (X - mean) W^T as X W^T - mean W^T: no (N, D) centered copy (as scikit-learn).
+            projected = work @ components.T
+            projected -= mean @ components.T
+        if self.whiten:
+            projected /= self._scales(work.dtype)
         return projected
+
+    def _scales(self, dtype: Any) -> Any:
+        """sqrt(explained_variance_), 0 taken as 1: the whitening divisors (as scikit-learn)."""
+        xp = backend.array_module_of(self.explained_variance_)
+        scales = xp.sqrt(self.explained_variance_.astype(dtype, copy=False))
+        return xp.where(scales > 0, scales, 1)
 
     def fit_transform(self, X: Any, y: Any = None) -> Any:
         """Fit, then return the training data's coordinates along the axes.
@@ -198,6 +237,8 @@ class PCA(_Estimator):
                 f"{self.n_components_} components"
             )
         components = self.components_.astype(work.dtype, copy=False)
+        if self.whiten:  # undo the division by sqrt(variance)
+            components = components * self._scales(work.dtype)[:, None]
         result = work @ components + self.mean_.astype(work.dtype, copy=False)
         return result.astype(out_dtype, copy=False)
 

@@ -1541,15 +1541,22 @@ def generator_for(
     """The generator a seeded function or estimator draws from.
 
     None: the one ``manual_seed`` seeds; a Generator: that one; an int >= 0: a
-    fresh generator seeded with it. Anything else raises ``wrong_type``
-    (scikit-learn's estimators raise ValueError for a bad ``random_state``).
+    fresh generator seeded with it; a legacy ``numpy.random.RandomState`` (what
+    scikit-learn code passes): a generator seeded from its next draw, so each
+    call consumes from it as scikit-learn would. Anything else raises
+    ``wrong_type`` (scikit-learn's estimators raise ValueError for a bad
+    ``random_state``).
     """
     if seed is None:
         return _generator
     if isinstance(seed, numpy.random.Generator):
         return seed
+    if isinstance(seed, numpy.random.RandomState):
+        return numpy.random.default_rng(int(seed.randint(0, 2**31 - 1)))
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise wrong_type(f"{who}: {name} must be None, an int or a numpy Generator, got {seed!r}")
+        raise wrong_type(
+            f"{who}: {name} must be None, an int, a numpy Generator or RandomState, got {seed!r}"
+        )
     if seed < 0:
         raise ValueError(f"{who}: {name} must be non-negative, got {seed}")
     return numpy.random.default_rng(int(seed))
