@@ -583,3 +583,14 @@ def test_cuda_example_says_in_one_line_when_cuda_is_missing(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         "mlp_cuda.py: CUDA is not available (needs CuPy and an NVIDIA GPU); nothing run"
     ]
+
+
+def test_train_needs_ten_samples_and_builds_the_classes_of_the_data(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--n-samples", "3", "--out", str(tmp_path)])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith("must be >= 10, got 3")
+    # Ten samples and seed 3: a class may be missing from a split; the model still has 3.
+    args = ["--model", "linear", "--data", "blobs", "--epochs", "1", "--n-samples", "10"]
+    assert main(["train", *args, "--seed", "3", "--out", str(tmp_path)]) == 0
+    assert "out_features=3" in capsys.readouterr().out

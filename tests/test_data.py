@@ -153,6 +153,8 @@ def test_make_bad_arguments(call, match):
         lambda: make_spirals(10, noise="a lot"),
         lambda: make_blobs(10, cluster_std="wide"),
         lambda: DataLoader(np.zeros((4, 2)), np.zeros(4), batch_size="4"),
+        lambda: DataLoader(np.zeros((4, 2)), np.zeros(4), 2, shuffle="no"),  # bool("no") is True
+        lambda: DataLoader(np.zeros((4, 2)), np.zeros(4), 2, drop_last=1),
         lambda: train_val_test_split(np.zeros((10, 2)), np.zeros(10), val="0.1"),
     ],
 )

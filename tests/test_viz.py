@@ -611,3 +611,22 @@ def test_animate_backward_frame_rate_is_checked_before_drawing(tmp_path, fps, er
     with pytest.raises(error, match="animate_backward: fps"):
         animate_backward((x * x).sum(), tmp_path / "frames.gif", fps=fps)
     assert not (tmp_path / "frames.gif").exists()
+
+
+def test_draw_graph_refuses_flags_that_are_not_bools_and_names_that_are_not_str():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    for flag in ("show_data", "show_grad", "show_formulas", "collapse"):
+        with pytest.raises(TypeError, match=f"draw_graph: {flag} must be True or False"):
+            draw_graph(loss, **{flag: "yes"})
+    with pytest.raises(TypeError, match="params names must be str"):
+        draw_graph(loss, params={3: w})
+
+
+@needs_dot
+def test_render_of_a_drawn_graph_writes_svg_by_default(tmp_path):
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    digraph = draw_graph((w * w).sum())
+    assert digraph.format == "svg"  # graphviz's own default would be PDF
+    written = Path(digraph.render(tmp_path / "graph"))
+    assert written.suffix == ".svg" and written.read_text().lstrip().startswith("<?xml")

@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy
+
 
 class InvalidParameterError(ValueError, TypeError):
     """A parameter of the wrong type, such as ``n_clusters="3"``.
@@ -50,6 +52,14 @@ def check_real(value: Any, name: str, who: str, low: float = 0.0, positive: bool
         bound = "" if low == -math.inf else f" {'>' if positive else '>='} {low}"
         raise ValueError(f"{who}: {name} must be a finite number{bound}, got {value!r}")
     return float(value)
+
+
+def check_bool(value: Any, name: str, who: str) -> bool:
+    """``value`` as a bool; only True and False (NumPy's too) are taken: ``bool("no")``
+    is True, which is why a flag is never converted silently."""
+    if not isinstance(value, (bool, numpy.bool_)):
+        raise InvalidParameterError(f"{who}: {name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def check_path(value: Any, name: str, who: str) -> Path:

@@ -981,7 +981,8 @@ def _add_train(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--model", choices=["neuron", "linear", "mlp"], default="mlp")
     p.add_argument("--data", choices=[*DATASETS_2D, "mnist"], default="spirals")
     p.add_argument("--mnist", metavar="DIR", default=None, help="MNIST folder (for --data mnist)")
-    p.add_argument("--n-samples", type=_positive_int, default=600, help="2-D set size")
+    # 10 at least: the 15% validation and test splits then hold a sample each.
+    p.add_argument("--n-samples", type=_int_at_least(10), default=600, help="2-D set size (>= 10)")
     p.add_argument("--epochs", type=_positive_int, default=None, help="default: 100, MNIST 5")
     p.add_argument("--lr", type=_positive_float, default=None, help="default: sgd 0.05, adam 0.01")
     p.add_argument("--batch-size", type=_positive_int, default=32)
@@ -1013,6 +1014,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.data == "mnist":
+        n_classes = 10
         X_train, y_train, X_test, y_test = _mnist(args.mnist)
         X_train, X_val, y_train, y_val = (
             X_train[:-1000],
@@ -1026,7 +1028,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         X_train, X_val, X_test, y_train, y_val, y_test = train_val_test_split(
             X, y, val=0.15, test=0.15, seed=args.seed
         )
-    n_in, n_classes = X_train.shape[1], int(max(y_train.max(), y_val.max())) + 1
+    # The classes the data has, not those a small split happens to hold.
+    n_in = X_train.shape[1]
     tg.manual_seed(args.seed)
     device = args.device
     if args.model == "neuron":

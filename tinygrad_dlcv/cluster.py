@@ -44,7 +44,7 @@ from typing import Any
 import numpy
 
 from . import backend
-from .arguments import InvalidParameterError, check_int, check_real
+from .arguments import InvalidParameterError, check_bool, check_int, check_real
 from .tensor import Tensor, generator_for
 
 __all__ = [
@@ -131,12 +131,6 @@ def _metric_power(metric: Any, who: str) -> float:
         # Below 1 the "p-norm" breaks the triangle inequality; it is no metric.
         raise ValueError(f"{who}: the p of a p-norm metric must be finite and >= 1, got {metric}")
     return p
-
-
-def _check_bool(value: Any, name: str, who: str) -> bool:
-    if not isinstance(value, (bool, numpy.bool_)):
-        raise InvalidParameterError(f"{who}: {name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def _check_init(init: Any, who: str, allow_array: bool = True) -> None:
@@ -880,7 +874,7 @@ class KMeans(_Estimator):
             check_int(self.n_init, "n_init", who, 1)
         check_int(self.max_iter, "max_iter", who, 1)
         check_real(self.tol, "tol", who)
-        _check_bool(self.track_history, "track_history", who)
+        check_bool(self.track_history, "track_history", who)
         p = _metric_power(self.metric, who)
         _check_init(self.init, who)
         if self.center not in _CENTERS:

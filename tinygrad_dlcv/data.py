@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy
 
-from .arguments import InvalidParameterError, check_int, check_path, check_real
+from .arguments import InvalidParameterError, check_bool, check_int, check_path, check_real
 from .backend import array_module, is_cuda_array, normalize_device
 from .tensor import Tensor, default_generator, generator_for
 
@@ -388,8 +388,8 @@ class DataLoader:
         self.y = None if y is None else self._to_tensor(y, "y")
         if self.y is not None and len(self.y) != len(self.X):
             raise ValueError(f"{name}: X and y differ in length: {len(self.X)} vs {len(self.y)}")
-        self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
+        self.shuffle = check_bool(shuffle, "shuffle", "DataLoader")
+        self.drop_last = check_bool(drop_last, "drop_last", "DataLoader")
         # The loader owns its generator, seeded once here; each epoch draws an order from it.
         if seed is None or isinstance(seed, numpy.random.Generator):
             source = default_generator() if seed is None else seed

@@ -15,8 +15,8 @@ from typing import Any
 import numpy
 
 from . import backend
-from .arguments import InvalidParameterError, check_int
-from .cluster import _as_data, _check_bool, _Estimator
+from .arguments import InvalidParameterError, check_bool, check_int
+from .cluster import _as_data, _Estimator
 
 __all__ = ["PCA"]
 
@@ -89,7 +89,7 @@ class PCA(_Estimator):
         n, d = work.shape
         if n < 2:
             raise ValueError(f"{who}: PCA needs at least 2 samples to estimate a variance, got {n}")
-        _check_bool(self.whiten, "whiten", who)
+        check_bool(self.whiten, "whiten", who)
         k = self.n_components
         fraction = None
         if isinstance(k, float):

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy
 
-from .arguments import check_path
+from .arguments import check_bool, check_path
 from .tensor import Tensor, backward_steps, ones_like, topological_order
 
 __all__ = ["draw_graph", "animate_backward", "render"]
@@ -142,6 +142,9 @@ def draw_graph(
     """
     graphviz = _import_graphviz()
     _check_rankdir(rankdir, "draw_graph")
+    flags = {"show_data": show_data, "show_grad": show_grad, "show_formulas": show_formulas}
+    for flag, value in {**flags, "collapse": collapse}.items():
+        check_bool(value, flag, "draw_graph")
     graph = _Graph(root, params, collapse, "draw_graph")
     grads = graph.stored_grads() if show_grad else {}
     return graph.to_digraph(graphviz, grads, show_data, show_grad, show_formulas, rankdir)
@@ -236,6 +239,9 @@ def animate_backward(
     """
     graphviz = _import_graphviz()
     _check_rankdir(rankdir, "animate_backward")
+    flags = {"collapse": collapse, "show_data": show_data, "show_formulas": show_formulas}
+    for flag, value in flags.items():
+        check_bool(value, flag, "animate_backward")
     fps = check_frame_rate(fps, "animate_backward")
     graph = _Graph(root, params, collapse, "animate_backward")
     if not root.requires_grad:
@@ -422,6 +428,7 @@ class _Graph:
             graph_attr.update(label=caption, labelloc="t", labeljust="l", fontsize="14")
         dot = digraph_class(
             name="tinygrad_dlcv",
+            format="svg",  # what .render() writes unless told otherwise (graphviz says PDF)
             graph_attr=graph_attr,
             node_attr={
                 "fontname": "Helvetica",
@@ -609,6 +616,8 @@ class _ParameterNames:
                 f"got {type(params).__name__}"
             )
         for name, tensor in named:
+            if not isinstance(name, str):
+                raise TypeError(f"{caller}: params names must be str, got {name!r}")
             if not isinstance(tensor, Tensor):
                 raise TypeError(
                     f"{caller}: params[{name!r}] is a {type(tensor).__name__}, not a Tensor"
