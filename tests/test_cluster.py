@@ -597,3 +597,19 @@ def test_random_state_may_be_a_legacy_random_state_and_n_init_auto_as_sklearn():
     assert KMeans(3, n_init="auto", init="random", random_state=0).fit(X).inertia_ > 0
     with pytest.raises(ValueError, match="n_init"):
         KMeans(3, n_init="many").fit(X)
+
+
+def test_soft_kmeans_n_init_keeps_the_run_with_the_lowest_soft_objective():
+    X = sklearn_datasets.make_blobs(300, 2, centers=5, random_state=3)[0]
+    # The n_init runs draw their starts one after another from one generator.
+    shared = np.random.default_rng(0)
+    runs = [SoftKMeans(5, beta=2.0, init="random", random_state=shared).fit(X) for _ in range(4)]
+    many = SoftKMeans(5, beta=2.0, init="random", n_init=4, random_state=0).fit(X)
+    objectives = [run.inertia_ for run in runs]
+    assert len(set(objectives)) > 1  # the starts differ, so choosing matters
+    assert many.inertia_ == min(objectives)
+    best = runs[int(np.argmin(objectives))]
+    np.testing.assert_array_equal(many.cluster_centers_, best.cluster_centers_)
+    assert many.get_params()["n_init"] == 4
+    with pytest.raises(ValueError, match="n_init"):
+        SoftKMeans(3, n_init=0).fit(X)

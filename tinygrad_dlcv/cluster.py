@@ -736,6 +736,12 @@ class _CenterUpdate:
         return new
 
 
+def _check_n_init(n_init: Any, who: str) -> None:
+    """``n_init`` is an int >= 1 or "auto"."""
+    if not (isinstance(n_init, str) and n_init == "auto"):
+        check_int(n_init, "n_init", who, 1)
+
+
 def _runs(init: Any, n_init: Any) -> int:
     """How many k-means runs ``n_init`` asks for with this ``init`` (scikit-learn's rule)."""
     if not isinstance(init, str):
@@ -870,8 +876,7 @@ class KMeans(_Estimator):
 
     def _check_params(self, who: str) -> tuple[int, float]:
         k = check_int(self.n_clusters, "n_clusters", who, 1)
-        if not (isinstance(self.n_init, str) and self.n_init == "auto"):
-            check_int(self.n_init, "n_init", who, 1)
+        _check_n_init(self.n_init, who)
         check_int(self.max_iter, "max_iter", who, 1)
         check_real(self.tol, "tol", who)
         check_bool(self.track_history, "track_history", who)
@@ -1185,9 +1190,10 @@ class SoftKMeans(KMeans):
     n_clusters : int
     beta : float
         Stiffness (> 0).
-    init, max_iter, tol, metric, random_state, device
+    init, n_init, max_iter, tol, metric, random_state, device
         As in ``KMeans``: iterate until the sum of squared center shifts is
-        <= tol times the mean feature variance, or ``max_iter``.
+        <= tol times the mean feature variance, or ``max_iter``; of
+        ``n_init`` runs the one with the lowest soft objective is kept.
 
     Attributes
     ----------
@@ -1207,6 +1213,7 @@ class SoftKMeans(KMeans):
         beta: float = 1.0,
         *,
         init: Any = "k-means++",
+        n_init: int = 1,
         max_iter: int = 300,
         tol: float = 1e-4,
         metric: Any = "euclidean",
@@ -1216,6 +1223,7 @@ class SoftKMeans(KMeans):
         self.n_clusters = n_clusters
         self.beta = beta
         self.init = init
+        self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol
         self.metric = metric
@@ -1241,6 +1249,7 @@ class SoftKMeans(KMeans):
         check_real(self.tol, "tol", who)
         p = _metric_power(self.metric, who)
         _check_init(self.init, who)
+        _check_n_init(self.n_init, who)
         work, out_dtype = _as_data(X, who, device=self.device)
         if k > work.shape[0]:
             raise ValueError(
@@ -1249,26 +1258,18 @@ class SoftKMeans(KMeans):
         xp = backend.array_module_of(work)
         data, offset = _centered(xp, work, p)
         tol = float(self.tol) * float(data.X.var(axis=0).mean()) if self.tol else 0.0
-        start = _init_centers(work, data, k, self.init, self._generator(who), who)
-        centers = start - offset
-        n_iter = 0
-        while n_iter < max_iter:
-            n_iter += 1
-            resp, _ = _responsibilities(data, centers, beta)
-            weights = resp.sum(axis=0)
-            with backend.errstate(xp, invalid="ignore", divide="ignore"):
-                means = (resp.T @ data.X) / weights[:, None]
-            # A cluster whose responsibilities all underflowed keeps its center (no 0/0).
-            new = xp.where((weights > 0)[:, None], means, centers)
-            shift = float(((new - centers) ** 2).sum())
-            centers = new
-            if shift <= tol:
-                break
-        resp, powered = _responsibilities(data, centers, beta)
+        rng = self._generator(who)
+        best = None
+        for _ in range(_runs(self.init, self.n_init)):
+            start = _init_centers(work, data, k, self.init, rng, who)
+            centers, n_iter = _soft_lloyd(data, start - offset, beta, max_iter, tol)
+            resp, powered = _responsibilities(data, centers, beta)
+            objective = float((resp * powered).sum(dtype=xp.float64))
+            if best is None or objective < best[0]:
+                best = (objective, centers, resp, n_iter)
+        self.inertia_, centers, resp, self.n_iter_ = best
         self.responsibilities_ = resp.astype(out_dtype, copy=False)
         self.labels_ = xp.argmax(resp, axis=1).astype(xp.int64)
-        self.inertia_ = float((resp * powered).sum(dtype=xp.float64))
-        self.n_iter_ = n_iter
         self.cluster_centers_ = (centers + offset).astype(out_dtype, copy=False)
         self.n_features_in_ = int(work.shape[1])
         return self
@@ -1308,6 +1309,28 @@ class SoftKMeans(KMeans):
         """
         proba = self.predict_proba(X)
         return backend.array_module_of(proba).argmax(proba, axis=1).astype("int64")
+
+
+def _soft_lloyd(
+    data: _Data, centers: Any, beta: float, max_iter: int, tol: float
+) -> tuple[Any, int]:
+    """One soft k-means run from ``centers``: alternate responsibilities and soft
+    means until the squared center shift is <= tol; returns (centers, n_iter)."""
+    xp = data.xp
+    n_iter = 0
+    while n_iter < max_iter:
+        n_iter += 1
+        resp, _ = _responsibilities(data, centers, beta)
+        weights = resp.sum(axis=0)
+        with backend.errstate(xp, invalid="ignore", divide="ignore"):
+            means = (resp.T @ data.X) / weights[:, None]
+        # A cluster whose responsibilities all underflowed keeps its center (no 0/0).
+        new = xp.where((weights > 0)[:, None], means, centers)
+        shift = float(((new - centers) ** 2).sum())
+        centers = new
+        if shift <= tol:
+            break
+    return centers, n_iter
 
 
 def _responsibilities(data: _Data, centers: Any, beta: float) -> tuple[Any, Any]:
