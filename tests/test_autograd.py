@@ -408,15 +408,22 @@ def test_failed_backward_does_not_accumulate_into_existing_grads():
     np.testing.assert_array_equal(z.grad.numpy(), [3.0, 4.0])
 
 
-def test_failed_accumulation_leaves_every_grad_as_it_was():
-    """An accumulation that fails (a .grad of the wrong shape set by hand) fails before any
-    .grad is written."""
-    a, b = _leaf([1.0, 2.0]), _leaf([3.0, 4.0])
-    b.grad = Tensor(np.zeros(5))
-    with pytest.raises(ValueError):
-        (a * b).sum().backward()
+def test_a_grad_of_another_shape_dtype_or_type_cannot_be_assigned():
+    """As torch: a wrong .grad set by hand would broadcast into the next accumulation
+    (a (3, 1) grad made a (2,) leaf's .grad (3, 2)) or outlive every step."""
+    a = _leaf([1.0, 2.0], dtype="float32")
+    a.grad = Tensor(np.ones(2))  # float64 data takes the default float32: fits
+    with pytest.raises(RuntimeError, match=r"grad: assigned grad has shape \(3, 1\)"):
+        a.grad = Tensor(np.ones((3, 1)))
+    with pytest.raises(RuntimeError, match="dtype float64"):
+        a.grad = Tensor(np.ones(2), dtype="float64")
+    with pytest.raises(TypeError, match="must be a Tensor or None"):
+        a.grad = np.ones(2)
+    assert a.grad.tolist() == [1.0, 1.0]  # a refused assignment changes nothing
+    (a * a).sum().backward()
+    assert a.grad.tolist() == [3.0, 5.0]
+    a.grad = None
     assert a.grad is None
-    assert b.grad.shape == (5,)
 
 
 def test_op_with_a_wrong_gradient_shape_leaves_grads_alone():
@@ -839,3 +846,39 @@ def test_in_place_on_a_broadcast_view_is_refused():
     expanded = tg.ones(3).expand(2, 3)
     with pytest.raises(ValueError, match="broadcast view"):
         expanded += 1
+
+
+@pytest.mark.parametrize("mode, inside", [(tg.no_grad, False), (tg.enable_grad, True)])
+def test_a_decorated_generator_runs_every_step_in_the_mode(mode, inside):
+    @mode()
+    def steps():
+        sent = yield tg.is_grad_enabled()
+        try:
+            yield sent, tg.is_grad_enabled()
+        except KeyError:
+            yield "caught", tg.is_grad_enabled()
+        return "done"
+
+    with tg.enable_grad() if not inside else tg.no_grad():
+        outside = tg.is_grad_enabled()
+        generator = steps()
+        assert next(generator) is inside and tg.is_grad_enabled() is outside
+        assert generator.send(7) == (7, inside) and tg.is_grad_enabled() is outside
+        assert generator.throw(KeyError("x")) == ("caught", inside)
+        with pytest.raises(StopIteration) as stop:
+            next(generator)
+        assert stop.value.value == "done"
+
+
+def test_tg_grad_walks_only_the_part_of_the_graph_that_leads_to_its_inputs():
+    w, x = _leaf([1.0, 2.0]), _leaf([3.0, 4.0])
+    seen = []
+    w.register_hook(lambda g: seen.append("w"))  # torch runs no hook off the path to x
+    (gx,) = tg.grad((x * w).sum() + (w * w).sum(), [x])
+    assert gx.tolist() == [1.0, 2.0] and seen == [] and w.grad is None
+
+
+def test_tg_grad_wants_one_grad_output_per_output():
+    x = _leaf([1.0, 2.0])
+    with pytest.raises(ValueError, match="2 outputs but 1 grad_outputs"):
+        tg.grad([x * 2, x * 3], [x], grad_outputs=tg.tensor([1.0, 1.0], dtype="float64"))

@@ -1026,3 +1026,12 @@ def test_function_forms_forward_to_the_methods():
     assert tg.exp.__name__ == "exp" and "x.exp(" in tg.exp.__doc__
     # Kept out of __all__: a star import must not replace Python's abs and sum.
     assert "abs" not in tg.__all__ and "sum" not in tg.__all__ and "exp" in tg.__all__
+
+
+def test_dlpack_of_a_reversed_view_hands_torch_a_copy_instead_of_aborting():
+    torch = pytest.importorskip("torch")
+    x = tg.tensor([1.0, 2.0, 3.0])
+    assert torch.from_dlpack(x[::-1]).tolist() == [3.0, 2.0, 1.0]  # torch aborts on strides < 0
+    shared = torch.from_dlpack(x)
+    shared[0] = 10.0
+    assert x.tolist()[0] == 10.0  # a plain tensor still shares its memory

@@ -9,12 +9,13 @@ its inputs become the edges of the graph that ``backward()`` walks in reverse.
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 import numbers
 import operator
 import re
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy
@@ -61,12 +62,43 @@ class _GradMode:
         _grad_enabled = self.previous.pop()
 
     def __call__(self, function: Callable) -> Callable:
+        mode = type(self)
+        if inspect.isgeneratorfunction(function):
+            return _generator_in_mode(function, mode)
+
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():
+            with mode():
                 return function(*args, **kwargs)
 
         return wrapper
+
+
+def _generator_in_mode(function: Callable, mode: type) -> Callable:
+    """A generator function whose every step runs in ``mode`` (no_grad, enable_grad),
+    as PyTorch's decorators do: wrapping only the call would cover none of its body,
+    which runs later, step by step, between the caller's own code."""
+
+    @functools.wraps(function)
+    def generator(*args: Any, **kwargs: Any) -> Any:
+        inner = function(*args, **kwargs)
+        step, value = inner.send, None
+        while True:
+            try:
+                with mode():
+                    request = step(value)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                value, step = (yield request), inner.send
+            except GeneratorExit:
+                with mode():
+                    inner.close()
+                raise
+            except BaseException as error:  # thrown in by the caller: pass it on
+                value, step = error, inner.throw
+
+    return generator
 
 
 class no_grad(_GradMode):  # noqa: N801  (PyTorch's name)
@@ -280,7 +312,7 @@ class Tensor:
 
     __slots__ = (
         "data",
-        "grad",
+        "_grad",
         "requires_grad",
         "grad_fn",
         "name",
@@ -301,7 +333,7 @@ class Tensor:
         name: str | None = None,
     ) -> None:
         self.data = _to_array(data, dtype, device)
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.grad_fn: ops.Function | None = None
         self.requires_grad = False
         self.name = name
@@ -315,7 +347,7 @@ class Tensor:
         """Make a Tensor around an existing backend array, without copying or checks."""
         tensor = object.__new__(cls)
         tensor.data = array
-        tensor.grad = None
+        tensor._grad = None
         tensor.grad_fn = None
         tensor.requires_grad = False
         tensor.name = None
@@ -355,6 +387,29 @@ class Tensor:
         return out
 
     # ----------------------------------------------------------------- attributes
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient ``backward()`` stored: None, or a Tensor of this tensor's shape,
+        dtype and device."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        # Checked as torch checks it: a .grad of another shape would broadcast silently
+        # into the next accumulation, one of another dtype would outlive every step.
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"grad: assigned grad must be a Tensor or None, got {type(value).__name__}"
+                )
+            if value.shape != self.shape or value.dtype != self.dtype:
+                raise RuntimeError(
+                    f"grad: assigned grad has shape {value.shape} and dtype {value.dtype}, "
+                    f"the tensor has shape {self.shape} and dtype {self.dtype}"
+                )
+            check_same_device("grad", self.data, value.data)
+        self._grad = value
 
     @property
     def shape(self) -> Shape:
@@ -513,7 +568,13 @@ class Tensor:
         return array.copy() if copy else array
 
     def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.data.__dlpack__(*args, **kwargs)
+        """Share the memory through DLPack. A view with negative strides (``x[::-1]``)
+        is handed over as a contiguous copy instead: DLPack allows such strides, but
+        PyTorch aborts the whole process on them rather than raising."""
+        data = self.data
+        if any(stride < 0 for stride in data.strides):
+            data = array_module_of(data).ascontiguousarray(data)
+        return data.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self) -> tuple[int, int]:
         return self.data.__dlpack_device__()
@@ -1126,6 +1187,20 @@ def topological_order(roots: Sequence[Tensor], constants: bool = False) -> list[
     return order
 
 
+def _leading_to(order: list[Tensor], targets: Mapping[int, Any]) -> list[Tensor]:
+    """The tensors of ``order`` (a topological order) from which one of ``targets``
+    (ids) can be reached: the rest of the graph sends them no gradient, so
+    ``tg.grad`` neither computes it nor runs its hooks (as PyTorch)."""
+    leading: set[int] = set()
+    for node in order:  # inputs come before the tensors computed from them
+        function = node.grad_fn
+        if id(node) in targets or (
+            function is not None and any(id(parent) in leading for parent in function.inputs)
+        ):
+            leading.add(id(node))
+    return [node for node in order if id(node) in leading]
+
+
 def _backpropagate(
     roots: Sequence[Tensor],
     seeds: Sequence[Tensor],
@@ -1146,11 +1221,14 @@ def _backpropagate(
     """
     grads: dict[int, Tensor] = {}
     to_store: list[tuple[Tensor, Tensor]] = []
+    order = topological_order(roots)
+    if capture is not None:  # tg.grad: only the tensors on a path to one it asks for
+        order = _leading_to(order, capture)
     for root, seed in zip(roots, seeds, strict=True):
         key = id(root)
         grads[key] = seed if key not in grads else grads[key] + seed
     with _GradMode(create_graph):
-        for node in reversed(topological_order(roots)):
+        for node in reversed(order):
             grad = grads.pop(id(node), None)
             if grad is None:
                 continue
@@ -1344,8 +1422,10 @@ def grad(
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs] * len(outputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):  # one tensor: the gradient of one output
+        grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     for tensor in outputs + inputs:

@@ -642,3 +642,21 @@ def test_to_cuda_moves_parameters_and_grads(device):
     _assert_same_snapshot(before, _snapshot(model))
     out = model(tg.randn(5, 3, device="cuda"))
     assert out.device.startswith("cuda")
+
+
+def test_reassigning_a_parameter_or_child_keeps_its_place_as_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.Linear(2, 3), torch.nn.Linear(2, 3)
+    ours.weight = nn.Parameter(tg.zeros(3, 2))
+    theirs.weight = torch.nn.Parameter(torch.zeros(3, 2))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight", "bias"]
+    assert [p.shape for p in ours.parameters()] == [(3, 2), (3,)]
+
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(1, 1)
+            self.b = nn.Linear(1, 1)
+            self.a = nn.Linear(1, 2)  # re-made: still first
+
+    assert list(Two().state_dict()) == ["a.weight", "a.bias", "b.weight", "b.bias"]

@@ -80,12 +80,18 @@ class Module:
                 f"cannot assign {type(value).__name__!r} as child module {name!r} "
                 "(nn.Module or None expected)"
             )
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
+        # Assigning to a registered name keeps its place (a dict keeps an existing key's
+        # position), so parameters() and state_dict() stay in torch's order after
+        # weight tying or re-making a layer.
         if isinstance(value, Parameter):
+            self._modules.pop(name, None)
             self._parameters[name] = value
         elif isinstance(value, Module):
+            self._parameters.pop(name, None)
             self._modules[name] = value
+        else:
+            self._parameters.pop(name, None)
+            self._modules.pop(name, None)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
