@@ -238,3 +238,28 @@ def test_malloc_tuning_is_on_by_default_and_can_be_turned_off():
     ask = "from tinygrad_dlcv.backend import keep_freed_host_memory as k; print(k())"
     assert _run_python(ask).stdout.strip() == "True"
     assert _run_python(ask, TINYGRAD_DLCV_SYSTEM_MALLOC="1").stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "shape, make_index",
+    [
+        ((50, 7), lambda rng: (rng.integers(-50, 50, 300),)),  # negative rows too
+        ((7, 50), lambda rng: (slice(None), rng.integers(0, 50, 300))),
+        ((5, 6, 7), lambda rng: (slice(None), rng.integers(0, 6, 40), slice(None))),
+        ((4, 4), lambda rng: (np.array([0, 0, 0, 0, 0, 0, 0, 3]),)),  # one row many times
+        ((5,), lambda rng: (np.array([], dtype=np.int64),)),
+        ((6, 5), lambda rng: (rng.integers(0, 6, 9), rng.integers(0, 5, 9))),  # add.at path
+        ((6, 5), lambda rng: (2, rng.integers(0, 5, 9))),
+    ],
+)
+def test_scatter_add_equals_numpy_add_at_bit_for_bit(shape, make_index):
+    from tinygrad_dlcv import backend
+
+    rng = np.random.default_rng(0)
+    index = make_index(rng)
+    target = rng.standard_normal(shape).astype(np.float32)
+    values = rng.standard_normal(target[index].shape).astype(np.float32)
+    expected = target.copy()
+    np.add.at(expected, index, values)
+    backend.scatter_add(np, target, index, values)
+    np.testing.assert_array_equal(target, expected)  # the same additions, in the same order

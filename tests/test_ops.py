@@ -1179,3 +1179,15 @@ def test_softmax_over_an_empty_axis_is_empty_as_torch(shape, axis, name):
         out = getattr(x, name)(axis)
         out.sum().backward()
     assert out.shape == shape and x.grad.shape == shape
+
+
+def test_a_broadcast_gradient_sums_back_as_value_times_count():
+    from tinygrad_dlcv.ops import unbroadcast
+
+    grad = np.broadcast_to(np.arange(3.0).reshape(3, 1, 1), (3, 4, 5))  # stride 0 on axes 1, 2
+    expected = np.arange(3.0).reshape(3, 1, 1) * 20
+    np.testing.assert_array_equal(unbroadcast(grad, (3, 1, 1)), expected)
+    np.testing.assert_array_equal(unbroadcast(grad, (1, 1)), [[60.0]])  # with a summed real axis
+    x = tg.tensor(np.ones((100, 100, 1)), requires_grad=True)
+    x.expand(100, 100, 8).sum().backward()
+    assert x.grad.numpy().min() == x.grad.numpy().max() == 8.0

@@ -234,12 +234,53 @@ def ignore_underflow(xp: ModuleType) -> contextlib.AbstractContextManager:
 
 def scatter_add(xp: ModuleType, target: Any, index: Any, values: Any) -> None:
     """``target[index] += values`` where repeated indices add up (unbuffered)."""
-    if xp is numpy:
-        numpy.add.at(target, index, values)
-    else:
+    if xp is not numpy:
         import cupyx
 
         cupyx.scatter_add(target, index, values)
+        return
+    axis = _lone_array_axis(index)
+    if axis is None:
+        numpy.add.at(target, index, values)
+    else:  # x[rows] or x[:, columns]: the backward of a gather (an embedding, a batch)
+        rows = numpy.moveaxis(target, axis, 0)
+        _add_rows(rows, index[axis], numpy.moveaxis(values, axis, 0))
+
+
+def _lone_array_axis(index: tuple) -> int | None:
+    """The position of the only index part when it is a 1-D integer array and every
+    other part is a full slice (``x[rows]``, ``x[:, columns]``); otherwise None."""
+    arrays = [position for position, part in enumerate(index) if isinstance(part, numpy.ndarray)]
+    if len(arrays) != 1 or index[arrays[0]].ndim != 1 or index[arrays[0]].dtype.kind not in "iu":
+        return None
+    full = slice(None)
+    if any(part != full for position, part in enumerate(index) if position != arrays[0]):
+        return None
+    return arrays[0]
+
+
+def _add_rows(target: Any, rows: Any, values: Any) -> None:
+    """``target[rows[i]] += values[i]`` for every i, repeated rows adding up.
+
+    In rounds: each round adds the next occurrence of every row that has one, so
+    within a round the rows are distinct and a plain indexed ``+=`` loses nothing.
+    Rows are added in the order ``numpy.add.at`` adds them (the same sums, bit for
+    bit) at several times its speed; the rounds are as many as a row repeats.
+    """
+    if rows.size == 0:
+        return
+    rows = numpy.where(rows < 0, rows + target.shape[0], rows)  # -1 and n - 1: one row
+    order = numpy.argsort(rows, kind="stable")
+    ordered = rows[order]
+    starts = numpy.flatnonzero(numpy.concatenate(([True], ordered[1:] != ordered[:-1])))
+    sizes = numpy.diff(numpy.append(starts, rows.size))
+    groups = numpy.arange(starts.size)
+    occurrence = 0
+    while groups.size:
+        picked = order[starts[groups] + occurrence]
+        target[rows[picked]] += values[picked]
+        occurrence += 1
+        groups = groups[sizes[groups] > occurrence]
 
 
 # --------------------------------------------------------------------------- dtypes

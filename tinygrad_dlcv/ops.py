@@ -159,6 +159,13 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
         for axis, size in enumerate(shape)
         if size == 1 and grad.shape[leading + axis] != 1
     )
+    strides = getattr(grad, "strides", None)  # a raw array (an unrecorded backward)
+    if strides is not None and all(strides[axis] == 0 for axis in axes):
+        # The copies are one value seen many times (a broadcast view, as a sum's
+        # backward makes): their sum is that value times the count, with no pass
+        # over the copies.
+        first = tuple(slice(0, 1) if axis in axes else slice(None) for axis in range(grad.ndim))
+        return (grad[first] * math.prod(grad.shape[axis] for axis in axes)).reshape(shape)
     return grad.sum(axis=axes, keepdims=True).reshape(shape)
 
 
@@ -442,9 +449,10 @@ class Abs(Function):
 
 @fused
 def sigmoid_formula(xp, a):
-    """sigmoid(a); exp(-|a|) never overflows, and the two branches are the same function."""
-    small = xp.exp(-xp.abs(a))
-    return xp.where(a >= 0, 1 / (1 + small), small / (1 + small))
+    """sigmoid(a) = exp(min(a, 0)) / (1 + exp(-|a|)): 1 / (1 + e^-a) for a >= 0 and
+    e^a / (1 + e^a) below, without a where() (slow on random signs) and without an
+    exp of a large number."""
+    return xp.exp(xp.minimum(a, 0)) / (1 + xp.exp(-xp.abs(a)))
 
 
 class Sigmoid(Function):
@@ -481,10 +489,12 @@ class ReLU(Function):
         return array_module_of(a).maximum(a, 0)
 
     def backward(self, grad):
-        # Zero where a <= 0, so a NaN input passes its gradient on (as PyTorch's
-        # threshold_backward); no float copy of the mask is made.
+        # The mask is "not a <= 0", so a NaN input passes its gradient on (as PyTorch's
+        # threshold_backward). Multiplying by it is ~15x faster than where() on random
+        # signs; no float copy of the mask is made.
         (grad,) = operands(grad)
-        return (zero_where(self.inputs[0].data <= 0, grad),)
+        passes = array_module_of(self.inputs[0].data).logical_not(self.inputs[0].data <= 0)
+        return (apply(Mul, grad, constant(grad, passes)),)
 
 
 class LeakyReLU(Function):
@@ -494,13 +504,24 @@ class LeakyReLU(Function):
         self.slope = slope
 
     def forward(self, a):
-        return array_module_of(a).where(a > 0, a, a * self.slope)
+        return a * self.factor(a)
 
     def backward(self, grad):
-        a = self.inputs[0].data
-        local = array_module_of(a).where(a > 0, 1, self.slope).astype(grad.dtype)
+        local = self.factor(self.inputs[0].data)
         (grad,) = operands(grad)
         return (grad * constant(grad, local),)
+
+    def factor(self, a):
+        """1 where a > 0, else slope (NaN included, as PyTorch): a's local slope.
+
+        Products with masks instead of where(), which is ~15x slower on random signs;
+        exact, since each element is 1 * 1 + 0 * slope or 0 * 1 + 1 * slope.
+        """
+        positive = a > 0
+        factor = (~positive).astype(a.dtype)
+        factor *= self.slope
+        factor += positive
+        return factor
 
 
 class Clip(Function):
@@ -879,6 +900,13 @@ class Cat(Function):
         return tuple(grads)
 
 
+def _product(left, right):
+    """``left @ right``; with an inner size of 1 (the outer product that a vector
+    operand's gradient is) as the broadcast multiply it equals, which BLAS runs
+    several times slower as a GEMM."""
+    return left * right if left.shape[-1] == 1 else left @ right
+
+
 class MatMul(Function):
     """d(a @ b)/da = g @ b^T, d(a @ b)/db = a^T @ g"""
 
@@ -897,9 +925,11 @@ class MatMul(Function):
             grad = grad.reshape(grad.shape[:-1] + (1,) + grad.shape[-1:])
         grad_a = grad_b = None
         if needs_a:
-            grad_a = unbroadcast(grad @ swap_last_axes(b_matrix), a_matrix.shape).reshape(a.shape)
+            local = _product(grad, swap_last_axes(b_matrix))
+            grad_a = unbroadcast(local, a_matrix.shape).reshape(a.shape)
         if needs_b:
-            grad_b = unbroadcast(swap_last_axes(a_matrix) @ grad, b_matrix.shape).reshape(b.shape)
+            local = _product(swap_last_axes(a_matrix), grad)
+            grad_b = unbroadcast(local, b_matrix.shape).reshape(b.shape)
         return grad_a, grad_b
 
 

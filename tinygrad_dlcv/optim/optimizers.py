@@ -571,7 +571,8 @@ class SGD(Optimizer):
                 buffer = state["momentum_buffer"] = xp.array(grad, dtype=param.dtype, copy=True)
             else:
                 buffer *= momentum  # b_t = momentum * b_{t-1} + (1 - dampening) * g_t
-                buffer += (1 - group["dampening"]) * grad
+                dampening = group["dampening"]
+                buffer += grad if dampening == 0 else (1 - dampening) * grad  # no temporary
             grad = grad + momentum * buffer if group["nesterov"] else buffer
         param -= lr * grad  # w <- w - lr * g
 
