@@ -399,16 +399,7 @@ class Tensor:
         # Checked as torch checks it: a .grad of another shape would broadcast silently
         # into the next accumulation, one of another dtype would outlive every step.
         if value is not None:
-            if not isinstance(value, Tensor):
-                raise TypeError(
-                    f"grad: assigned grad must be a Tensor or None, got {type(value).__name__}"
-                )
-            if value.shape != self.shape or value.dtype != self.dtype:
-                raise RuntimeError(
-                    f"grad: assigned grad has shape {value.shape} and dtype {value.dtype}, "
-                    f"the tensor has shape {self.shape} and dtype {self.dtype}"
-                )
-            check_same_device("grad", self.data, value.data)
+            _check_fits(self, value, "grad", "assigned grad")
         self._grad = value
 
     @property
@@ -1332,6 +1323,20 @@ def _check_unchanged(function: ops.Function) -> None:
             )
 
 
+def _check_fits(tensor: Tensor, gradient: Any, who: str, what: str) -> None:
+    """Raise unless ``gradient`` can be ``tensor``'s gradient: a Tensor (else TypeError)
+    of its shape, dtype and device (else RuntimeError, as PyTorch's "hook has changed
+    the type of value" and "assigned grad has data of a different size")."""
+    if not isinstance(gradient, Tensor):
+        raise TypeError(f"{who}: {what} must be a Tensor or None, got {type(gradient).__name__}")
+    if gradient.shape != tensor.shape or gradient.dtype != tensor.dtype:
+        raise RuntimeError(
+            f"{who}: {what} has shape {gradient.shape} and dtype {gradient.dtype}, the "
+            f"tensor has shape {tensor.shape} and dtype {tensor.dtype}"
+        )
+    check_same_device(who, tensor.data, gradient.data)
+
+
 def _run_hooks(node: Tensor, grad: Tensor) -> Tensor:
     """Pass the total gradient through the tensor's hooks; each may replace it.
 
@@ -1342,17 +1347,7 @@ def _run_hooks(node: Tensor, grad: Tensor) -> Tensor:
         replacement = hook(grad)
         if replacement is not None:
             name = getattr(hook, "__name__", hook)
-            if not isinstance(replacement, Tensor):
-                raise TypeError(
-                    f"hook {name!r} must return a Tensor or None, got {type(replacement).__name__}"
-                )
-            if replacement.shape != node.shape or replacement.dtype != node.dtype:
-                raise RuntimeError(
-                    f"hook {name!r} changed the gradient: it returned shape {replacement.shape}, "
-                    f"dtype {replacement.dtype} for a tensor of shape {node.shape}, "
-                    f"dtype {node.dtype}"
-                )
-            check_same_device(f"hook {name!r}", node.data, replacement.data)
+            _check_fits(node, replacement, f"hook {name!r}", "the gradient it returned")
             grad = replacement
     return grad
 
