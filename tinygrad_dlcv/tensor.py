@@ -1179,9 +1179,10 @@ def topological_order(roots: Sequence[Tensor], constants: bool = False) -> list[
 
 
 def _leading_to(order: list[Tensor], targets: Mapping[int, Any]) -> list[Tensor]:
-    """The tensors of ``order`` (a topological order) from which one of ``targets``
-    (ids) can be reached: the rest of the graph sends them no gradient, so
-    ``tg.grad`` neither computes it nor runs its hooks (as PyTorch)."""
+    """The tensors of ``order`` (a topological order) that are one of ``targets`` (ids)
+    or were computed from one, directly or not: only through them does a gradient
+    reach a target, so ``tg.grad`` computes no other and runs no other's hooks (as
+    PyTorch)."""
     leading: set[int] = set()
     for node in order:  # inputs come before the tensors computed from them
         function = node.grad_fn
