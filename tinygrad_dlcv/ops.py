@@ -900,6 +900,24 @@ class Cat(Function):
         return tuple(grads)
 
 
+class Stack(Function):
+    """d stack(a_1..a_n)/da_k = the k-th slice of the gradient along the new axis"""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *arrays):
+        return array_module_of(arrays[0]).stack(arrays, axis=self.axis)
+
+    def backward(self, grad):
+        (grad,) = operands(grad)
+        before = (slice(None),) * self.axis
+        return tuple(
+            grad[before + (k,)] if part.requires_grad else None
+            for k, part in enumerate(self.inputs)
+        )
+
+
 def _product(left, right):
     """``left @ right``; with an inner size of 1 (the outer product that a vector
     operand's gradient is) as the broadcast multiply it equals, which BLAS runs

@@ -1733,7 +1733,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     if len(shapes) != 1:
         raise ValueError(f"stack: tensors need the same shape, got {sorted(shapes)}")
     axis = _normalize_axis(axis, tensors[0].ndim + 1, "stack")
-    return cat([t.unsqueeze(axis) for t in tensors], axis=axis)
+    return Tensor._apply(ops.Stack, *tensors, axis=axis)
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
