@@ -334,12 +334,19 @@ def _split_by_winner(grad, a, b, a_loses, b_loses):
     Written as "all but what is lost", as PyTorch does: a NaN compares false with
     everything, so where either input is NaN both get the whole gradient.
     """
-    half_ties = (a.data == b.data) * 0.5
-    weight_a = (1 - a_loses - half_ties).astype(grad.dtype)
-    weight_b = (1 - b_loses - half_ties).astype(grad.dtype)
+    # In the gradient's dtype throughout: bool arithmetic would make int64 and
+    # float64 temporaries, four times the memory traffic for float32.
+    half_ties = (a.data == b.data).astype(grad.dtype)
+    half_ties *= 0.5
+
+    def share(tensor, loses):
+        weight = (~loses).astype(grad.dtype)  # 1 - [loses]
+        weight -= half_ties
+        return unbroadcast(grad * constant(grad, weight), tensor.shape)
+
     return (
-        unbroadcast(grad * constant(grad, weight_a), a.shape) if a.requires_grad else None,
-        unbroadcast(grad * constant(grad, weight_b), b.shape) if b.requires_grad else None,
+        share(a, a_loses) if a.requires_grad else None,
+        share(b, b_loses) if b.requires_grad else None,
     )
 
 
