@@ -49,6 +49,34 @@ def _to_numpy(key: str, value: Any) -> numpy.ndarray:
     return array
 
 
+def _flat_items(mapping: Mapping, prefix: str) -> list[tuple[str, Any]]:
+    """``(name, value)`` pairs of a state dict, nested ones flattened to dotted names.
+
+    An optimizer's ``{"state": {0: {"exp_avg": a}}, "param_groups": [{"lr": ...}]}``
+    becomes ``state.0.exp_avg``, ``param_groups.0.lr``, ...: every file stays plain
+    arrays (nothing pickled), and ``Optimizer.load_state_dict`` takes the flat
+    names back. A list of dicts counts as nested; any other list is one array.
+    """
+    items = []
+    for key, value in mapping.items():
+        if prefix and isinstance(key, int) and not isinstance(key, bool):
+            key = str(key)  # a parameter's index inside a nested state
+        if not isinstance(key, str):
+            raise TypeError(f"save: keys must be str, got {key!r} ({type(key).__name__})")
+        name = prefix + key
+        if (
+            isinstance(value, (list, tuple))
+            and value
+            and all(isinstance(item, Mapping) for item in value)
+        ):
+            value = dict(enumerate(value))
+        if isinstance(value, Mapping):
+            items.extend(_flat_items(value, name + "."))
+        else:
+            items.append((name, value))
+    return items
+
+
 def _write_npz(file: Any, arrays: dict[str, numpy.ndarray]) -> None:
     """Write ``arrays`` as an .npz archive to an open binary file (as numpy.savez does).
 
@@ -79,7 +107,10 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike) -> None:
     ----------
     state_dict : mapping of str to array-like or Tensor
         For example ``model.state_dict()``. Tensors (on any device) and CuPy
-        arrays are copied to the host; numbers and lists become arrays.
+        arrays are copied to the host; numbers and lists become arrays. Nested
+        dicts (an optimizer's ``state_dict()``) are stored under dotted names
+        (``state.0.exp_avg``, ``param_groups.0.lr``), which the optimizers'
+        ``load_state_dict`` reads back.
     path : str or path
         The file to write, exactly as given (no ``.npz`` is appended). Its
         folder must exist. An existing file is replaced only once the new one
@@ -110,11 +141,7 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike) -> None:
             f"save: expected a dict of name -> array, got {type(state_dict).__name__}"
             + (" (pass model.state_dict())" if hasattr(state_dict, "state_dict") else "")
         )
-    arrays = {}
-    for key, value in state_dict.items():
-        if not isinstance(key, str):
-            raise TypeError(f"save: keys must be str, got {key!r} ({type(key).__name__})")
-        arrays[key] = _to_numpy(key, value)
+    arrays = {key: _to_numpy(key, value) for key, value in _flat_items(state_dict, "")}
 
     given = check_path(path, "path", "save")
     # Through a symlink the file it points to is replaced, not the link itself.

@@ -1094,3 +1094,10 @@ def test_bce_gradient_floor_is_torchs_float32_epsilon_in_float64():
     F.binary_cross_entropy(ours, tg.Tensor(targets, dtype="float64"), reduction="sum").backward()
     # At p = 0 or 1 the floor decides the gradient: 1/float32(1e-12), not 1/1e-12.
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-14)
+
+
+def test_float_class_indices_are_a_type_error_that_says_so():
+    with pytest.raises(TypeError, match="class indices must be integers, got dtype float32"):
+        F.cross_entropy(tg.zeros(5, 3), tg.tensor([0.0, 1.0, 2.0, 0.0, 1.0]))
+    with pytest.raises(ValueError, match="probability target of shape"):
+        F.cross_entropy(tg.zeros(5, 3), tg.zeros(5, 4))

@@ -14,6 +14,7 @@ from typing import Any
 import numpy
 
 from .. import ops
+from ..arguments import InvalidParameterError
 from ..backend import (
     array_module_of,
     check_same_device,
@@ -227,6 +228,13 @@ def _probability_target(logits: Tensor, target: Any) -> Tensor | None:
     if values.dtype.kind != "f":
         return None
     if values.shape != logits.shape:
+        if values.shape == logits.shape[:-1]:  # the shape of class indices, in floats
+            # A wrong dtype (TypeError) that a shape check used to report (ValueError): both.
+            raise InvalidParameterError(
+                f"cross_entropy: class indices must be integers, got dtype {values.dtype} "
+                f"(shape {values.shape}); a floating target holds class probabilities and "
+                f"has the logits' shape {logits.shape}"
+            )
         raise ValueError(
             f"cross_entropy: probability target of shape {values.shape} does not match "
             f"logits of shape {logits.shape}"

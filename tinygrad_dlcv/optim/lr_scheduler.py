@@ -186,7 +186,9 @@ class LRScheduler:
 
         Every entry is checked before any is loaded, so a state that does not
         fit leaves the scheduler as it was. torch's bookkeeping entries
-        (``_is_initial``, ``_get_lr_called_within_step``) are skipped. The
+        (``_is_initial``, ``_get_lr_called_within_step``) are skipped; arrays
+        (a state saved with ``tg.save`` and read by ``tg.load``) are read as the
+        numbers and lists they hold. The
         optimizer's learning rates are not touched: load the optimizer's own
         state_dict too, as with torch.
 
@@ -208,6 +210,8 @@ class LRScheduler:
         for key, value in state_dict.items():
             if key in _TRANSIENT_STATE:
                 continue
+            if hasattr(value, "ndim") and hasattr(value, "tolist"):  # as tg.load gives it back
+                value = value.item() if value.ndim == 0 else value.tolist()
             if key not in checks:
                 raise _UnfittingStateDict(
                     f"{name}: unknown entry {key!r}; the state holds {sorted(checks)}"

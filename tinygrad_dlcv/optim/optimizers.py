@@ -72,6 +72,34 @@ def _as_list(owner: str, params: Any) -> list:
     return list(params)
 
 
+def _nested(flat: Mapping) -> dict:
+    """An optimizer state_dict from the dotted names ``tg.save`` stored it under.
+
+    ``state.<index>.<entry>`` and ``param_groups.<number>.<hyper-parameter>``
+    become the nested dicts again; 0-d arrays become Python numbers, ``params``
+    a list of indices and other 1-D arrays (``betas``) tuples. Anything else is
+    left as it is, for ``load_state_dict``'s checks to name.
+    """
+    state: dict[Any, dict] = {}
+    groups: dict[int, dict] = {}
+    other: dict[str, Any] = {}
+    for key, value in flat.items():
+        parts = key.split(".") if isinstance(key, str) else []
+        if len(parts) == 3 and parts[0] in ("state", "param_groups") and parts[1].isdigit():
+            if hasattr(value, "ndim") and hasattr(value, "tolist"):
+                if value.ndim == 0:
+                    value = value.item()
+                elif parts[0] == "param_groups":
+                    value = value.tolist() if parts[2] == "params" else tuple(value.tolist())
+            target = state if parts[0] == "state" else groups
+            target.setdefault(int(parts[1]), {})[parts[2]] = value
+        else:
+            other[key] = value
+    if not groups:
+        return dict(flat)  # not a flattened optimizer state: the checks will say so
+    return {**other, "state": state, "param_groups": [groups[n] for n in sorted(groups)]}
+
+
 def _loaded_step(name: str, index: int, value: Any) -> int:
     """A saved step count as a Python int (torch saves a float tensor, NumPy a 0-d array).
 
@@ -370,7 +398,8 @@ class Optimizer:
         state_dict : dict
             As returned by :meth:`state_dict` of an optimizer of the same kind
             (this engine's or torch's) over parameters of the same shapes in
-            the same groups.
+            the same groups, or as ``tg.load`` reads back such a dict that
+            ``tg.save`` wrote (flat, with dotted names).
 
         Raises
         ------
@@ -387,6 +416,8 @@ class Optimizer:
             not a number, or a hyper-parameter has the wrong type.
         """
         name = f"{type(self).__name__}.load_state_dict"
+        if isinstance(state_dict, Mapping) and "param_groups" not in state_dict:
+            state_dict = _nested(state_dict)  # as tg.load gives it back: flat, dotted names
         if not (isinstance(state_dict, Mapping) and {"state", "param_groups"} <= state_dict.keys()):
             raise TypeError(f"{name}: expected a dict with 'state' and 'param_groups'")
         saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
