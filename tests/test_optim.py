@@ -1152,3 +1152,21 @@ def test_scheduler_step_with_an_epoch_uses_the_closed_form_as_torch(make):
         assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12, abs=1e-15)
     with pytest.raises(TypeError, match="step: epoch must be an int"):
         ours.step(2.5)
+
+
+def test_named_parameters_as_torch_keeps_the_names_in_the_group(tmp_path):
+    torch = pytest.importorskip("torch")
+    model, reference = nn.Linear(2, 3), torch.nn.Linear(2, 3)
+    ours = optim.Adam(model.named_parameters(), lr=0.1)
+    theirs = torch.optim.Adam(reference.named_parameters(), lr=0.1)
+    assert ours.param_groups[0]["param_names"] == theirs.param_groups[0]["param_names"]
+    assert ours.param_groups[0]["params"] == list(model.parameters())
+    (model(tg.ones(1, 2)).sum()).backward()
+    ours.step()
+    tg.save(ours.state_dict(), tmp_path / "adam.npz")
+    again = optim.Adam(model.named_parameters(), lr=0.5)
+    again.load_state_dict(tg.load(tmp_path / "adam.npz"))
+    assert again.param_groups[0]["param_names"] == ["weight", "bias"]
+    assert again.param_groups[0]["lr"] == 0.1
+    with pytest.raises(ValueError, match="with its name"):
+        optim.SGD([("weight", model.weight), model.bias], lr=0.1)

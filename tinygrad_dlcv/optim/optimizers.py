@@ -77,7 +77,7 @@ def _nested(flat: Mapping) -> dict:
 
     ``state.<index>.<entry>`` and ``param_groups.<number>.<hyper-parameter>``
     become the nested dicts again; 0-d arrays become Python numbers, ``params``
-    a list of indices and other 1-D arrays (``betas``) tuples. Anything else is
+    and ``param_names`` lists and other 1-D arrays (``betas``) tuples. Anything else is
     left as it is, for ``load_state_dict``'s checks to name.
     """
     state: dict[Any, dict] = {}
@@ -90,7 +90,8 @@ def _nested(flat: Mapping) -> dict:
                 if value.ndim == 0:
                     value = value.item()
                 elif parts[0] == "param_groups":
-                    value = value.tolist() if parts[2] == "params" else tuple(value.tolist())
+                    listed = parts[2] in ("params", "param_names")
+                    value = value.tolist() if listed else tuple(value.tolist())
             target = state if parts[0] == "state" else groups
             target.setdefault(int(parts[1]), {})[parts[2]] = value
         else:
@@ -212,7 +213,9 @@ class Optimizer:
         ----------
         param_group : dict
             ``{"params": tensors, **hyper_parameters}``; hyper-parameters not
-            given take the optimizer's defaults.
+            given take the optimizer's defaults. ``params`` may also be
+            ``(name, Tensor)`` pairs (``model.named_parameters()``); the names
+            are kept as the group's ``"param_names"``, as torch does.
 
         Raises
         ------
@@ -232,6 +235,14 @@ class Optimizer:
         params = _as_list(name, params) if params is not None else []
         if not params:
             raise ValueError(f"{name}: a parameter group has an empty parameter list")
+        named = [isinstance(param, tuple) for param in params]
+        if any(named):  # model.named_parameters(): torch keeps the names in the group
+            if not all(named) or any(len(p) != 2 or not isinstance(p[0], str) for p in params):
+                raise ValueError(
+                    f"{name}: give every parameter with its name, (name, Tensor), or none"
+                )
+            group["param_names"] = [param_name for param_name, _ in params]
+            params = [param for _, param in params]
         for param in params:
             if not isinstance(param, Tensor):
                 raise TypeError(f"{name}: can only optimize Tensors, got {type(param).__name__}")
