@@ -291,6 +291,31 @@ def _as_array(value: Any) -> Any:
 # --------------------------------------------------------------------------- Tensor
 
 
+# NumPy ufunc -> (Tensor method, reflected method) for ``Tensor.__array_ufunc__``.
+_UFUNC_METHODS: dict[Any, tuple[str, ...]] = {
+    numpy.add: ("__add__", "__radd__"),
+    numpy.subtract: ("__sub__", "__rsub__"),
+    numpy.multiply: ("__mul__", "__rmul__"),
+    numpy.true_divide: ("__truediv__", "__rtruediv__"),
+    numpy.power: ("__pow__", "__rpow__"),
+    numpy.matmul: ("__matmul__", "__rmatmul__"),
+    numpy.maximum: ("maximum", "maximum"),
+    numpy.minimum: ("minimum", "minimum"),
+    numpy.equal: ("__eq__", "__eq__"),
+    numpy.not_equal: ("__ne__", "__ne__"),
+    numpy.less: ("__lt__", "__gt__"),
+    numpy.less_equal: ("__le__", "__ge__"),
+    numpy.greater: ("__gt__", "__lt__"),
+    numpy.greater_equal: ("__ge__", "__le__"),
+    numpy.negative: ("__neg__",),
+    numpy.exp: ("exp",),
+    numpy.log: ("log",),
+    numpy.sqrt: ("sqrt",),
+    numpy.absolute: ("abs",),
+    numpy.tanh: ("tanh",),
+}
+
+
 class Tensor:
     """An n-dimensional array that records the ops applied to it.
 
@@ -320,9 +345,22 @@ class Tensor:
         "_retains_grad",
         "__weakref__",
     )
-    # NumPy must hand `ndarray + tensor` to Tensor.__radd__ instead of looping over elements.
-    __array_ufunc__ = None
     __array_priority__ = 1000
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy ufuncs on Tensors run as the engine's ops and give Tensors (in the graph):
+        ``np.exp(t)`` is ``t.exp()``, ``ndarray + t`` is ``t.__radd__(ndarray)`` (without
+        this NumPy would loop over the tensor's elements). Other ufuncs, ``out=`` and
+        methods such as ``np.add.reduce`` are refused (TypeError)."""
+        names = _UFUNC_METHODS.get(ufunc) if method == "__call__" and not kwargs else None
+        if names is None:
+            return NotImplemented
+        if len(inputs) == 1:
+            return getattr(inputs[0], names[0])()
+        left, right = inputs
+        if isinstance(left, Tensor):
+            return getattr(left, names[0])(right)
+        return getattr(right, names[1])(left)
 
     def __init__(
         self,
