@@ -594,3 +594,9 @@ def test_train_needs_ten_samples_and_builds_the_classes_of_the_data(tmp_path, ca
     args = ["--model", "linear", "--data", "blobs", "--epochs", "1", "--n-samples", "10"]
     assert main(["train", *args, "--seed", "3", "--out", str(tmp_path)]) == 0
     assert "out_features=3" in capsys.readouterr().out
+
+
+def test_train_on_a_two_class_set_builds_two_outputs(tmp_path, capsys):
+    args = ["--model", "linear", "--data", "moons", "--epochs", "1", "--n-samples", "100"]
+    assert main(["train", *args, "--out", str(tmp_path)]) == 0
+    assert "out_features=2" in capsys.readouterr().out

@@ -1191,3 +1191,15 @@ def test_a_broadcast_gradient_sums_back_as_value_times_count():
     x = tg.tensor(np.ones((100, 100, 1)), requires_grad=True)
     x.expand(100, 100, 8).sum().backward()
     assert x.grad.numpy().min() == x.grad.numpy().max() == 8.0
+
+
+def test_a_broadcast_gradient_of_nothing_or_of_many_float16_copies_is_right():
+    x = tg.tensor([1.0], requires_grad=True)
+    x.expand(0).sum().backward()
+    assert x.grad.tolist() == [0.0]
+    b = tg.zeros(2, requires_grad=True)
+    (tg.zeros((0, 2)) * b).sum().backward()
+    assert b.grad.tolist() == [0.0, 0.0]
+    h = tg.tensor([1e-4], dtype="float16", requires_grad=True)
+    (h.expand(70000).sum() * 1e-4).backward()  # 70,000 is no float16 number: summed instead
+    assert abs(h.grad.item() - 7.0) < 0.01

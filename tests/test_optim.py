@@ -1170,3 +1170,32 @@ def test_named_parameters_as_torch_keeps_the_names_in_the_group(tmp_path):
     assert again.param_groups[0]["lr"] == 0.1
     with pytest.raises(ValueError, match="with its name"):
         optim.SGD([("weight", model.weight), model.bias], lr=0.1)
+
+
+def test_step_with_an_epoch_on_a_scheduler_without_a_closed_form_uses_get_lr():
+    from tinygrad_dlcv.optim.lr_scheduler import LRScheduler, StepLR
+
+    class Halving(LRScheduler):
+        def get_lr(self):
+            return [base * 0.5**self.last_epoch for base in self.base_lrs]
+
+    opt = optim.SGD([tg.zeros(1, requires_grad=True)], lr=1.0)
+    scheduler = Halving(opt)
+    with pytest.warns(UserWarning):
+        scheduler.step(3)
+    assert scheduler.get_last_lr() == [0.125] and scheduler.last_epoch == 3
+
+    class Broken(LRScheduler):
+        def get_lr(self):
+            if self.last_epoch > 0:
+                raise ArithmeticError("no")
+            return [group["lr"] for group in self.optimizer.param_groups]
+
+    broken = Broken(opt)
+    before = broken.state_dict()
+    with pytest.raises(ArithmeticError):
+        broken.step()
+    assert broken.state_dict() == before  # a failed step changes nothing
+    old = StepLR(opt, 2).state_dict()
+    old["_initial"] = False  # saved before the entry took torch's name
+    StepLR(opt, 2).load_state_dict(old)

@@ -282,3 +282,24 @@ def test_plain_sgd_state_with_no_entries_saves_and_loads(tmp_path):
     again = optim.SGD([w], lr=0.5)
     again.load_state_dict(tg.load(tmp_path / "sgd.npz"))
     assert again.param_groups[0]["lr"] == 0.1 and again.param_groups[0]["nesterov"] is False
+
+
+def test_a_zero_d_parameters_optimizer_state_and_colliding_names(tmp_path):
+    from tinygrad_dlcv import nn, optim
+
+    neuron = nn.Neuron(3)  # its bias is 0-d, and so are its Adam moments
+    adam = optim.Adam(neuron.parameters(), lr=0.1)
+    for _ in range(2):
+        adam.zero_grad()
+        neuron(tg.ones(4, 3)).sum().backward()
+        adam.step()
+    tg.save(adam.state_dict(), tmp_path / "adam.npz")
+    again = optim.Adam(neuron.parameters(), lr=0.1)
+    again.load_state_dict(tg.load(tmp_path / "adam.npz"))
+    assert again.state_dict()["state"][1]["step"] == 2
+    np.testing.assert_array_equal(
+        again.state_dict()["state"][1]["exp_avg"], adam.state_dict()["state"][1]["exp_avg"]
+    )
+    with pytest.raises(ValueError, match="both stored as 'a.b'"):
+        save({"a.b": np.array([1.0]), "a": {"b": np.array([2.0])}}, tmp_path / "x.npz")
+    assert not (tmp_path / "x.npz").exists()

@@ -259,13 +259,18 @@ def _lone_array_axis(index: tuple) -> int | None:
     return arrays[0]
 
 
+# Above this many repeats of one row, numpy.add.at beats a Python loop of rounds.
+_MOST_ROUNDS = 32
+
+
 def _add_rows(target: Any, rows: Any, values: Any) -> None:
     """``target[rows[i]] += values[i]`` for every i, repeated rows adding up.
 
     In rounds: each round adds the next occurrence of every row that has one, so
     within a round the rows are distinct and a plain indexed ``+=`` loses nothing.
     Rows are added in the order ``numpy.add.at`` adds them (the same sums, bit for
-    bit) at several times its speed; the rounds are as many as a row repeats.
+    bit) at several times its speed; the rounds are as many as a row repeats, so
+    rows repeated more than ``_MOST_ROUNDS`` times go to ``numpy.add.at`` itself.
     """
     if rows.size == 0:
         return
@@ -274,6 +279,9 @@ def _add_rows(target: Any, rows: Any, values: Any) -> None:
     ordered = rows[order]
     starts = numpy.flatnonzero(numpy.concatenate(([True], ordered[1:] != ordered[:-1])))
     sizes = numpy.diff(numpy.append(starts, rows.size))
+    if sizes.max() > _MOST_ROUNDS:  # few rows, many times each: one round per repeat is slower
+        numpy.add.at(target, rows, values)
+        return
     groups = numpy.arange(starts.size)
     occurrence = 0
     while groups.size:

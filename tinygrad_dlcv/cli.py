@@ -1025,6 +1025,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     else:
         n_classes = 2 if args.model == "neuron" else 3
         X, y = _dataset(args.data, args.n_samples, n_classes, args.seed)
+        n_classes = int(y.max()) + 1  # moons and xor have 2, whatever was asked
         X_train, X_val, X_test, y_train, y_val, y_test = train_val_test_split(
             X, y, val=0.15, test=0.15, seed=args.seed
         )

@@ -92,8 +92,10 @@ def _as_data(
             array = numpy.asarray(X)
         except (TypeError, ValueError) as error:
             raise TypeError(f"{who}: cannot read {name} as an array ({error})") from None
-        if array.dtype.kind == "f":  # plain Python numbers follow the Tensor convention
-            array = array.astype(list_dtype or backend.default_dtype())
+        if list_dtype is not None and array.dtype.kind in "biuf":  # next to X: in X's dtype
+            array = array.astype(list_dtype)
+        elif array.dtype.kind == "f":  # plain Python numbers follow the Tensor convention
+            array = array.astype(backend.default_dtype())
     if not backend.holds_real_numbers(array.dtype):
         raise TypeError(f"{who}: {name} must hold numbers, got dtype {array.dtype}")
     if device is not None:
@@ -738,7 +740,10 @@ class _CenterUpdate:
 
 def _check_n_init(n_init: Any, who: str) -> None:
     """``n_init`` is an int >= 1 or "auto"."""
-    if not (isinstance(n_init, str) and n_init == "auto"):
+    if isinstance(n_init, str):
+        if n_init != "auto":
+            raise InvalidParameterError(f"{who}: n_init must be an int or 'auto', got {n_init!r}")
+    else:
         check_int(n_init, "n_init", who, 1)
 
 

@@ -92,7 +92,7 @@ class PCA(_Estimator):
         check_bool(self.whiten, "whiten", who)
         k = self.n_components
         fraction = None
-        if isinstance(k, float):
+        if isinstance(k, (float, numpy.floating)):
             fraction = k
             if not 0 < fraction < 1:  # NaN too; one error of both kinds, as scikit-learn's
                 raise InvalidParameterError(
@@ -196,7 +196,8 @@ class PCA(_Estimator):
         return projected
 
     def _scales(self, dtype: Any) -> Any:
-        """sqrt(explained_variance_), 0 taken as 1: the whitening divisors (as scikit-learn)."""
+        """sqrt(explained_variance_), 0 taken as 1 (a direction without variance stays 0):
+        the whitening divisors."""
         xp = backend.array_module_of(self.explained_variance_)
         scales = xp.sqrt(self.explained_variance_.astype(dtype, copy=False))
         return xp.where(scales > 0, scales, 1)

@@ -24,7 +24,8 @@ def _function_form(name: str) -> Callable[..., Any]:
     def function(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002  (torch's name)
         return method(input if isinstance(input, Tensor) else Tensor(input), *args, **kwargs)
 
-    summary = (method.__doc__ or "").strip().splitlines()[0]
+    lines = (method.__doc__ or "").strip().splitlines()  # none under python -OO
+    summary = lines[0] if lines else ""
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"``tg.{name}(x, ...)`` is ``x.{name}(...)``. {summary}"
     return function

@@ -160,12 +160,14 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
         if size == 1 and grad.shape[leading + axis] != 1
     )
     strides = getattr(grad, "strides", None)  # a raw array (an unrecorded backward)
-    if strides is not None and all(strides[axis] == 0 for axis in axes):
+    if strides is not None and grad.size and all(strides[axis] == 0 for axis in axes):
         # The copies are one value seen many times (a broadcast view, as a sum's
         # backward makes): their sum is that value times the count, with no pass
-        # over the copies.
-        first = tuple(slice(0, 1) if axis in axes else slice(None) for axis in range(grad.ndim))
-        return (grad[first] * math.prod(grad.shape[axis] for axis in axes)).reshape(shape)
+        # over the copies, when the count is exact in the dtype (float16 is not).
+        count = math.prod(grad.shape[axis] for axis in axes)
+        if grad.dtype.itemsize >= 4 and count < 2**24:
+            first = tuple(slice(0, 1) if axis in axes else slice(None) for axis in range(grad.ndim))
+            return (grad[first] * count).reshape(shape)
     return grad.sum(axis=axes, keepdims=True).reshape(shape)
 
 

@@ -141,7 +141,11 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike) -> None:
             f"save: expected a dict of name -> array, got {type(state_dict).__name__}"
             + (" (pass model.state_dict())" if hasattr(state_dict, "state_dict") else "")
         )
-    arrays = {key: _to_numpy(key, value) for key, value in _flat_items(state_dict, "")}
+    arrays = {}
+    for key, value in _flat_items(state_dict, ""):
+        if key in arrays:  # {"a.b": x, "a": {"b": y}}: one would silently replace the other
+            raise ValueError(f"save: two entries are both stored as {key!r}")
+        arrays[key] = _to_numpy(key, value)
 
     given = check_path(path, "path", "save")
     # Through a symlink the file it points to is replaced, not the link itself.

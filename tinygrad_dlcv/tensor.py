@@ -1107,7 +1107,8 @@ def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
         try:
             source = numpy.asarray(data)
         except (ValueError, TypeError) as error:  # ragged lists are a ValueError (a shape)
-            raise type(error)(f"Tensor: cannot make a tensor from {data!r} ({error})") from None
+            kind = ValueError if isinstance(error, ValueError) else TypeError
+            raise kind(f"Tensor: cannot make a tensor from {data!r} ({error})") from None
         keeps_dtype, from_python = False, True
     if not holds_real_numbers(source.dtype):
         raise TypeError(

@@ -27,7 +27,8 @@ from .optimizers import Optimizer, _UnfittingStateDict
 
 # Entries of torch's scheduler state that describe a step in progress or logging,
 # not the schedule: a torch state_dict loads without them.
-_TRANSIENT_STATE = frozenset({"_is_initial", "_get_lr_called_within_step", "verbose"})
+# ("_initial": this engine's own name for _is_initial before 2026-11-27.)
+_TRANSIENT_STATE = frozenset({"_is_initial", "_initial", "_get_lr_called_within_step", "verbose"})
 
 
 def _check_int(owner: str, label: str, value: Any, low: int) -> None:
@@ -128,10 +129,6 @@ class LRScheduler:
         """Each group's lr as it is now."""
         return [group["lr"] for group in self.optimizer.param_groups]
 
-    def _closed_form_lr(self) -> list[float]:
-        """The lr of each group at ``last_epoch`` from ``base_lrs`` alone (subclasses)."""
-        raise NotImplementedError
-
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch and set each group's lr to that epoch's value.
 
@@ -147,17 +144,19 @@ class LRScheduler:
                 UserWarning,
                 stacklevel=2,
             )
-        self._step_count += 1
+        previous = self.last_epoch
+        self.last_epoch = previous + 1 if epoch is None else int(epoch)
+        # The closed form where the class has one (torch's _get_closed_form_lr), else get_lr.
+        closed_form = getattr(self, "_closed_form_lr", None) if epoch is not None else None
         self._get_lr_called_within_step = True
         try:
-            if epoch is None:
-                self.last_epoch += 1
-                rates = self.get_lr()
-            else:
-                self.last_epoch = int(epoch)
-                rates = self._closed_form_lr()
+            rates = closed_form() if closed_form is not None else self.get_lr()
+        except BaseException:
+            self.last_epoch = previous  # a failed step changes nothing
+            raise
         finally:
             self._get_lr_called_within_step = False
+        self._step_count += 1
         for group, rate in zip(self.optimizer.param_groups, rates, strict=True):
             group["lr"] = rate
         self._last_lr = list(rates)

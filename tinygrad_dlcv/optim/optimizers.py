@@ -76,7 +76,8 @@ def _nested(flat: Mapping) -> dict:
     """An optimizer state_dict from the dotted names ``tg.save`` stored it under.
 
     ``state.<index>.<entry>`` and ``param_groups.<number>.<hyper-parameter>``
-    become the nested dicts again; 0-d arrays become Python numbers, ``params``
+    become the nested dicts again; hyper-parameters and step counts saved as 0-d
+    arrays become Python numbers (a 0-d parameter's state stays an array), ``params``
     and ``param_names`` lists and other 1-D arrays (``betas``) tuples. Anything else is
     left as it is, for ``load_state_dict``'s checks to name.
     """
@@ -87,9 +88,10 @@ def _nested(flat: Mapping) -> dict:
         parts = key.split(".") if isinstance(key, str) else []
         if len(parts) == 3 and parts[0] in ("state", "param_groups") and parts[1].isdigit():
             if hasattr(value, "ndim") and hasattr(value, "tolist"):
-                if value.ndim == 0:
+                # Numbers were saved as 0-d arrays; a 0-d parameter's state array stays one.
+                if value.ndim == 0 and (parts[0] == "param_groups" or parts[2] == "step"):
                     value = value.item()
-                elif parts[0] == "param_groups":
+                elif parts[0] == "param_groups" and value.ndim:
                     listed = parts[2] in ("params", "param_names")
                     value = value.tolist() if listed else tuple(value.tolist())
             target = state if parts[0] == "state" else groups
