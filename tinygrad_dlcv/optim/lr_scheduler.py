@@ -133,8 +133,10 @@ class LRScheduler:
         """Advance one epoch and set each group's lr to that epoch's value.
 
         ``step(epoch)`` jumps to ``epoch`` and sets the closed form's rates
-        there (from ``base_lrs``, ignoring changes made by hand); torch still
-        takes it but deprecates it, and so it warns here too.
+        there (from ``base_lrs``, ignoring changes made by hand), or
+        ``get_lr()``'s for a scheduler without one; torch still takes it but
+        deprecates it, and so it warns here too. A step that fails changes
+        nothing.
         """
         if epoch is not None:
             _check_int(f"{type(self).__name__}.step", "epoch", epoch, low=0)
