@@ -1053,3 +1053,8 @@ def test_numpy_ufuncs_on_a_tensor_run_the_engines_ops():
         np.sin(t)  # no such op in the engine
     with pytest.raises(TypeError):
         np.add(t, 1, out=np.zeros(2))  # would write around the graph
+
+
+def test_dlpack_of_a_reversed_view_with_copy_false_is_a_buffer_error():
+    with pytest.raises(BufferError, match="negative strides"):
+        tg.tensor([1.0, 2.0, 3.0])[::-1].__dlpack__(copy=False)

@@ -598,10 +598,16 @@ class Tensor:
 
     def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
         """Share the memory through DLPack. A view with negative strides (``x[::-1]``)
-        is handed over as a contiguous copy instead: DLPack allows such strides, but
-        PyTorch aborts the whole process on them rather than raising."""
+        is handed over as a contiguous copy instead (a BufferError with
+        ``copy=False``): DLPack allows such strides, but PyTorch aborts the whole
+        process on them rather than raising."""
         data = self.data
         if any(stride < 0 for stride in data.strides):
+            if kwargs.get("copy") is False:
+                raise BufferError(
+                    "__dlpack__: this view has negative strides, which PyTorch cannot take; "
+                    "it can only be handed over as a copy (copy=False was asked)"
+                )
             data = array_module_of(data).ascontiguousarray(data)
         return data.__dlpack__(*args, **kwargs)
 
