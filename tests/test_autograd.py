@@ -882,3 +882,18 @@ def test_tg_grad_wants_one_grad_output_per_output():
     x = _leaf([1.0, 2.0])
     with pytest.raises(ValueError, match="2 outputs but 1 grad_outputs"):
         tg.grad([x * 2, x * 3], [x], grad_outputs=tg.tensor([1.0, 1.0], dtype="float64"))
+
+
+def test_setting_requires_grad_is_checked_as_requires_grad_is():
+    i = tg.tensor([1, 2])
+    with pytest.raises(TypeError, match="requires_grad: only floating tensors"):
+        i.requires_grad = True  # its gradient would be truncated to ints
+    assert not i.requires_grad
+    x = _leaf([1.0, 2.0])
+    y = x * 2
+    with pytest.raises(RuntimeError, match="cannot switch off gradients of a non-leaf"):
+        y.requires_grad = False  # would silently cut the graph
+    w = tg.tensor([1.0, 2.0])
+    w.requires_grad = True
+    (w * w).sum().backward()
+    assert w.grad.tolist() == [2.0, 4.0]

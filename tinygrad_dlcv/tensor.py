@@ -338,7 +338,7 @@ class Tensor:
     __slots__ = (
         "data",
         "_grad",
-        "requires_grad",
+        "_requires_grad",
         "grad_fn",
         "name",
         "_hooks",
@@ -373,7 +373,7 @@ class Tensor:
         self.data = _to_array(data, dtype, device)
         self._grad: Tensor | None = None
         self.grad_fn: ops.Function | None = None
-        self.requires_grad = False
+        self._requires_grad = False
         self.name = name
         self._hooks: dict[int, Callable] | None = None
         self._retains_grad = False
@@ -387,7 +387,7 @@ class Tensor:
         tensor.data = array
         tensor._grad = None
         tensor.grad_fn = None
-        tensor.requires_grad = False
+        tensor._requires_grad = False
         tensor.name = None
         tensor._hooks = None
         tensor._retains_grad = False
@@ -412,13 +412,13 @@ class Tensor:
         out = Tensor._wrap(_as_array(data))
         if _grad_enabled and data.dtype.kind == "f":
             for tensor in inputs:
-                if tensor.requires_grad:
+                if tensor._requires_grad:
                     function.inputs = inputs
                     function.recorded_at = _in_place_writes
                     if _module_calls:
                         function.module_call = _module_calls[-1]
                     out.grad_fn = function
-                    out.requires_grad = True
+                    out._requires_grad = True
                     if function.needs_output:
                         function.remember_output(out)
                     break
@@ -571,14 +571,26 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Switch gradient recording on a leaf tensor, in place; returns self."""
-        if requires_grad and not is_float_dtype(self.dtype):
-            raise TypeError(
-                f"requires_grad_: only floating tensors can require gradients, got {self.dtype}"
-            )
-        if not requires_grad and not self.is_leaf:
-            raise RuntimeError("requires_grad_: cannot switch off gradients of a non-leaf tensor")
-        self.requires_grad = bool(requires_grad)
+        self._switch_requires_grad(requires_grad, "requires_grad_")
         return self
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor (set it on leaves: ``t.requires_grad = True``)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self._switch_requires_grad(value, "requires_grad")
+
+    def _switch_requires_grad(self, requires_grad: Any, who: str) -> None:
+        """The checks of both spellings, as torch makes them: an int tensor that required
+        grad would get truncated int gradients, a non-leaf switched off would cut the graph."""
+        if requires_grad and not is_float_dtype(self.dtype):
+            raise TypeError(f"{who}: only floating tensors can require gradients, got {self.dtype}")
+        if not requires_grad and not self.is_leaf:
+            raise RuntimeError(f"{who}: cannot switch off gradients of a non-leaf tensor")
+        self._requires_grad = bool(requires_grad)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` of this non-leaf tensor after backward (leaves always keep it)."""
@@ -1218,7 +1230,7 @@ def topological_order(roots: Sequence[Tensor], constants: bool = False) -> list[
         stack.append((node, True))
         if node.grad_fn is not None:
             for parent in node.grad_fn.inputs:
-                if (constants or parent.requires_grad) and id(parent) not in visited:
+                if (constants or parent._requires_grad) and id(parent) not in visited:
                     stack.append((parent, False))
     return order
 
@@ -1284,7 +1296,7 @@ def _backpropagate(
             input_grads = function.backward(grad)
             del grad
             for parent, parent_grad in zip(function.inputs, input_grads, strict=True):
-                if parent_grad is None or not parent.requires_grad:
+                if parent_grad is None or not parent._requires_grad:
                     continue
                 if not isinstance(parent_grad, Tensor):  # an unrecorded backward's raw array
                     parent_grad = Tensor._wrap(_as_array(parent_grad))
