@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import tinygrad_dlcv as tg
-from tinygrad_dlcv import Tensor, ops
+from tinygrad_dlcv import Tensor, nn, ops
 
 RNG = np.random.default_rng(0)
 
@@ -897,3 +897,22 @@ def test_setting_requires_grad_is_checked_as_requires_grad_is():
     w.requires_grad = True
     (w * w).sum().backward()
     assert w.grad.tolist() == [2.0, 4.0]
+
+
+def test_requires_grad_takes_only_bools_and_pickles_keep_it():
+    import pickle
+
+    t = tg.tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match="must be True or False"):
+        t.requires_grad = "no"  # truthy: it would have switched gradients on
+    t.requires_grad = np.True_
+    again = pickle.loads(pickle.dumps(t))
+    assert again.requires_grad and again.tolist() == [1.0, 2.0]
+    # A pickle made before the attributes were checked names the plain slots.
+    old = Tensor.__new__(Tensor)
+    slots = {"data": np.ones(2, np.float32), "grad": None, "requires_grad": False}
+    old.__setstate__((None, {**slots, "grad_fn": None, "name": None, "_hooks": None}))
+    assert old.requires_grad is False and old.grad is None and old.tolist() == [1.0, 1.0]
+    linear = pickle.loads(pickle.dumps(nn.Linear(2, 2)))
+    linear(tg.ones(1, 2)).sum().backward()
+    assert linear.weight.grad is not None

@@ -89,6 +89,18 @@ def test_moves_and_dlpack_share_memory_without_copies():
     assert back.data.data.ptr == t.data.data.ptr
 
 
+def test_a_cupy_array_left_of_an_operator_yields_a_cuda_tensor():
+    import cupy
+
+    t = tg.tensor([1.0, 2.0, 3.0], device="cuda", requires_grad=True)
+    left = cupy.asarray(np.ones(3, np.float32))
+    y = left * t + left  # CuPy defers to Tensor.__rmul__: __array_ufunc__ is None
+    assert isinstance(y, tg.Tensor) and y.device.startswith("cuda")
+    y.sum().backward()
+    assert t.grad.tolist() == [1.0, 1.0, 1.0]
+    assert (left < t).tolist() == [False, True, True]
+
+
 def test_mixed_devices_name_both():
     with pytest.raises(RuntimeError, match="cpu.*cuda|cuda.*cpu"):
         tg.ones(2) + tg.ones(2, device="cuda")

@@ -1037,24 +1037,6 @@ def test_dlpack_of_a_reversed_view_hands_torch_a_copy_instead_of_aborting():
     assert x.tolist()[0] == 10.0  # a plain tensor still shares its memory
 
 
-def test_numpy_ufuncs_on_a_tensor_run_the_engines_ops():
-    torch = pytest.importorskip("torch")
-    values = [1.0, 2.0]
-    t = tg.tensor(values, requires_grad=True)
-    a = np.array([10.0, 20.0])
-    assert (a - t).tolist() == [9.0, 18.0] and (a**t).tolist() == [10.0, 400.0]
-    assert (a < t).tolist() == [False, False] and isinstance(np.maximum(a, t), Tensor)
-    y = np.exp(t) * np.sqrt(t) + np.abs(-t)  # Tensors all the way, in the graph
-    y.sum().backward()
-    tt = torch.tensor(values, requires_grad=True)
-    (torch.exp(tt) * torch.sqrt(tt) + torch.abs(-tt)).sum().backward()
-    np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-6)
-    with pytest.raises(TypeError):
-        np.sin(t)  # no such op in the engine
-    with pytest.raises(TypeError):
-        np.add(t, 1, out=np.zeros(2))  # would write around the graph
-
-
 def test_dlpack_of_a_reversed_view_with_copy_false_is_a_buffer_error():
     with pytest.raises(BufferError, match="negative strides"):
         tg.tensor([1.0, 2.0, 3.0])[::-1].__dlpack__(copy=False)

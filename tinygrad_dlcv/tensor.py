@@ -291,31 +291,6 @@ def _as_array(value: Any) -> Any:
 # --------------------------------------------------------------------------- Tensor
 
 
-# NumPy ufunc -> (Tensor method, reflected method) for ``Tensor.__array_ufunc__``.
-_UFUNC_METHODS: dict[Any, tuple[str, ...]] = {
-    numpy.add: ("__add__", "__radd__"),
-    numpy.subtract: ("__sub__", "__rsub__"),
-    numpy.multiply: ("__mul__", "__rmul__"),
-    numpy.true_divide: ("__truediv__", "__rtruediv__"),
-    numpy.power: ("__pow__", "__rpow__"),
-    numpy.matmul: ("__matmul__", "__rmatmul__"),
-    numpy.maximum: ("maximum", "maximum"),
-    numpy.minimum: ("minimum", "minimum"),
-    numpy.equal: ("__eq__", "__eq__"),
-    numpy.not_equal: ("__ne__", "__ne__"),
-    numpy.less: ("__lt__", "__gt__"),
-    numpy.less_equal: ("__le__", "__ge__"),
-    numpy.greater: ("__gt__", "__lt__"),
-    numpy.greater_equal: ("__ge__", "__le__"),
-    numpy.negative: ("__neg__",),
-    numpy.exp: ("exp",),
-    numpy.log: ("log",),
-    numpy.sqrt: ("sqrt",),
-    numpy.absolute: ("abs",),
-    numpy.tanh: ("tanh",),
-}
-
-
 class Tensor:
     """An n-dimensional array that records the ops applied to it.
 
@@ -345,22 +320,11 @@ class Tensor:
         "_retains_grad",
         "__weakref__",
     )
+    # NumPy and CuPy must hand `array + tensor` to Tensor.__radd__ instead of looping over
+    # the elements; both defer only to an object whose __array_ufunc__ is None (CuPy
+    # checks for exactly that, so NumPy ufuncs such as np.exp(t) stay TypeErrors).
+    __array_ufunc__ = None
     __array_priority__ = 1000
-
-    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """NumPy ufuncs on Tensors run as the engine's ops and give Tensors (in the graph):
-        ``np.exp(t)`` is ``t.exp()``, ``ndarray + t`` is ``t.__radd__(ndarray)`` (without
-        this NumPy would loop over the tensor's elements). Other ufuncs, ``out=`` and
-        methods such as ``np.add.reduce`` are refused (TypeError)."""
-        names = _UFUNC_METHODS.get(ufunc) if method == "__call__" and not kwargs else None
-        if names is None:
-            return NotImplemented
-        if len(inputs) == 1:
-            return getattr(inputs[0], names[0])()
-        left, right = inputs
-        if isinstance(left, Tensor):
-            return getattr(left, names[0])(right)
-        return getattr(right, names[1])(left)
 
     def __init__(
         self,
@@ -574,6 +538,15 @@ class Tensor:
         self._switch_requires_grad(requires_grad, "requires_grad_")
         return self
 
+    def __setstate__(self, state: Any) -> None:
+        # Restore the slots as they are, around the checking setters (they would read
+        # slots not restored yet); pickles made before 2026-11-27 name two slots
+        # without their underscore.
+        _, slots = state if isinstance(state, tuple) else (None, state)
+        for name, value in (slots or {}).items():
+            name = {"grad": "_grad", "requires_grad": "_requires_grad"}.get(name, name)
+            object.__setattr__(self, name, value)
+
     @property
     def requires_grad(self) -> bool:
         """Whether gradients flow to this tensor (set it on leaves: ``t.requires_grad = True``)."""
@@ -584,8 +557,11 @@ class Tensor:
         self._switch_requires_grad(value, "requires_grad")
 
     def _switch_requires_grad(self, requires_grad: Any, who: str) -> None:
-        """The checks of both spellings, as torch makes them: an int tensor that required
-        grad would get truncated int gradients, a non-leaf switched off would cut the graph."""
+        """The checks of both spellings (torch makes them too): a bool; an int tensor that
+        required grad would get truncated int gradients, a non-leaf switched off would cut
+        the graph."""
+        if not isinstance(requires_grad, (bool, numpy.bool_)):
+            raise TypeError(f"{who}: must be True or False, got {requires_grad!r}")
         if requires_grad and not is_float_dtype(self.dtype):
             raise TypeError(f"{who}: only floating tensors can require gradients, got {self.dtype}")
         if not requires_grad and not self.is_leaf:
