@@ -80,8 +80,8 @@ def _as_data(
     of the arrays handed back to the user (X's float dtype; integer or bool
     data, and Python lists, get the default float dtype). float16 is computed
     in float32 because half-precision GEMMs are slow and lose the sums.
-    ``list_dtype`` is the dtype Python floats are read in instead (for Y or an
-    init next to X: a list next to float64 data must not lose digits).
+    ``list_dtype`` is the dtype Python lists of numbers are read in instead (for
+    Y or an init next to X: a list next to float64 data must not lose digits).
     """
     if isinstance(X, Tensor):
         array = X.data
