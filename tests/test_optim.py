@@ -121,6 +121,35 @@ def test_adam_and_adamw_match_torch(name, kwargs, dtype):
     _compare_with_torch(name, kwargs, dtype)
 
 
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+@pytest.mark.parametrize("beta1", [0.0, 0.3, 0.5])
+def test_adam_first_moment_is_rounded_as_torch_lerp_for_small_beta1(name, beta1):
+    # torch's lerp(m, g, w) switches to g - (1 - w)(g - m) at w >= 0.5, exact at beta1 = 0:
+    # m + w (g - m) lost the 1e-4 after a 1e4 gradient (m came out 0 in float32, and the
+    # parameter moved by -0.1 where torch's moved by -0.2).
+    torch = pytest.importorskip("torch")
+    ours = tg.Tensor(np.zeros(3, dtype=np.float32), requires_grad=True)
+    theirs = torch.zeros(3, requires_grad=True)
+    opt = getattr(optim, name)([ours], lr=0.1, betas=(beta1, 0.5))
+    ref = getattr(torch.optim, name)([theirs], lr=0.1, betas=(beta1, 0.5))
+    for g in ([1e4, -3.0, 7e-3], [1e-4, 2.5, -1e4], [0.3, 1e-6, 5.0]):
+        ours.grad = tg.Tensor(np.array(g, dtype=np.float32))
+        theirs.grad = torch.tensor(g, dtype=torch.float32)
+        opt.step()
+        ref.step()
+        # Not bit for bit: torch's vectorised lerp rounds once (a fused multiply-add).
+        np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-6)
+        np.testing.assert_allclose(
+            opt.state_dict()["state"][0]["exp_avg"],
+            ref.state_dict()["state"][0]["exp_avg"],
+            rtol=1e-6,
+        )
+    if beta1 == 0:  # the first moment is the last gradient itself
+        np.testing.assert_array_equal(
+            opt.state_dict()["state"][0]["exp_avg"], np.array([0.3, 1e-6, 5.0], dtype=np.float32)
+        )
+
+
 def test_sgd_by_hand():
     # Momentum 0.5, dampening 0, gradient of sum(w^2)/2 is w: buf_1 = w0, buf_2 = 0.5 buf_1 + w1.
     w = tg.Tensor([2.0], dtype="float64", requires_grad=True)

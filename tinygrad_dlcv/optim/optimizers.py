@@ -701,9 +701,17 @@ class Adam(Optimizer):
                 param *= 1 - lr * weight_decay  # AdamW: w <- w - lr * alpha * w, apart from g
             else:
                 grad = grad + weight_decay * param  # Adam: g <- g + alpha * w (new array)
-        m += (1 - beta1) * (grad - m)  # m <- beta1 * m + (1 - beta1) * g  (torch's lerp form)
+        # m <- beta1 * m + (1 - beta1) * g, rounded as torch's lerp(m, g, w = 1 - beta1):
+        # m + w (g - m) for w < 0.5, else g - (1 - w)(g - m), which is exactly g at beta1 = 0.
+        weight = 1 - beta1
+        if weight < 0.5:
+            m += weight * (grad - m)
+        else:
+            m -= grad  # in place: m - g, times (1 - w), plus g
+            m *= 1 - m.dtype.type(weight)  # 1 - w in m's dtype, as torch's kernel computes it
+            m += grad
         v *= beta2  # v <- beta2 * v + (1 - beta2) * g^2
-        v += (1 - beta2) * (grad * grad)
+        v += (1 - beta2) * grad * grad  # in the order of torch's addcmul_, left to right
         bias_correction1 = 1 - beta1**t
         bias_correction2 = 1 - beta2**t
         denom = xp.sqrt(v)  # sqrt(v_hat) + eps, with v_hat = v / (1 - beta2^t)
