@@ -254,6 +254,35 @@ def test_assigning_a_parameter_or_none_over_a_parameter_is_allowed():
     assert [n for n, _ in model.named_parameters()] == ["weight"]
 
 
+def test_none_keeps_a_parameter_or_child_slot_in_its_place_as_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.Linear(2, 3), torch.nn.Linear(2, 3)
+    weight = ours.weight
+    ours.weight, theirs.weight = None, None
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["bias"]
+    assert ours.weight is None
+    # The slot still takes only a Parameter (a plain Tensor would silently not train) ...
+    with pytest.raises(TypeError, match="parameter 'weight'"):
+        ours.weight = tg.zeros(3, 2)
+    with pytest.raises(TypeError):
+        theirs.weight = torch.zeros(3, 2)
+    # ... and a Parameter put back is first again, as before.
+    ours.weight, theirs.weight = weight, torch.nn.Parameter(torch.zeros(3, 2))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight", "bias"]
+    assert [name for name, _ in ours.named_parameters()] == ["weight", "bias"]
+
+    model = nn.Sequential(nn.Linear(1, 2), nn.ReLU(), nn.Linear(2, 1))
+    first = model[0]
+    setattr(model, "0", None)
+    assert list(model.state_dict()) == ["2.weight", "2.bias"]
+    assert [name for name, _ in model.named_modules()] == ["", "1", "2"]
+    assert "(0): None" in repr(model)  # as torch prints an emptied slot
+    with pytest.raises(TypeError, match="child module '0'"):
+        setattr(model, "0", 3.0)
+    setattr(model, "0", first)
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+
+
 def test_assigning_a_non_module_over_a_child_module_is_a_type_error_like_torch():
     torch = _torch()
     with pytest.raises(TypeError):

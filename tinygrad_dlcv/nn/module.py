@@ -82,8 +82,12 @@ class Module:
             )
         # Assigning to a registered name keeps its place (a dict keeps an existing key's
         # position), so parameters() and state_dict() stay in torch's order after
-        # weight tying or re-making a layer.
-        if isinstance(value, Parameter):
+        # weight tying or re-making a layer. None keeps the slot too, as torch: the name
+        # stays registered (skipped by parameters() and state_dict()) and in its place.
+        if value is None and (name in self._parameters or name in self._modules):
+            registry = self._parameters if name in self._parameters else self._modules
+            registry[name] = None
+        elif isinstance(value, Parameter):
             self._modules.pop(name, None)
             self._parameters[name] = value
         elif isinstance(value, Module):
@@ -115,7 +119,7 @@ class Module:
         """Direct submodules with their attribute names, each shared module once."""
         seen: set[int] = set()
         for name, module in self._modules.items():
-            if id(module) not in seen:
+            if module is not None and id(module) not in seen:
                 seen.add(id(module))
                 yield name, module
 
@@ -137,6 +141,7 @@ class Module:
             children = [
                 (f"{name}.{child_name}" if name else child_name, child)
                 for child_name, child in module._modules.items()
+                if child is not None
             ]
             stack.extend(reversed(children))
 
@@ -163,7 +168,7 @@ class Module:
         modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
         for module_name, module in modules:
             for name, parameter in module._parameters.items():
-                if id(parameter) in seen:
+                if parameter is None or id(parameter) in seen:
                     continue
                 seen.add(id(parameter))
                 yield (f"{module_name}.{name}" if module_name else name), parameter
@@ -221,9 +226,12 @@ class Module:
         while stack:
             prefix, module = stack.pop()
             for name, parameter in module._parameters.items():
-                yield prefix + name, parameter
+                if parameter is not None:
+                    yield prefix + name, parameter
             stack.extend(
-                (f"{prefix}{name}.", child) for name, child in reversed(module._modules.items())
+                (f"{prefix}{name}.", child)
+                for name, child in reversed(module._modules.items())
+                if child is not None
             )
 
     def state_dict(self) -> OrderedDict[str, numpy.ndarray]:
