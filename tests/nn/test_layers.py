@@ -361,6 +361,16 @@ def test_dropout_p_zero_is_identity_and_p_one_zeroes():
     np.testing.assert_array_equal(nn.Dropout(1.0)(x).numpy(), np.zeros((30, 30)))
 
 
+def test_dropout_of_an_integer_tensor_in_training_is_a_type_error():
+    # 1 / (1 - p) cast to int64 is 1: the kept values came back unscaled (torch raises too).
+    x = tg.Tensor(np.full(8, 10, dtype=np.int64))
+    with pytest.raises(TypeError, match=r"Dropout: .*floating.*int64"):
+        nn.Dropout(0.3)(x)
+    np.testing.assert_array_equal(nn.Dropout(1.0)(x).numpy(), np.zeros(8))  # as torch
+    dropout = nn.Dropout(0.3).eval()
+    assert dropout(x) is x
+
+
 def test_dropout_is_reproducible_with_manual_seed():
     x = tg.ones(20, 20)
     tg.manual_seed(7)

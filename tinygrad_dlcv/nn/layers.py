@@ -138,6 +138,11 @@ class Dropout(Module):
             return x
         if self.p == 1:
             return x * 0
+        if x.dtype.kind != "f":  # the 1 / (1 - p) scale would be truncated to the integers
+            raise TypeError(
+                f"Dropout: the kept values are scaled by 1 / (1 - p), which needs a floating "
+                f"tensor, got dtype {x.dtype}"
+            )
         keep = default_generator().random(x.shape) >= self.p
         scale = array_module_of(x.data).asarray(keep / (1 - self.p), dtype=x.dtype)
         return x * Tensor._wrap(scale)
