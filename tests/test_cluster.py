@@ -103,6 +103,23 @@ def test_empty_cluster_is_reseeded_like_sklearn():
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
 
 
+@pytest.mark.parametrize(
+    "X, init, center, labels",
+    [
+        ([[4.0], [4.0], [0.0], [2.0]], [[6.0], [0.0], [7.0]], "mean", [0, 0, 1, 2]),
+        ([[2.0], [1.0], [2.0], [2.0]], [[-1.0], [8.0]], "median", [0, 1, 0, 0]),
+    ],
+)
+def test_labels_fit_the_centers_after_a_reseed_in_the_converged_iteration(X, init, center, labels):
+    # The labels repeat (converged), but that iteration's update re-seeded an empty
+    # cluster onto a sample: the labels must be redone for the moved center.
+    model = KMeans(len(init), init=np.array(init), center=center, track_history=True).fit(X)
+    np.testing.assert_array_equal(model.labels_, labels)
+    np.testing.assert_array_equal(model.predict(np.array(X)), labels)
+    assert model.inertia_ == 0.0
+    np.testing.assert_array_equal(model.history_[-1]["labels"], labels)
+
+
 @pytest.mark.parametrize("metric", ["manhattan", 3, 1.5])
 @pytest.mark.parametrize("center", ["mean", "median"])
 def test_empty_clusters_never_give_nan(metric, center):

@@ -664,11 +664,13 @@ class _CenterUpdate:
         self.data, self.k, self.center = data, k, center
         self.labels: Any = None  # the labels the sums were made from
         self.sums: Any = None
+        self.reseeded = False  # whether the last update re-seeded an empty cluster
 
     def __call__(self, labels: Any, old: Any) -> Any:
         xp, data, k = self.data.xp, self.data, self.k
         counts = xp.bincount(labels, minlength=k)
         empty = xp.nonzero(counts == 0)[0]
+        self.reseeded = bool(empty.size)
         if empty.size:
             # Each empty cluster takes one of the samples farthest from their own center,
             # farthest first; the labels used for the convergence test stay as assigned.
@@ -786,7 +788,9 @@ def _lloyd(
         shift = float(((new - centers) ** 2).sum())
         centers = new
         if previous is not None and bool(xp.array_equal(labels, previous)):
-            strict = True
+            # Converged, but a re-seed in this update moved a center away from these
+            # labels: they are redone below, so that labels_ fit the final centers.
+            strict = not update.reseeded
             break
         if shift <= tol:
             break
