@@ -159,6 +159,23 @@ def test_pairwise_distances_are_never_negative():
     assert np.all(pairwise_distances(X) >= 0)
 
 
+@pytest.mark.parametrize("scale", [1e-4, 1.0, 1e4])
+def test_large_p_neither_overflows_nor_underflows(scale):
+    # |x - c|^100 overflows float64 past |x - c| = 1200 and underflows below 1e-3: every
+    # center's sum was inf (or 0) and argmin picked the first center, SoftKMeans gave NaN.
+    X = np.array([[0.0], [0.1], [0.5], [0.51], [1.0]]) * scale
+    init = np.array([[0.05], [0.505]]) * scale
+    want = [0, 0, 1, 1, 1]  # 1.0 is nearer 0.505 than 0.05
+    model = KMeans(2, init=init, metric=100, max_iter=1).fit(X)
+    np.testing.assert_array_equal(model.labels_, want)
+    np.testing.assert_array_equal(model.predict(np.array([[0.9 * scale]])), [1])
+    np.testing.assert_allclose(model.transform(X[4:]), np.abs(X[4:] - model.cluster_centers_.T))
+    np.testing.assert_allclose(pairwise_distances(X, init, metric=100), np.abs(X - init.T))
+    soft = SoftKMeans(2, init=init, metric=100, beta=1.0, max_iter=1).fit(X)
+    assert np.isfinite(soft.responsibilities_).all()
+    np.testing.assert_allclose(soft.responsibilities_.sum(axis=1), 1.0)
+
+
 def test_float32_distances_of_far_away_close_points_are_accurate():
     # ||x||^2 - 2 x.y + ||y||^2 in float32 leaves ~3 digits at ||x|| = 1000: 0.001 became 0.
     X = np.array([[0.0, 0.0], [1000.0, 0.0], [1000.001, 0.0]], np.float32)
