@@ -791,6 +791,54 @@ def test_backward_refuses_an_output_its_gradient_reads_changed_in_place():
         total.backward()
 
 
+@pytest.mark.parametrize("reduction", ["max", "min"])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_backward_refuses_a_max_or_min_output_changed_in_place(reduction, keepdims):
+    # max/min's gradient compares the input with the output's own array: a changed
+    # output gave NaN gradients silently (torch: "modified by an inplace operation").
+    a = tg.tensor([[1.0, 3.0], [2.0, 0.5]], requires_grad=True)
+    extreme = getattr(a, reduction)(axis=1, keepdims=keepdims)
+    centered = a - extreme  # subtraction reads no values: only max/min can tell
+    with tg.no_grad():
+        extreme += 10.0
+    with pytest.raises(RuntimeError, match=f"{reduction.capitalize()}Backward"):
+        centered.sum().backward()
+
+
+def test_create_graph_grads_are_copies_in_the_graph():
+    # Add passes one gradient on to both inputs, and the seed is the caller's: with
+    # create_graph the .grads were the same Tensor as each other and as the seed.
+    x, y = _leaf([1.0, 2.0]), _leaf([3.0, 4.0])
+    seed = tg.tensor([1.0, 1.0], dtype="float64")
+    (x + y).backward(seed, create_graph=True)
+    assert not np.shares_memory(x.grad.data, y.grad.data)
+    assert not np.shares_memory(x.grad.data, seed.data)
+    with tg.no_grad():
+        x.grad += 10.0
+    np.testing.assert_array_equal(y.grad.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(seed.numpy(), [1.0, 1.0])
+    z = _leaf([1.0, 2.0])
+    z.sum().backward(create_graph=True)  # a broadcast view of the seed arrives here
+    with tg.no_grad():
+        z.grad *= 0.5  # torch allows it; a read-only view refused
+    np.testing.assert_array_equal(z.grad.numpy(), [0.5, 0.5])
+    # ... and still differentiable: d/dw sum(d(w^3)/dw) = 6 w.
+    w = _leaf([1.0, 2.0])
+    (w**3).sum().backward(create_graph=True)
+    first, w.grad = w.grad, None
+    first.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), [6.0, 12.0])
+
+
+def test_a_grad_a_hook_returned_is_a_copy():
+    kept = tg.tensor([5.0, 5.0], dtype="float64")  # the caller still holds it
+    x = _leaf([1.0, 2.0])
+    x.register_hook(lambda grad: kept)
+    (x * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 5.0])
+    assert not np.shares_memory(x.grad.data, kept.data)
+
+
 def test_in_place_writes_that_no_gradient_reads_are_fine():
     x = tg.ones(3, requires_grad=True)
     shift = tg.ones(3)

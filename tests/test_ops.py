@@ -1007,6 +1007,24 @@ def _no_warnings():
         yield
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_division_gradient_at_extreme_divisors_matches_torch(dtype, device):
+    """d(a / b)/db = -(a / b) / b, as torch computes it: -a / (b * b) overflowed (b*b = inf
+    gave -0) or underflowed (b*b = 0 gave -inf) long before the gradient itself does."""
+    torch = pytest.importorskip("torch")
+    big, tiny = (1e20, 1e-25) if dtype == "float32" else (1e160, 1e-170)
+    numerators, divisors = [big * 1e10, tiny, 1.0], [big, tiny, 3.0]
+    x = tg.Tensor(numerators, dtype=dtype, requires_grad=True, device=device)
+    y = tg.Tensor(divisors, dtype=dtype, requires_grad=True, device=device)
+    (x / y).sum().backward()
+    tx = torch.tensor(numerators, dtype=getattr(torch, dtype), requires_grad=True)
+    ty = torch.tensor(divisors, dtype=getattr(torch, dtype), requires_grad=True)
+    (tx / ty).sum().backward()
+    assert np.isfinite(y.grad.numpy()).all() and (y.grad.numpy() != 0).all()
+    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6)
+
+
 def test_pow_at_zero_base_matches_torch(device):
     """0 ** 0: d/da is 0 (torch), not 0 * 0 ** -1 = nan; d/db = a^b ln a is 0 at a = 0 for
     b >= 0, -inf for b < 0, nan for a negative base; values and gradients as torch."""

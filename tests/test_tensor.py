@@ -547,6 +547,18 @@ def test_matmul_shape_mismatch_names_both_shapes():
     assert "(2, 3)" in msg and "(4, 5)" in msg, msg
 
 
+def test_matmul_with_a_number_is_a_type_error_as_torch():
+    t = Tensor(np.ones(2))
+    for attempt in (
+        lambda: t @ 2.0,
+        lambda: 2.0 @ t,
+        lambda: t @ np.float32(2),
+        lambda: t.matmul(2),
+    ):
+        with pytest.raises(TypeError, match="@|matmul"):
+            attempt()
+
+
 def test_reshape_wrong_size():
     t = Tensor(np.zeros((2, 3)))
     with pytest.raises(ValueError):

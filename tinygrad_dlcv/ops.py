@@ -277,7 +277,8 @@ class Div(Function):
         grad, a, b = operands(grad, *self.inputs)
         return (
             unbroadcast(grad / b, a.shape) if needs_a else None,
-            unbroadcast(-grad * a / (b * b), b.shape) if needs_b else None,
+            # (a / b) / b, not a / (b * b): b * b overflows (or underflows) far sooner.
+            unbroadcast(-grad * (a / b / b), b.shape) if needs_b else None,
         )
 
 
@@ -567,6 +568,16 @@ class Cast(Function):
         return (grad.astype(self.inputs[0].dtype),)
 
 
+class Clone(Function):
+    """d clone(a)/da = 1 (a copy in memory of its own)"""
+
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, grad):
+        return (grad,)
+
+
 class ToDevice(Function):
     """d to(a, device)/da = 1 (the gradient moves back to a's device)"""
 
@@ -658,6 +669,8 @@ class Var(Function):
 class Max(Function):
     """d max(a)/da_i = [a_i = max] / #ties (tied maxima share the gradient)"""
 
+    needs_output = True  # the extreme backward compares with is the output's own array
+
     def __init__(self, axis, keepdims):
         self.axis, self.keepdims = axis, keepdims
 
@@ -671,6 +684,8 @@ class Max(Function):
 
 class Min(Function):
     """d min(a)/da_i = [a_i = min] / #ties (tied minima share the gradient)"""
+
+    needs_output = True  # the extreme backward compares with is the output's own array
 
     def __init__(self, axis, keepdims):
         self.axis, self.keepdims = axis, keepdims

@@ -752,9 +752,13 @@ class Tensor:
         return self._binary(base, ops.Pow, reflected=True)
 
     def __matmul__(self, other: Any) -> Tensor:
+        if isinstance(other, _SCALAR_TYPES):  # no matrix product with a number (use *)
+            return NotImplemented
         return self.matmul(other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
+        if isinstance(other, _SCALAR_TYPES):
+            return NotImplemented
         pair = self._operands(other, ops.MatMul)
         if pair is None:
             return NotImplemented
@@ -762,7 +766,7 @@ class Tensor:
 
     def matmul(self, other: Any) -> Tensor:
         """Matrix product with NumPy's rules for 1-D, 2-D and batched operands."""
-        pair = self._operands(other, ops.MatMul)
+        pair = None if isinstance(other, _SCALAR_TYPES) else self._operands(other, ops.MatMul)
         if pair is None:
             raise TypeError(f"matmul: expected a Tensor or array, got {type(other).__name__}")
         a, b = pair
@@ -1246,6 +1250,7 @@ def _backpropagate(
     """
     grads: dict[int, Tensor] = {}
     to_store: list[tuple[Tensor, Tensor]] = []
+    handed_in: set[int] = set()  # buffers of tensors hooks returned: their callers may hold them
     order = topological_order(roots)
     if capture is not None:  # tg.grad: only the tensors on a path to one it asks for
         order = _leading_to(order, capture)
@@ -1258,7 +1263,7 @@ def _backpropagate(
             if grad is None:
                 continue
             if node._hooks:
-                grad = _run_hooks(node, grad)
+                grad = _run_hooks(node, grad, handed_in)
             if capture is not None:
                 if id(node) in capture:
                     capture[id(node)] = grad
@@ -1288,7 +1293,7 @@ def _backpropagate(
                 grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
         if to_store:
             # Every new value first (an accumulation can fail too), then the assignments.
-            stored: set[int] = set()
+            stored = handed_in  # a buffer met again is copied: a .grad must not alias another
             values = [_grad_to_store(node, grad, create_graph, stored) for node, grad in to_store]
             for (node, _), value in zip(to_store, values, strict=True):
                 node.grad = value
@@ -1371,17 +1376,19 @@ def _check_fits(tensor: Tensor, gradient: Any, who: str, what: str) -> None:
     check_same_device(who, tensor.data, gradient.data)
 
 
-def _run_hooks(node: Tensor, grad: Tensor) -> Tensor:
+def _run_hooks(node: Tensor, grad: Tensor, handed_in: set[int]) -> Tensor:
     """Pass the total gradient through the tensor's hooks; each may replace it.
 
     A replacement must be a Tensor (else TypeError) of the tensor's shape, dtype
     and device (else RuntimeError, as PyTorch's "hook has changed the type of value").
+    The memory of each replacement is noted in ``handed_in``.
     """
     for hook in list(node._hooks.values()):
         replacement = hook(grad)
         if replacement is not None:
             name = getattr(hook, "__name__", hook)
             _check_fits(node, replacement, f"hook {name!r}", "the gradient it returned")
+            handed_in.add(id(_root_buffer(replacement.data)))
             grad = replacement
     return grad
 
@@ -1391,22 +1398,25 @@ def _grad_to_store(node: Tensor, grad: Tensor, create_graph: bool, stored: set[i
     writable memory of its own.
 
     Gradients flow through ops like ``+`` unchanged, so one buffer can reach
-    several tensors, or arrive as a read-only broadcast view. Copying those (and
+    several tensors, be the tensor a hook returned (``stored`` starts with those
+    buffers), or arrive as a read-only broadcast view. Copying those (and
     only those: a view such as the transpose that carries a weight's gradient is
     kept when its buffer reaches no other tensor) lets optimizers and users
     change a ``.grad`` in place.
     """
     if node.grad is not None:
         return node.grad + grad
-    if not create_graph:
-        data = grad.data
-        buffer = data if data.base is None else data.base
-        if not is_writable(data) or id(buffer) in stored:
-            data = data.copy()
-            buffer = data
-        stored.add(id(buffer))
-        grad = Tensor._wrap(data)
-    return grad
+    if create_graph:
+        # A copy recorded in the graph (torch clones here too): the gradient may also be
+        # another tensor's .grad, the caller's seed or a read-only broadcast view.
+        return Tensor._apply(ops.Clone, grad)
+    data = grad.data
+    buffer = _root_buffer(data)
+    if not is_writable(data) or id(buffer) in stored:
+        data = data.copy()
+        buffer = data
+    stored.add(id(buffer))
+    return Tensor._wrap(data)
 
 
 def clear_grad(tensor: Tensor, set_to_none: bool = True) -> None:
