@@ -70,6 +70,20 @@ def test_wrong_gradient_raises():
         gradcheck(doubled, _inp(4))
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_hook_on_an_input_is_part_of_the_checked_gradient(dtype):
+    # backward() hands the user the gradient after the input's hooks: a wrong hook is a
+    # wrong gradient (gradcheck checked a copy without the hooks, and passed).
+    x = Tensor(np.array([1.0, 2.0]), dtype=dtype, requires_grad=True)
+    x.register_hook(lambda g: g * 10)
+    with pytest.raises(RuntimeError, match="numeric 2.0.* vs analytic 20.0"):
+        gradcheck(lambda t: (t * t).sum(), x)
+    assert x.grad is None  # the input itself is left alone
+    y = Tensor(np.array([1.0, 2.0]), dtype=dtype, requires_grad=True)
+    y.register_hook(lambda g: g * 1.0)
+    assert gradcheck(lambda t: (t * t).sum(), y) is True
+
+
 def test_error_names_input_element_and_values():
     factor = np.ones((2, 3))
     factor[1, 2] = 4.0

@@ -61,12 +61,7 @@ def gradcheck(
     check_real(atol, "atol", "gradcheck")
     check_real(rtol, "rtol", "gradcheck")
     # float64 copies: float32 round-off would swamp a difference quotient.
-    inputs = [
-        Tensor(x, dtype="float64", requires_grad=True)
-        if isinstance(x, Tensor) and x.requires_grad
-        else x
-        for x in inputs
-    ]
+    inputs = [_float64_copy(x) if isinstance(x, Tensor) and x.requires_grad else x for x in inputs]
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
         raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
@@ -117,6 +112,15 @@ def gradcheck(
                     f"(atol={atol}, rtol={rtol}){cause}"
                 )
     return True
+
+
+def _float64_copy(tensor: Tensor) -> Tensor:
+    """A float64 leaf with ``tensor``'s values and hooks: backward() gives the user the
+    gradient after the hooks, so that is the gradient to check."""
+    copy = Tensor(tensor, dtype="float64", requires_grad=True)
+    if tensor._hooks:
+        copy._hooks = dict(tensor._hooks)
+    return copy
 
 
 def _to_device_like(host: numpy.ndarray, tensor: Tensor) -> Any:
