@@ -434,6 +434,21 @@ def test_mnist_small_files_round_trip(tmp_path, gz):
         load_mnist(tmp_path, split="test")
 
 
+def test_loader_flags_must_be_bools(tmp_path):
+    # "no" is truthy: normalize="no" handed back normalised floats without a word.
+    _write_mnist(tmp_path, np.zeros((2, 28, 28), np.uint8), np.array([1, 2]), prefix="train")
+    _write_cifar(tmp_path, "test", np.random.default_rng(0), [2])
+    for call in (
+        lambda: load_mnist(tmp_path, normalize="no"),
+        lambda: load_mnist(tmp_path, flatten=1),
+        lambda: load_cifar10(tmp_path, split="test", normalize="no"),
+    ):
+        with pytest.raises(TypeError, match=r"load_(mnist|cifar10): (normalize|flatten) must be"):
+            call()
+    X, _ = load_mnist(tmp_path, flatten=np.bool_(True), normalize=False)
+    assert X.shape == (2, 784) and X.dtype == np.uint8
+
+
 def test_mnist_bad_split(tmp_path):
     with pytest.raises(ValueError, match="load_mnist.*split.*'validation'"):
         load_mnist(tmp_path, split="validation")

@@ -509,7 +509,7 @@ def load_mnist(
     Raises
     ------
     TypeError
-        ``root`` is not a str or path.
+        ``root`` is not a str or path, or a flag is not True or False.
     FileNotFoundError
         A file is missing (names the path and the files expected).
     ValueError
@@ -519,6 +519,8 @@ def load_mnist(
     if split not in ("train", "test"):
         raise ValueError(f"load_mnist: split must be 'train' or 'test', got {split!r}")
     root = check_path(root, "root", "load_mnist")
+    flatten = check_bool(flatten, "flatten", "load_mnist")
+    normalize = check_bool(normalize, "normalize", "load_mnist")
     prefix = "train" if split == "train" else "t10k"
     image_name, label_name = f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
     expected = [image_name, label_name]
@@ -577,7 +579,7 @@ def load_cifar10(
     Raises
     ------
     TypeError
-        ``root`` is not a str or path.
+        ``root`` is not a str or path, or ``normalize`` is not True or False.
     FileNotFoundError
         A file is missing (names the paths looked in and the files expected).
     ValueError
@@ -587,6 +589,7 @@ def load_cifar10(
     if split not in _CIFAR_FILES:
         raise ValueError(f"load_cifar10: split must be 'train' or 'test', got {split!r}")
     root = check_path(root, "root", "load_cifar10")
+    normalize = check_bool(normalize, "normalize", "load_cifar10")
     names = _CIFAR_FILES[split]
     folders = [root, root / "cifar-10-batches-bin"]
     folder = next((f for f in folders if all((f / n).is_file() for n in names)), None)
