@@ -504,6 +504,17 @@ def _call_with_ax(name, ax):
 
 
 @pytest.mark.parametrize("name", plot.__all__)
+def test_every_function_returns_the_figure_for_an_ax_in_a_subfigure(name):
+    from matplotlib.figure import Figure
+
+    figure = plt.figure()
+    left, _ = figure.subfigures(1, 2)
+    ax = left.add_subplot(projection="3d" if name == "neuron_function" else None)
+    assert _call_with_ax(name, ax) is figure  # the Figure, which can be saved; not the SubFigure
+    assert isinstance(figure, Figure)
+
+
+@pytest.mark.parametrize("name", plot.__all__)
 @pytest.mark.parametrize("ax", ["x", 3, [1, 2]], ids=["str", "int", "list"])
 def test_every_function_refuses_a_non_axes_ax_with_type_error(name, ax):
     with pytest.raises(TypeError, match=f"{name}: ax must be a .*Axes"):

@@ -51,6 +51,15 @@ _EDGE = "#222222"  # outlines of markers and the decision lines
 # --------------------------------------------------------------------------- helpers
 
 
+def _figure_of(ax: Any) -> Any:
+    """The Figure ``ax`` is drawn on: for axes in a SubFigure, the Figure above it
+    (``ax.figure`` would be the SubFigure, which cannot be saved)."""
+    figure = ax.figure
+    while figure.figure is not figure:  # a Figure is its own .figure
+        figure = figure.figure
+    return figure
+
+
 def _pyplot() -> Any:
     """Import matplotlib.pyplot, on the "Agg" backend when there is no display to draw on."""
     try:
@@ -285,7 +294,7 @@ def decision_boundary(
     from matplotlib.lines import Line2D
 
     fig, ax = (
-        (axes[0].figure, axes[0])
+        (_figure_of(axes[0]), axes[0])
         if axes is not None
         else plt.subplots(figsize=(6, 5), layout="constrained")
     )
@@ -491,7 +500,7 @@ def kmeans_history(
         axes = axes[:count]
     else:
         axes = given_axes
-        fig = axes[0].figure
+        fig = _figure_of(axes[0])
         count = min(len(axes), len(history))
         axes = axes[:count]
     steps = _spread(len(history), count)
@@ -680,7 +689,7 @@ def class_templates(
         )
     else:
         axes = given_axes
-        fig = axes[0].figure
+        fig = _figure_of(axes[0])
         if len(axes) == 1:
             _templates_mosaic(axes[0], images, class_names)
             _save(fig, path)
@@ -826,7 +835,7 @@ def neuron_function(
         fig = plt.figure(figsize=(11, 4.9), layout="constrained")
         ax = fig.add_subplot(1, 2, 1, projection="3d")
         top = fig.add_subplot(1, 2, 2)
-    fig = ax.figure
+    fig = _figure_of(ax)
     ax.plot_surface(
         g1,
         g2,
@@ -1003,7 +1012,7 @@ def weight_trajectory(
 
     plt = _pyplot()
     fig, ax = (
-        (axes[0].figure, axes[0])
+        (_figure_of(axes[0]), axes[0])
         if axes is not None
         else plt.subplots(figsize=(6.4, 5.2), layout="constrained")
     )
@@ -1153,7 +1162,7 @@ def training_curves(
         axes = list(grid.ravel())
     else:
         axes = given_axes
-        fig = axes[0].figure
+        fig = _figure_of(axes[0])
         if len(axes) < len(panels):  # one Axes, two panels: accuracy on a twin y axis
             axes = [axes[0], axes[0].twinx()]
             twin = True
