@@ -439,7 +439,7 @@ def _read_bytes(path: Path) -> bytes:
         with gzip.open(path, "rb") as stream:
             return stream.read()
     except (EOFError, gzip.BadGzipFile, zlib.error) as error:
-        raise ValueError(f"{path}: damaged or truncated gzip file ({error})") from None
+        raise ValueError(f"load_mnist: {path}: damaged or truncated gzip file ({error})") from None
 
 
 def _find_mnist_file(root: Path, name: str, expected: list[str]) -> Path:
