@@ -503,6 +503,34 @@ def test_no_grad_decorator():
     assert tg.is_grad_enabled() is True
 
 
+def test_grad_mode_is_per_thread_as_torch():
+    # A no_grad block in one thread switched recording off in every thread.
+    import threading
+
+    started, checked = threading.Event(), threading.Event()
+    seen = {}
+
+    def other_thread():
+        started.wait()
+        seen["enabled"] = tg.is_grad_enabled()
+        x = _leaf([1.0, 2.0])
+        seen["recorded"] = (x * x).grad_fn is not None
+        with tg.no_grad():  # and its own no_grad leaves the main thread alone
+            checked.set()
+            seen["main_after"] = main_done.wait(5)
+
+    main_done = threading.Event()
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    with tg.no_grad():
+        started.set()
+        checked.wait(5)
+    assert tg.is_grad_enabled() is True
+    main_done.set()
+    thread.join(5)
+    assert seen == {"enabled": True, "recorded": True, "main_after": True}
+
+
 def test_enable_grad_inside_no_grad():
     x = _leaf([1.0, 2.0])
     with tg.no_grad():

@@ -14,6 +14,7 @@ import itertools
 import numbers
 import operator
 import re
+import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -42,7 +43,21 @@ Shape = tuple[int, ...]
 
 # --------------------------------------------------------------------------- gradient mode
 
-_grad_enabled = True
+
+class _ThreadState(threading.local):
+    """What each thread switches for itself, as in PyTorch: a ``no_grad`` block in
+    one thread leaves the others recording. Every new thread starts recording."""
+
+    grad_enabled = True
+
+    def __init__(self) -> None:
+        # The innermost module call running now (nn.Module sets it around the forward
+        # of a module without submodules): each recorded op remembers it, so pictures
+        # of a big graph can fold one layer's ops into one node.
+        self.module_calls: list[tuple[Any, int]] = []
+
+
+_thread = _ThreadState()
 
 
 class _GradMode:
@@ -53,13 +68,11 @@ class _GradMode:
         self.previous: list[bool] = []
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self.previous.append(_grad_enabled)
-        _grad_enabled = self.enabled
+        self.previous.append(_thread.grad_enabled)
+        _thread.grad_enabled = self.enabled
 
     def __exit__(self, *exc_info: Any) -> None:
-        global _grad_enabled
-        _grad_enabled = self.previous.pop()
+        _thread.grad_enabled = self.previous.pop()
 
     def __call__(self, function: Callable) -> Callable:
         mode = type(self)
@@ -129,14 +142,10 @@ class enable_grad(_GradMode):  # noqa: N801  (PyTorch's name)
 
 
 def is_grad_enabled() -> bool:
-    """Return True when new ops are recorded for backward."""
-    return _grad_enabled
+    """Return True when new ops are recorded for backward (in this thread)."""
+    return _thread.grad_enabled
 
 
-# The innermost module call running now (nn.Module sets it around the forward of a
-# module without submodules): each recorded op remembers it, so pictures of a big
-# graph can fold one layer's ops into one node.
-_module_calls: list[tuple[Any, int]] = []
 _call_numbers = itertools.count()
 
 
@@ -146,13 +155,13 @@ class module_call:  # noqa: N801  (used like a function, in a with statement)
     __slots__ = ()
 
     def __init__(self, module: Any) -> None:
-        _module_calls.append((module, next(_call_numbers)))
+        _thread.module_calls.append((module, next(_call_numbers)))
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, *exc_info: Any) -> None:
-        _module_calls.pop()
+        _thread.module_calls.pop()
 
 
 # --------------------------------------------------------------------------- argument helpers
@@ -374,13 +383,14 @@ class Tensor:
             kind = IndexError if isinstance(error, IndexError) else TypeError
             raise kind(f"{op_label(op_class)}: {error} (shapes {shapes})") from None
         out = Tensor._wrap(_as_array(data))
-        if _grad_enabled and data.dtype.kind == "f":
+        if _thread.grad_enabled and data.dtype.kind == "f":
             for tensor in inputs:
                 if tensor._requires_grad:
                     function.inputs = inputs
                     function.recorded_at = _in_place_writes
-                    if _module_calls:
-                        function.module_call = _module_calls[-1]
+                    module_calls = _thread.module_calls
+                    if module_calls:
+                        function.module_call = module_calls[-1]
                     out.grad_fn = function
                     out._requires_grad = True
                     if function.needs_output:
@@ -694,7 +704,7 @@ class Tensor:
         Python binds to the name."""
         name = f"{op_label(op_class)} (in place)"
         other_requires_grad = isinstance(other, Tensor) and other.requires_grad
-        if _grad_enabled and (self.requires_grad or other_requires_grad):
+        if _thread.grad_enabled and (self.requires_grad or other_requires_grad):
             if self.requires_grad and self.grad_fn is None:
                 raise RuntimeError(
                     f"{name}: a leaf tensor that requires grad cannot change in place while "
@@ -1693,7 +1703,7 @@ def _random(
     dtype = to_dtype(dtype, op_name) if dtype is not None else default_dtype()
     if dtype.kind != "f":
         raise TypeError(f"{op_name}: random tensors must be floating, got {dtype}")
-    values = sample(shape, dtype=dtype if dtype in (numpy.float32, numpy.float64) else None)
+    values = sample(shape, dtype)
     result = Tensor(values, dtype=dtype, device=device)
     return result.requires_grad_(True) if requires_grad else result
 
@@ -1701,13 +1711,31 @@ def _random(
 def rand(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
     """Uniform samples in [0, 1)."""
     shape = _shape_argument(shape, "rand", lowest=0)
-    return _random("rand", shape, _generator.random, dtype, device, requires_grad)
+    return _random("rand", shape, _uniform_sample, dtype, device, requires_grad)
+
+
+def _uniform_sample(shape: Shape, dtype: numpy.dtype) -> numpy.ndarray:
+    """Uniform in [0, 1), exactly representable in ``dtype``."""
+    if dtype in (numpy.float32, numpy.float64):
+        return _generator.random(shape, dtype=dtype)
+    if numpy.finfo(dtype).nmant >= 52:  # wider than float64 holds float64's draws exactly
+        return _generator.random(shape)
+    # float16: one of its 2^11 equally spaced values below 1; a float32 draw rounded to
+    # float16 would give 1.0 about once in 4,000 samples.
+    steps = 2 ** (numpy.finfo(dtype).nmant + 1)
+    return _generator.integers(0, steps, size=shape) / steps
 
 
 def randn(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
     """Standard normal samples."""
     shape = _shape_argument(shape, "randn", lowest=0)
-    return _random("randn", shape, _generator.standard_normal, dtype, device, requires_grad)
+    return _random("randn", shape, _normal_sample, dtype, device, requires_grad)
+
+
+def _normal_sample(shape: Shape, dtype: numpy.dtype) -> numpy.ndarray:
+    """Standard normal, drawn in ``dtype`` where NumPy can (float32, float64)."""
+    native = dtype if dtype in (numpy.float32, numpy.float64) else None
+    return _generator.standard_normal(shape, dtype=native)
 
 
 # ---------------------------------------------------------------- functions of several tensors
@@ -1823,7 +1851,11 @@ def from_dlpack(source: Any) -> Tensor:
         raise TypeError(f"from_dlpack: {type(source).__name__} does not support DLPack")
     device_type, _ = source.__dlpack_device__()
     if device_type == 1:  # kDLCPU
-        return Tensor._wrap(numpy.from_dlpack(source))
-    if device_type == 2:  # kDLCUDA
-        return Tensor._wrap(array_module("cuda:0").from_dlpack(source))
-    raise RuntimeError(f"from_dlpack: unsupported DLPack device type {device_type}")
+        array = numpy.from_dlpack(source)
+    elif device_type == 2:  # kDLCUDA
+        array = array_module("cuda:0").from_dlpack(source)
+    else:
+        raise RuntimeError(f"from_dlpack: unsupported DLPack device type {device_type}")
+    if not holds_real_numbers(array.dtype):  # as Tensor(): ops would drop imaginary parts
+        raise TypeError(f"from_dlpack: expected numbers or booleans, got dtype {array.dtype}")
+    return Tensor._wrap(array)
