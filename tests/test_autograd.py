@@ -503,6 +503,14 @@ def test_no_grad_decorator():
     assert tg.is_grad_enabled() is True
 
 
+@pytest.mark.parametrize("mode", [tg.no_grad, tg.enable_grad])
+def test_grad_mode_decorators_refuse_what_is_not_a_function(mode):
+    with pytest.raises(TypeError, match="function to decorate; got 5"):
+        mode(5)
+    with pytest.raises(TypeError, match="function to decorate; got 'x'"):
+        mode()("x")
+
+
 def test_grad_mode_is_per_thread_as_torch():
     # A no_grad block in one thread switched recording off in every thread.
     import threading

@@ -140,6 +140,8 @@ def test_env_device_cuda_fails_at_first_use():
     assert proc.stdout.startswith("RuntimeError:")
     if not HAS_CUPY:
         assert "cupy" in proc.stdout.lower(), proc.stdout
+        # The user may have forgotten the variable: the error says where "cuda" came from.
+        assert "TINYGRAD_DLCV_DEVICE='cuda'" in proc.stdout, proc.stdout
 
 
 def test_env_device_cpu():

@@ -127,7 +127,12 @@ def test_save_refuses_object_arrays_and_bad_keys(tmp_path):
         save({3: np.ones(1)}, path)
     with pytest.raises(TypeError, match="save: expected a dict.*list"):
         save([np.ones(1)], path)
+    for odd in (np.array(["2020-01-01"], dtype="datetime64[D]"), np.zeros(2, "i4,f4"), [1j]):
+        with pytest.raises(TypeError, match="save: value for key 'd' has dtype"):
+            save({"d": odd}, path)
     assert not path.exists()
+    save({"names": np.array(["0.weight", "0.bias"]), "flag": np.array(True)}, path)
+    assert load(path)["names"].tolist() == ["0.weight", "0.bias"]  # param_names, say
 
 
 def test_save_into_missing_folder_names_the_target(tmp_path):
@@ -185,6 +190,11 @@ def test_load_refuses_non_archives(tmp_path):
     junk.write_bytes(b"PK\x03\x04 this is not really a zip file")
     with pytest.raises(ValueError, match="junk.npz"):
         load(junk)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(ValueError) as error:  # NumPy's own words would blame pickled data
+        load(text)
+    assert "not an .npz archive" in str(error.value) and "pickled" not in str(error.value)
 
 
 def test_load_missing_file(tmp_path):

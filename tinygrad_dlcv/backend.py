@@ -98,8 +98,12 @@ def default_device() -> str:
     if _default_device is None:
         return "cpu"
     if not _default_device_checked:
-        # The environment variable is only validated here, at first use.
-        _default_device = normalize_device(_default_device)
+        # The environment variable is only validated here, at first use; its error says
+        # where the device came from (the user may have forgotten the variable).
+        try:
+            _default_device = normalize_device(_default_device)
+        except (RuntimeError, ValueError) as error:
+            raise type(error)(f"TINYGRAD_DLCV_DEVICE={_default_device!r}: {error}") from None
         _default_device_checked = True
     return _default_device
 

@@ -46,6 +46,11 @@ def _to_numpy(key: str, value: Any) -> numpy.ndarray:
             f"save: value for key {key!r} ({type(value).__name__}) would be stored as an "
             f"object array, which needs pickling; give arrays of numbers or Tensors"
         )
+    if array.dtype.kind not in "biufUS":  # records, dates, complex: no state of a model
+        raise TypeError(
+            f"save: value for key {key!r} has dtype {array.dtype}; give arrays of numbers, "
+            "booleans or strings, or Tensors"
+        )
     return array
 
 
@@ -121,8 +126,8 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike) -> None:
     ------
     TypeError
         ``state_dict`` is not a mapping, a key is not a str, a value is not
-        an array of numbers (an object array would need pickling), or ``path``
-        is not a str or path.
+        an array of numbers, booleans or strings (an object array would need
+        pickling), or ``path`` is not a str or path.
     FileNotFoundError
         The folder of ``path`` does not exist (the message names ``path``).
     IsADirectoryError
@@ -230,8 +235,10 @@ def load(path: str | os.PathLike) -> dict[str, numpy.ndarray]:
     try:
         archive = numpy.load(path, allow_pickle=False)
     except ValueError as error:
+        # NumPy takes any file that is neither a zip nor an .npy for a pickle, and says so.
+        detail = "" if "pickle" in str(error) else f" ({error})"
         raise ValueError(
-            f"load: {path} is not an .npz archive of plain arrays ({error}); load never unpickles"
+            f"load: {path} is not an .npz archive of plain arrays{detail}; load never unpickles"
         ) from None
     except (OSError, EOFError, zipfile.BadZipFile) as error:
         raise ValueError(f"load: {path} is not a readable .npz archive ({error})") from None

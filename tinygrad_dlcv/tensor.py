@@ -75,6 +75,7 @@ class _GradMode:
         _thread.grad_enabled = self.previous.pop()
 
     def __call__(self, function: Callable) -> Callable:
+        function = _decorated(function, type(self).__name__)
         mode = type(self)
         if inspect.isgeneratorfunction(function):
             return _generator_in_mode(function, mode)
@@ -114,6 +115,13 @@ def _generator_in_mode(function: Callable, mode: type) -> Callable:
     return generator
 
 
+def _decorated(function: Any, who: str) -> Callable:
+    """``function``, checked to be something a decorator can wrap."""
+    if not callable(function):
+        raise TypeError(f"{who}: takes no argument, or a function to decorate; got {function!r}")
+    return function
+
+
 class no_grad(_GradMode):  # noqa: N801  (PyTorch's name)
     """Disable graph recording inside a ``with`` block or a decorated function.
 
@@ -122,7 +130,7 @@ class no_grad(_GradMode):  # noqa: N801  (PyTorch's name)
 
     def __new__(cls, function: Callable | None = None) -> Any:
         if function is not None:  # used bare, as @no_grad
-            return cls()(function)
+            return cls()(_decorated(function, "no_grad"))
         return super().__new__(cls)
 
     def __init__(self, function: Callable | None = None) -> None:
@@ -134,7 +142,7 @@ class enable_grad(_GradMode):  # noqa: N801  (PyTorch's name)
 
     def __new__(cls, function: Callable | None = None) -> Any:
         if function is not None:
-            return cls()(function)
+            return cls()(_decorated(function, "enable_grad"))
         return super().__new__(cls)
 
     def __init__(self, function: Callable | None = None) -> None:
@@ -592,6 +600,10 @@ class Tensor:
                 "use .numpy() or .cpu() first"
             )
         array = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        if copy is False and array is not self.data:  # NumPy 2's protocol: never copy silently
+            raise ValueError(
+                f"cannot give a {self.dtype} tensor as {array.dtype} without a copy (copy=False)"
+            )
         return array.copy() if copy else array
 
     def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
@@ -723,10 +735,9 @@ class Tensor:
             check_same_device(name, self.data, other) if is_cuda_array(other) else None
         if not is_writable(self.data):
             # A broadcast (expanded) view: NumPy refuses, CuPy would write every element
-            # of the source many times over.
-            raise ValueError(
-                f"{name}: the tensor is a broadcast view (from expand); change a copy instead"
-            )
+            # of the source many times over. Or memory another library lent read-only.
+            what = "a broadcast view (from expand)" if 0 in self.data.strides else "read-only"
+            raise ValueError(f"{name}: the tensor is {what}; change a copy instead")
         try:
             getattr(xp, ufunc)(self.data, other, out=self.data, casting="same_kind")
             note_in_place_write(self)
@@ -803,6 +814,10 @@ class Tensor:
     # ----------------------------------------------------------------- comparisons (no gradient)
 
     def _compare(self, other: Any, compare: Callable) -> Tensor:
+        if type(other) is int and self.dtype.kind in "iu" and not is_cuda_array(self.data):
+            # NumPy compares a Python int with any int array exactly (255 == -1 is False for
+            # uint8), where a constant in the tensor's dtype could not even hold it.
+            return Tensor._wrap(compare(self.data, other))
         pair = self._operands(other, "comparison")
         if pair is None:
             return NotImplemented
@@ -1118,6 +1133,9 @@ def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
             kind = ValueError if isinstance(error, ValueError) else TypeError
             raise kind(f"Tensor: cannot make a tensor from {data!r} ({error})") from None
         keeps_dtype, from_python = False, True
+        if source.dtype.kind in "uO" and _has_huge_int(data):
+            # NumPy makes ints past int64 uint64 (up to 2^64) or objects; ints are int64 here.
+            raise ValueError(f"Tensor: {data!r} holds an integer that does not fit in int64")
     if not holds_real_numbers(source.dtype):
         raise TypeError(
             f"Tensor: expected numbers or booleans, got data of dtype {source.dtype} "
@@ -1149,6 +1167,18 @@ def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
         return numpy.array(to_host(source), dtype=target_dtype, copy=True)
     with xp.cuda.Device(int(device.split(":")[1])):
         return xp.array(source, dtype=target_dtype, copy=True)
+
+
+def _has_huge_int(data: Any) -> bool:
+    """True when ``data`` (a Python int or nested lists) holds an int outside int64."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, int) and not -(2**63) <= item < 2**63:
+            return True
+    return False
 
 
 def _normalize_index(index: Any, tensor: Tensor) -> tuple:
@@ -1559,6 +1589,7 @@ def full(
     shape = _shape_argument(
         shape if isinstance(shape, (tuple, list)) else (shape,), "full", lowest=0
     )
+    fill_value = _number_of(fill_value)
     if not isinstance(fill_value, _SCALAR_TYPES):
         raise TypeError(f"full: fill_value must be a number or a bool, got {fill_value!r}")
     if isinstance(fill_value, (bool, numpy.bool_)):
@@ -1575,6 +1606,11 @@ def full(
         requires_grad,
         inferred,
     )
+
+
+def _number_of(value: Any) -> Any:
+    """A 0-d Tensor as the Python number it holds (as torch takes one for a number)."""
+    return value.item() if isinstance(value, Tensor) and value.ndim == 0 else value
 
 
 def _fill(value: Any, dtype: numpy.dtype) -> Any:
@@ -1618,6 +1654,7 @@ def arange(
     requires_grad: bool = False,
 ) -> Tensor:
     """Evenly spaced values in [start, stop); int64 for int arguments, as PyTorch."""
+    start, stop, step = (_number_of(value) for value in (start, stop, step))
     if stop is None:
         start, stop = 0, start
     if step == 0:
