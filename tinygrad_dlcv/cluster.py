@@ -35,7 +35,6 @@ import inspect
 import math
 import numbers
 import os
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -251,7 +250,7 @@ def _row_sq_norms(xp: ModuleType, X: Any) -> Any:
 class _Centers:
     """Centers prepared once per assignment step for the block kernels, in the data's dtype."""
 
-    def __init__(self, xp: ModuleType, centers: Any, p: float, dtype: Any, scale: float) -> None:
+    def __init__(self, xp: ModuleType, centers: Any, p: float, dtype: Any) -> None:
         self.p = p
         self.k = centers.shape[0]
         centers = centers.astype(dtype, copy=False)
@@ -261,8 +260,6 @@ class _Centers:
             self.w = xp.concatenate([-2.0 * centers.T, _row_sq_norms(xp, centers)[None]])
         else:
             self.ct = xp.ascontiguousarray(centers.T)
-            if scale != 1.0:  # in the units of the blocks' X^T (see _Data.scale)
-                self.ct = self.ct * (1.0 / scale)
 
 
 class _Data:
@@ -278,24 +275,10 @@ class _Data:
     ``x_sq`` (``||x||^2``) and ``XT`` (X^T made contiguous, for the L1/Lp
     blocks and the bincount sums) are made on first use, before any threads
     start.
-
-    For p other than 1 and 2, ``|x - c|^p`` overflows float64 once
-    ``|x - c| > 10^(308/p)`` (1200 at p = 100) and underflows below
-    ``10^(-308/p)``, and argmin over inf or 0 sums picks the first center. So
-    the blocks work on ``X / scale`` (``XT`` holds it), with ``scale`` the power
-    of two just above the largest magnitude of X and of ``reach`` (centers to
-    be compared with, where known): exact, and argmin does not change.
-    What the blocks give is ``d^p / scale^p``; ``power_unit`` is ``scale^p``.
     """
 
     def __init__(
-        self,
-        xp: ModuleType,
-        X: Any,
-        p: float,
-        offset: Any = None,
-        precise: bool = False,
-        reach: Any = None,
+        self, xp: ModuleType, X: Any, p: float, offset: Any = None, precise: bool = False
     ) -> None:
         self.xp = xp
         self.p = p
@@ -321,15 +304,6 @@ class _Data:
             self.X = X.astype(dtype, copy=False)
         else:
             self.X = xp.subtract(X, offset, dtype=dtype)
-        self.scale = 1.0
-        if p not in (1.0, 2.0) and self.n and self.d:
-            largest = float(xp.abs(self.X).max())
-            if reach is not None and reach.size:  # centers known up front (predict, transform)
-                largest = max(largest, float(xp.abs(reach).max()))
-            if 0 < largest < math.inf:
-                self.scale = math.ldexp(1.0, math.frexp(largest)[1])
-        with numpy.errstate(over="ignore", under="ignore"):
-            self.power_unit = float(numpy.float64(self.scale) ** p)
 
     @functools.cached_property
     def x_sq(self) -> Any:
@@ -338,12 +312,8 @@ class _Data:
 
     @functools.cached_property
     def XT(self) -> Any:  # noqa: N802  (X transposed)
-        """X^T / scale made contiguous: feature j's values are then one contiguous row."""
-        XT = self.xp.ascontiguousarray(self.X.T)
-        return XT * (1.0 / self.scale) if self.scale != 1.0 else XT
-
-    def _prepare(self, centers: Any) -> _Centers:
-        return _Centers(self.xp, centers, self.p, self.X.dtype, self.scale)
+        """X^T made contiguous: feature j's values are then one contiguous row."""
+        return self.xp.ascontiguousarray(self.X.T)
 
     def _build_shared(self, distances: bool) -> None:
         """Make the lazy arrays the blocks read now, not in two worker threads at once."""
@@ -387,22 +357,42 @@ class _Data:
     def nearest(self, centers: Any) -> Any:
         """Index (int64) of the nearest center for each sample; argmin block by block."""
         xp = self.xp
-        prepared = self._prepare(centers)
+        prepared = _Centers(xp, centers, self.p, self.X.dtype)
         labels = xp.empty(self.n, dtype=xp.int64)
         self._build_shared(distances=False)
 
         def work(start: int, stop: int, buffer: Any) -> None:
             block = self._block(start, stop, prepared, buffer[: stop - start])
-            xp.argmin(block, axis=1, out=labels[start:stop])
+            chosen = labels[start:stop]
+            xp.argmin(block, axis=1, out=chosen)
+            if self.p not in (1.0, 2.0):
+                self._settle_lost_ties(start, block, chosen, centers)
 
         rows = _chunk_rows(xp, self.n, prepared.k)
         _for_blocks(xp, self.n, rows, prepared.k, self.X.dtype, self.p == 2.0, work)
         return labels
 
-    def power_distances(self, centers: Any) -> Any:
-        """The full (N, K) matrix of d^p / power_unit (only where N x K is wanted anyway)."""
+    def _settle_lost_ties(self, start: int, block: Any, chosen: Any, centers: Any) -> None:
+        """Decide again the rows of a block whose nearest sum of ``|x - c|^p`` is inf or 0
+        and shared: for a large p the powers overflow (p = 100: once ``|x - c| > 1200``)
+        or underflow, and argmin then picks the first of centers that are not tied."""
         xp = self.xp
-        prepared = self._prepare(centers)
+        least = block[xp.arange(block.shape[0]), chosen]
+        doubtful = xp.nonzero((least == 0) | xp.isinf(least))[0]
+        if doubtful.size == 0:
+            return
+        shared = (block[doubtful] == least[doubtful, None]).sum(axis=1) > 1
+        rows = doubtful[shared]
+        if rows.size:
+            rows_of_X = self.X[start + rows]
+            chosen[rows] = _nearest_by_scaled_norm(
+                xp, rows_of_X, centers.astype(self.X.dtype), self.p
+            )
+
+    def power_distances(self, centers: Any) -> Any:
+        """The full (N, K) matrix of d^p (only where N x K is wanted anyway)."""
+        xp = self.xp
+        prepared = _Centers(xp, centers, self.p, self.X.dtype)
         out = xp.empty((self.n, prepared.k), dtype=self.X.dtype)
         self._build_shared(distances=True)
 
@@ -417,32 +407,25 @@ class _Data:
         """The (N, K) distances d in ``out_dtype``, each block rooted in the data's dtype
         before it is narrowed (d^p may not fit where d does)."""
         xp = self.xp
-        prepared = self._prepare(centers)
+        prepared = _Centers(xp, centers, self.p, self.X.dtype)
         out = xp.empty((self.n, prepared.k), dtype=out_dtype)
         self._build_shared(distances=True)
 
         def work(start: int, stop: int, buffer: Any) -> None:
-            block = _root(
-                xp, self._distances(start, stop, prepared, buffer[: stop - start]), self.p
-            )
-            if self.scale != 1.0:
-                block *= self.scale
-            out[start:stop] = block
+            block = self._distances(start, stop, prepared, buffer[: stop - start])
+            out[start:stop] = _root(xp, block, self.p)
 
         rows = _chunk_rows(xp, self.n, prepared.k)
         _for_blocks(xp, self.n, rows, prepared.k, self.X.dtype, self.p == 2.0, work)
         return out
 
     def assigned_power(self, centers: Any, labels: Any) -> Any:
-        """Exact d(x_n, c_{label_n})^p / power_unit from differences (no cancellation),
-        in blocks."""
+        """Exact d(x_n, c_{label_n})^p from differences (no cancellation), in blocks."""
         xp = self.xp
         out = xp.empty(self.n, dtype=self.X.dtype)
 
         def work(start: int, stop: int, _buffer: Any) -> None:
             diff = self.X[start:stop] - centers[labels[start:stop]]
-            if self.scale != 1.0:
-                diff *= 1.0 / self.scale
             out[start:stop] = _power_sum(xp, diff, self.p)
 
         rows = _chunk_rows(xp, self.n, self.d)
@@ -450,19 +433,34 @@ class _Data:
         return out
 
 
-def _centered(
-    xp: ModuleType, X: Any, p: float, precise: bool = False, centers: Any = None
-) -> tuple[_Data, Any]:
+def _nearest_by_scaled_norm(xp: ModuleType, X: Any, centers: Any, p: float) -> Any:
+    """The nearest center (p-norm) for rows whose ``|x - c|^p`` over- or underflows.
+
+    Each pair's differences are divided by their largest, m, so the powers lie
+    in [0, 1]: ``d = m (sum_j (|x_j - c_j| / m)^p)^(1/p)`` is exact in any
+    range. A few rows only, in (rows, K, D) chunks of at most 2^22 elements.
+    """
+    k, d = centers.shape
+    nearest = xp.empty(X.shape[0], dtype=xp.int64)
+    step = max(1, 2**22 // max(k * d, 1))
+    for start in range(0, X.shape[0], step):
+        differences = xp.abs(X[start : start + step, None, :] - centers[None])
+        largest = differences.max(axis=2, keepdims=True)
+        differences /= xp.where(largest > 0, largest, 1)  # a center on the point: 0, not 0/0
+        norms = largest[..., 0] * (differences**p).sum(axis=2) ** (1.0 / p)
+        nearest[start : start + step] = xp.argmin(norms, axis=1)
+    return nearest
+
+
+def _centered(xp: ModuleType, X: Any, p: float, precise: bool = False) -> tuple[_Data, Any]:
     """``_Data`` of X less its mean, and that mean (what to take off the centers too).
 
     Distances do not change under a shift, but the euclidean GEMM form loses
     far less to cancellation on centered data: fit, predict and transform all
-    center, so they agree on the same samples. ``centers``: the points X will be
-    compared with, when known now (see ``_Data.scale``).
+    center, so they agree on the same samples.
     """
     offset = X.mean(axis=0, dtype=xp.float64 if precise else None)
-    reach = None if centers is None or p in (1.0, 2.0) else centers - offset
-    return _Data(xp, X, p, offset, precise, reach), offset
+    return _Data(xp, X, p, offset, precise), offset
 
 
 def _power_sum(xp: ModuleType, diff: Any, p: float) -> Any:
@@ -519,7 +517,7 @@ def pairwise_distances(X: Any, Y: Any = None, metric: Any = "euclidean") -> Any:
                 f"{tuple(X.shape)} and {tuple(Y_work.shape)}"
             )
         Y_work = Y_work.astype(X.dtype, copy=False)
-    data, offset = _centered(xp, X, p, precise=True, centers=Y_work)
+    data, offset = _centered(xp, X, p, precise=True)
     result = data.distances(Y_work - offset, out_dtype)
     if Y is None or Y is X_given:
         # Rounding in the GEMM form leaves tiny positive self-distances; a point is 0 from
@@ -736,8 +734,6 @@ class _CenterUpdate:
                 self.sums = xp.stack(
                     [xp.bincount(labels, weights=row, minlength=k) for row in data.XT], 1
                 )
-                if data.scale != 1.0:  # X^T holds X / scale (a power of two: exact)
-                    self.sums *= data.scale
             else:
                 self.sums = xp.zeros((k, data.d), dtype=xp.float64)
                 self._add_moves(None, labels, None)
@@ -842,7 +838,7 @@ def _lloyd(
         labels = data.nearest(centers)
     if history is not None:
         history.append((centers, labels))
-    inertia = float(data.assigned_power(centers, labels).sum(dtype=xp.float64)) * data.power_unit
+    inertia = float(data.assigned_power(centers, labels).sum(dtype=xp.float64))
     return centers, labels, inertia, n_iter
 
 
@@ -1013,9 +1009,7 @@ class KMeans(_Estimator):
         self._check_fitted("cluster_centers_")
         work, _ = self._data_for(X, f"{type(self).__name__}.predict", self.cluster_centers_)
         p = _metric_power(self.metric, type(self).__name__)
-        data, offset = _centered(
-            backend.array_module_of(work), work, p, centers=self.cluster_centers_
-        )
+        data, offset = _centered(backend.array_module_of(work), work, p)
         return data.nearest(self.cluster_centers_ - offset)
 
     def fit_predict(self, X: Any, y: Any = None) -> Any:
@@ -1048,9 +1042,8 @@ class KMeans(_Estimator):
             X, f"{type(self).__name__}.transform", self.cluster_centers_
         )
         p = _metric_power(self.metric, type(self).__name__)
-        xp, centers = backend.array_module_of(work), self.cluster_centers_
-        data, offset = _centered(xp, work, p, precise=True, centers=centers)
-        return data.distances(centers - offset, out_dtype)
+        data, offset = _centered(backend.array_module_of(work), work, p, precise=True)
+        return data.distances(self.cluster_centers_ - offset, out_dtype)
 
     def fit_transform(self, X: Any, y: Any = None) -> Any:
         """Fit, then return ``transform(X)``.
@@ -1167,8 +1160,7 @@ class HierarchicalKMeans(KMeans):
         centers = xp.stack(leaves)
         labels = _route(root, work, p)
         data = _Data(xp, work, p)
-        powers = data.assigned_power(centers, labels).sum(dtype=xp.float64)
-        self.inertia_ = float(powers) * data.power_unit
+        self.inertia_ = float(data.assigned_power(centers, labels).sum(dtype=xp.float64))
         self.cluster_centers_ = centers.astype(out_dtype, copy=False)
         self.labels_ = labels
         self.n_features_in_ = int(work.shape[1])
@@ -1218,7 +1210,7 @@ def _route(root: _Node, X: Any, p: float) -> Any:
         node, index = pending.pop()
         if index.size == 0:
             continue
-        data, offset = _centered(xp, X[index], p, centers=node.centers)
+        data, offset = _centered(xp, X[index], p)
         chosen = data.nearest(node.centers - offset)
         order, bounds = _group(xp, chosen, len(node.children))
         for child, target in enumerate(node.children):
@@ -1320,7 +1312,7 @@ class SoftKMeans(KMeans):
             start = _init_centers(work, data, k, self.init, rng, who)
             centers, n_iter = _soft_lloyd(data, start - offset, beta, max_iter, tol)
             resp, powered = _responsibilities(data, centers, beta)
-            objective = float((resp * powered).sum(dtype=xp.float64)) * data.power_unit
+            objective = float((resp * powered).sum(dtype=xp.float64))
             if best is None or objective < best[0]:
                 best = (objective, centers, resp, n_iter)
         self.inertia_, centers, resp, self.n_iter_ = best
@@ -1348,9 +1340,8 @@ class SoftKMeans(KMeans):
         who = f"{type(self).__name__}.predict_proba"
         beta = check_real(self.beta, "beta", who, positive=True)
         p = _metric_power(self.metric, who)
-        centers = self.cluster_centers_
-        data, offset = _centered(backend.array_module_of(work), work, p, centers=centers)
-        resp, _ = _responsibilities(data, centers - offset, beta)
+        data, offset = _centered(backend.array_module_of(work), work, p)
+        resp, _ = _responsibilities(data, self.cluster_centers_ - offset, beta)
         return resp.astype(out_dtype, copy=False)
 
     def predict(self, X: Any) -> Any:
@@ -1391,16 +1382,25 @@ def _soft_lloyd(
 
 
 def _responsibilities(data: _Data, centers: Any, beta: float) -> tuple[Any, Any]:
-    """(N, K) softmax of -beta d^p over clusters, and d^p / power_unit."""
+    """(N, K) softmax of -beta d^p over clusters, and d^p itself."""
     xp = data.xp
     powered = data.power_distances(centers)
     # The log-sum-exp shift, taken before scaling by beta: the nearest cluster's
     # logit is exactly 0, so a beta large enough to overflow gives -inf for the
-    # others (weight 0), never inf - inf = NaN (the factor stays finite for that).
-    gaps = powered - powered.min(axis=1, keepdims=True)
-    factor = min(beta * data.power_unit, sys.float_info.max)
-    with backend.errstate(xp, over="ignore", under="ignore"):
-        logits = xp.multiply(gaps, -factor, out=gaps)
+    # others (weight 0), never inf - inf = NaN.
+    least = powered.min(axis=1, keepdims=True)
+    with backend.errstate(xp, over="ignore", under="ignore", invalid="ignore"):
+        gaps = powered - least
+        logits = xp.multiply(gaps, -beta, out=gaps)
         resp = xp.exp(logits, out=logits)
-    resp /= resp.sum(axis=1, keepdims=True)
+        resp /= resp.sum(axis=1, keepdims=True)
+    unreachable = xp.nonzero(xp.isinf(least[:, 0]))[0]
+    if unreachable.size:
+        # d^p overflowed for every center (a large p): inf - inf left NaN. Their gaps
+        # beta (d_k^p - d_min^p) are astronomically large, so the nearest takes it all.
+        nearest = _nearest_by_scaled_norm(
+            xp, data.X[unreachable], centers.astype(data.X.dtype), data.p
+        )
+        resp[unreachable] = 0
+        resp[unreachable, nearest] = 1
     return resp, powered
