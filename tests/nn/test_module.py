@@ -283,6 +283,31 @@ def test_none_keeps_a_parameter_or_child_slot_in_its_place_as_torch():
     assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
 
 
+def test_an_emptied_child_slot_leaves_a_module_a_unit_of_the_graph_and_slices_keep_it():
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = nn.Parameter(tg.ones(2))
+            self.norm = nn.ReLU()
+
+        def forward(self, x):
+            return x * self.scale
+
+    model = Scaled()
+    model.norm = None  # only an emptied slot: no child runs, the ops are the module's own
+    out = model(tg.ones(2))
+    assert out.grad_fn.module_call is not None and out.grad_fn.module_call[0] is model
+
+    torch = pytest.importorskip("torch")
+    ours = nn.Sequential(nn.Linear(1, 2), nn.ReLU(), nn.Linear(2, 1))
+    theirs = torch.nn.Sequential(torch.nn.Linear(1, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
+    setattr(ours, "1", None)
+    setattr(theirs, "1", None)
+    head, reference = ours[0:2], theirs[0:2]
+    assert len(head) == len(reference) == 2 and list(head)[1] is None
+    assert list(head.state_dict()) == list(reference.state_dict()) == ["0.weight", "0.bias"]
+
+
 def test_assigning_a_non_module_over_a_child_module_is_a_type_error_like_torch():
     torch = _torch()
     with pytest.raises(TypeError):

@@ -263,11 +263,13 @@ class Sequential(Module):
             named = [(str(index), module) for index, module in enumerate(modules)]
         for name, module in named:
             self._check_child(name, module)
+            if module is None:  # an emptied slot (a slice of one), as torch's add_module keeps
+                self._modules[name] = None
             setattr(self, name, module)
 
     def _check_child(self, name: Any, module: Any) -> None:
         """Raise as torch's ``add_module`` does for a child it cannot register."""
-        if not isinstance(module, Module):
+        if module is not None and not isinstance(module, Module):
             raise TypeError(f"Sequential: {module!r} is not a Module")
         if not isinstance(name, str):
             raise TypeError(f"Sequential: module name should be a string, got {name!r}")

@@ -108,7 +108,9 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._modules:  # a container: its children are the units of the graph
+        # A container (a child that is not an emptied slot): its children are the units
+        # of the graph.
+        if self._modules and any(child is not None for child in self._modules.values()):
             return self.forward(*args, **kwargs)
         with module_call(self):  # ops recorded here belong to this call (for viz)
             return self.forward(*args, **kwargs)
@@ -187,9 +189,9 @@ class Module:
         ----------
         set_to_none : bool
             True (default): ``grad = None``. False: every existing gradient
-            becomes fresh zeros (not filled in place: the old array may be
-            shared with a tensor a hook returned); a parameter without a
-            gradient keeps None.
+            becomes fresh zeros (not filled in place: a gradient the user
+            assigned shares the array of the tensor assigned); a parameter
+            without a gradient keeps None.
         """
         for parameter in self.parameters():
             clear_grad(parameter, set_to_none)
