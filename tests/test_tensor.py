@@ -809,6 +809,18 @@ def test_in_place_change_of_read_only_memory_says_so():
         expanded += 1
 
 
+def test_a_0d_comparison_is_a_0d_bool_array():
+    for result in (Tensor(np.array(5)) < 3, Tensor(5.0) < 3, Tensor(2.0) == Tensor(2.0)):
+        assert isinstance(result.data, np.ndarray) and result.data.shape == ()
+        assert np.asarray(result).dtype == np.bool_ and result.numpy().shape == ()
+
+
+def test_huge_ints_with_a_dtype_that_holds_them():
+    assert Tensor(2**63, dtype="uint64").item() == 2**63
+    assert Tensor([2**64 - 1], dtype="uint64").tolist() == [2**64 - 1]
+    assert Tensor(2**63, dtype="float64").item() == float(2**63)
+
+
 def test_comparing_an_int_tensor_with_an_int_outside_its_dtype_is_exact():
     # A constant in the tensor's dtype cannot hold 10**6 or -1 (it was a ValueError);
     # NumPy compares the values exactly (torch would wrap them).

@@ -817,14 +817,14 @@ class Tensor:
         if type(other) is int and self.dtype.kind in "iu" and not is_cuda_array(self.data):
             # NumPy compares a Python int with any int array exactly (255 == -1 is False for
             # uint8), where a constant in the tensor's dtype could not even hold it.
-            return Tensor._wrap(compare(self.data, other))
+            return Tensor._wrap(_as_array(compare(self.data, other)))
         pair = self._operands(other, "comparison")
         if pair is None:
             return NotImplemented
         a, b = pair
         check_same_device("comparison", a.data, b.data)
         try:
-            return Tensor._wrap(compare(a.data, b.data))
+            return Tensor._wrap(_as_array(compare(a.data, b.data)))  # 0-d: an array, not a bool
         except ValueError as error:
             raise ValueError(f"comparison: {error} (shapes {a.shape}, {b.shape})") from None
 
@@ -1133,8 +1133,9 @@ def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
             kind = ValueError if isinstance(error, ValueError) else TypeError
             raise kind(f"Tensor: cannot make a tensor from {data!r} ({error})") from None
         keeps_dtype, from_python = False, True
-        if source.dtype.kind in "uO" and _has_huge_int(data):
-            # NumPy makes ints past int64 uint64 (up to 2^64) or objects; ints are int64 here.
+        if dtype is None and source.dtype.kind in "uO" and _has_huge_int(data):
+            # NumPy makes ints past int64 uint64 (up to 2^64) or objects; ints are int64 here
+            # unless another dtype is asked for.
             raise ValueError(f"Tensor: {data!r} holds an integer that does not fit in int64")
     if not holds_real_numbers(source.dtype):
         raise TypeError(
@@ -1462,9 +1463,9 @@ def _grad_to_store(node: Tensor, grad: Tensor, create_graph: bool, stored: set[i
 def clear_grad(tensor: Tensor, set_to_none: bool = True) -> None:
     """Forget ``tensor.grad``: None, or (``set_to_none=False``) fresh zeros.
 
-    Fresh zeros, not the old array filled in place: a ``.grad`` may share its
-    memory with a tensor a hook returned or with a ``create_graph`` seed, which
-    must not change. ``Module.zero_grad`` and ``Optimizer.zero_grad`` both use it.
+    Fresh zeros, not the old array filled in place: a ``.grad`` assigned by the
+    user (``x.grad = t``) shares its memory with ``t``, which must not change.
+    ``Module.zero_grad`` and ``Optimizer.zero_grad`` both use it.
     """
     if tensor.grad is not None:
         tensor.grad = None if set_to_none else zeros_like(tensor)
