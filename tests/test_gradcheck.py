@@ -84,6 +84,12 @@ def test_a_hook_on_an_input_is_part_of_the_checked_gradient(dtype):
     assert gradcheck(lambda t: (t * t).sum(), y) is True
 
 
+def test_a_float32_hook_returning_float32_is_checked_in_float64():
+    x = Tensor(np.array([1.0, 2.0]), dtype="float32", requires_grad=True)
+    x.register_hook(lambda g: (g * 1.0).astype("float32"))
+    assert gradcheck(lambda t: (t * t).sum(), x) is True
+
+
 def test_error_names_input_element_and_values():
     factor = np.ones((2, 3))
     factor[1, 2] = 4.0

@@ -119,8 +119,21 @@ def _float64_copy(tensor: Tensor) -> Tensor:
     gradient after the hooks, so that is the gradient to check."""
     copy = Tensor(tensor, dtype="float64", requires_grad=True)
     if tensor._hooks:
-        copy._hooks = dict(tensor._hooks)
+        copy._hooks = {key: _in_float64(hook) for key, hook in tensor._hooks.items()}
     return copy
+
+
+def _in_float64(hook: Callable) -> Callable:
+    """``hook`` with its replacement cast to float64 (a float32 input's hook may return
+    a float32 gradient; the float64 copy's must be float64)."""
+
+    def cast(grad: Tensor) -> Tensor | None:
+        replacement = hook(grad)
+        if isinstance(replacement, Tensor) and replacement.dtype.kind == "f":
+            return replacement.astype("float64")
+        return replacement
+
+    return cast
 
 
 def _to_device_like(host: numpy.ndarray, tensor: Tensor) -> Any:
