@@ -150,6 +150,27 @@ def test_adam_first_moment_is_rounded_as_torch_lerp_for_small_beta1(name, beta1)
         )
 
 
+def test_adam_lerp_branch_follows_the_weight_in_float32_as_torch():
+    # 1 - 0.50000001 is below 0.5 in float64 but rounds to 0.5 in float32, where torch's
+    # kernel compares it: the exact branch (g - (1 - w)(g - m)) must be taken.
+    torch = pytest.importorskip("torch")
+    values = np.random.default_rng(3).normal(size=(2, 1000)).astype(np.float32)
+    ours = tg.Tensor(np.zeros(1000, dtype=np.float32), requires_grad=True)
+    theirs = torch.zeros(1000, requires_grad=True)
+    opt = optim.Adam([ours], lr=0.1, betas=(0.50000001, 0.9))
+    ref = torch.optim.Adam([theirs], lr=0.1, betas=(0.50000001, 0.9))
+    for g in values:
+        ours.grad, theirs.grad = tg.Tensor(g), torch.from_numpy(g.copy())
+        opt.step()
+        ref.step()
+    np.testing.assert_allclose(
+        opt.state_dict()["state"][0]["exp_avg"],
+        ref.state_dict()["state"][0]["exp_avg"].numpy(),
+        rtol=1e-6,
+        atol=1e-7,
+    )
+
+
 def test_sgd_by_hand():
     # Momentum 0.5, dampening 0, gradient of sum(w^2)/2 is w: buf_1 = w0, buf_2 = 0.5 buf_1 + w1.
     w = tg.Tensor([2.0], dtype="float64", requires_grad=True)

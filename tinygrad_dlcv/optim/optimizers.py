@@ -8,8 +8,9 @@ array module (``xp``) of each parameter, so they run unchanged on NumPy and
 CuPy, and record no graph. Hyper-parameters are Python floats: a step makes no
 host round trip.
 
-The gradient array is never written to (gradients may be shared between
-tensors); every rule computes into fresh buffers or into its own state.
+The gradient array is never written to (a gradient the user assigned shares
+the memory of the tensor assigned); every rule computes into fresh buffers or
+into its own state.
 """
 
 from __future__ import annotations
@@ -703,12 +704,12 @@ class Adam(Optimizer):
                 grad = grad + weight_decay * param  # Adam: g <- g + alpha * w (new array)
         # m <- beta1 * m + (1 - beta1) * g, rounded as torch's lerp(m, g, w = 1 - beta1):
         # m + w (g - m) for w < 0.5, else g - (1 - w)(g - m), which is exactly g at beta1 = 0.
-        weight = 1 - beta1
+        weight = m.dtype.type(1 - beta1)  # in m's dtype, as torch's kernel receives it
         if weight < 0.5:
             m += weight * (grad - m)
         else:
             m -= grad  # in place: m - g, times (1 - w), plus g
-            m *= 1 - m.dtype.type(weight)  # 1 - w in m's dtype, as torch's kernel computes it
+            m *= 1 - weight
             m += grad
         v *= beta2  # v <- beta2 * v + (1 - beta2) * g^2
         v += (1 - beta2) * grad * grad  # in the order of torch's addcmul_, left to right
