@@ -821,15 +821,18 @@ def test_huge_ints_with_a_dtype_that_holds_them():
     assert Tensor(2**63, dtype="float64").item() == float(2**63)
 
 
-def test_comparing_an_int_tensor_with_an_int_outside_its_dtype_is_exact():
+def test_comparing_an_int_tensor_with_an_int_outside_its_dtype_is_exact(device):
     # A constant in the tensor's dtype cannot hold 10**6 or -1 (it was a ValueError);
-    # NumPy compares the values exactly (torch would wrap them).
-    small = Tensor([1, 2], dtype="int16")
+    # the answer is exact, as NumPy's (torch would wrap the int), on every device.
+    small = Tensor([1, 2], dtype="int16", device=device)
     assert (small > 10**6).tolist() == [False, False]
     assert (small < 10**6).tolist() == [True, True]
-    assert (Tensor(np.array([255], dtype=np.uint8)) == -1).tolist() == [False]
-    assert (Tensor(np.array([0], dtype=np.uint8)) > -1).tolist() == [True]
-    assert (Tensor([1, 2], dtype="int8") != 2**70).tolist() == [True, True]
+    assert (10**6 <= small).tolist() == [False, False]
+    byte = Tensor(np.array([255, 0], dtype=np.uint8), device=device)
+    assert (byte == -1).tolist() == [False, False] and (byte != -1).tolist() == [True, True]
+    assert (byte > -1).tolist() == [True, True] and (byte >= 256).tolist() == [False, False]
+    assert (Tensor([1, 2], dtype="int8", device=device) != 2**70).tolist() == [True, True]
+    assert (Tensor(np.int8(3), device=device) < 1000).shape == ()
 
 
 @pytest.mark.parametrize(

@@ -814,10 +814,14 @@ class Tensor:
     # ----------------------------------------------------------------- comparisons (no gradient)
 
     def _compare(self, other: Any, compare: Callable) -> Tensor:
-        if type(other) is int and self.dtype.kind in "iu" and not is_cuda_array(self.data):
-            # NumPy compares a Python int with any int array exactly (255 == -1 is False for
-            # uint8), where a constant in the tensor's dtype could not even hold it.
-            return Tensor._wrap(_as_array(compare(self.data, other)))
+        if type(other) is int and self.dtype.kind in "iu":
+            info = numpy.iinfo(self.dtype)
+            if not info.min <= other <= info.max:
+                # Every element lies on the same side of an int past the dtype's range (for
+                # uint8, 255 == -1 is False), which a constant of that dtype could not hold.
+                outcome = compare(0, 1) if other > info.max else compare(1, 0)
+                xp = array_module_of(self.data)
+                return Tensor._wrap(xp.full(self.shape, outcome, dtype=bool))
         pair = self._operands(other, "comparison")
         if pair is None:
             return NotImplemented
