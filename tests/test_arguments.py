@@ -21,6 +21,16 @@ def test_check_path_refuses_what_is_not_a_text_path(value):
         check_path(value, "path", "save")
 
 
+def test_an_empty_path_is_a_value_error_not_the_working_folder(tmp_path, monkeypatch):
+    # Path("") is ".": animate_backward(y, "") wrote (and cleared) frames in the working folder.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="save: path is empty"):
+        check_path("", "path", "save")
+    with pytest.raises(ValueError, match="save: path is empty"):
+        tg.save({"w": np.ones(2)}, "")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_check_int_and_check_real_name_the_function():
     with pytest.raises(InvalidParameterError, match="fit: n must be an int"):
         check_int(2.0, "n", "fit", 1)

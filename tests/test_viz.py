@@ -460,6 +460,33 @@ def test_rankdir_reaches_the_source():
     assert "rankdir=LR" in draw_graph(c).source
 
 
+def test_an_op_without_a_docstring_has_an_empty_derivative():
+    # python -OO strips docstrings: show_formulas raised IndexError there.
+    class Bare(tg.ops.Function):
+        pass
+
+    assert Bare.derivative() == ""
+    assert tg.ops.Add.derivative() == "d(a + b)/da = 1, d(a + b)/db = 1"
+
+
+def test_rankdir_of_another_type_is_a_type_error():
+    _, _, _, c = small_expression()
+    for bad in (1, None):
+        with pytest.raises(TypeError, match="draw_graph: rankdir must be a str"):
+            draw_graph(c, rankdir=bad)
+
+
+@pytest.mark.parametrize("name", ["<b>B</b>.w", "<fc>.weight", "x\\l.w", "a\\b.weight"])
+def test_module_box_labels_are_plain_text(name):
+    # The box title came from the params key raw: "<b>B</b>" broke dot, "<fc>" became a
+    # record field, backslashes were DOT escapes.
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    svg = draw_graph((w * 3).sum(), params={name: w}).pipe(format="svg").decode()
+    box = name.rsplit(".", 1)[0]
+    shown = box.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert f">{shown}</text>" in svg
+
+
 def test_cuda_tensors_draw(device):
     a = Tensor([1.0, 2.0], requires_grad=True, name="a", device=device)
     loss = (a * a).sum()

@@ -70,6 +70,10 @@ def check_path(value: Any, name: str, who: str) -> Path:
             f"{who}: {name} must be a str or os.PathLike path, got {type(value).__name__}"
         )
     try:
-        return Path(value)
+        path = Path(value)
     except TypeError:  # a PathLike that yields bytes
         raise InvalidParameterError(f"{who}: {name} must be a text path, got {value!r}") from None
+    if value == "":
+        # Path("") is ".": writing there would fill (or clear files in) the working folder.
+        raise ValueError(f"{who}: {name} is empty; give a file or folder path")
+    return path

@@ -76,8 +76,10 @@ class Function:
 
     @classmethod
     def derivative(cls) -> str:
-        """The one-line local derivative from the docstring."""
-        return (cls.__doc__ or "").strip().splitlines()[0]
+        """The one-line local derivative from the docstring ("" under ``python -OO``,
+        which strips docstrings)."""
+        lines = (cls.__doc__ or "").strip().splitlines()
+        return lines[0] if lines else ""
 
     def __repr__(self) -> str:
         return f"<{self.name}>"

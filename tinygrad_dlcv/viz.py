@@ -479,7 +479,9 @@ class _Graph:
             box = digraph_class(
                 name=f"cluster_{len(dot.body)}_{_dot_safe(path)}",
                 graph_attr={
-                    "label": self.names.box_labels[path],
+                    # Plain text, as node labels: a name such as "<fc>.weight" would
+                    # otherwise be read as an HTML label or a record field.
+                    "label": graphviz.nohtml(_escape(self.names.box_labels[path])),
                     "style": "rounded,dashed",
                     "color": _CLUSTER_COLOR,
                     "fontcolor": _CLUSTER_COLOR,
@@ -791,6 +793,8 @@ def check_frame_rate(fps: Any, caller: str) -> float:
 
 
 def _check_rankdir(rankdir: str, caller: str) -> None:
+    if not isinstance(rankdir, str):
+        raise TypeError(f"{caller}: rankdir must be a str, got {rankdir!r}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f'{caller}: rankdir must be "LR", "TB", "RL" or "BT", got {rankdir!r}')
 
