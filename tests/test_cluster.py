@@ -6,6 +6,7 @@ for distances and for L1 / Lp assignments.
 """
 
 import gzip
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -179,6 +180,17 @@ def test_large_p_assigns_the_nearest_center_when_powers_overflow_or_underflow(sc
         np.testing.assert_allclose(
             pairwise_distances(X, init, metric=100), cdist(X, init, "minkowski", p=100), rtol=1e-12
         )
+
+
+def test_large_p_soft_objective_is_finite_and_nothing_warns():
+    # A responsibility of exactly 0 times an overflowed d^p made the objective NaN.
+    X = np.array([[0.0], [1.0], [2.0], [3.0], [5000.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # overflow here is expected and handled: no warnings
+        soft = SoftKMeans(2, init=np.array([[1.5], [5000.0]]), metric=100, max_iter=5).fit(X)
+        hard = KMeans(2, init=np.array([[1.5], [5000.0]]), metric=100, max_iter=5).fit(X)
+    assert soft.inertia_ == pytest.approx(2 * 1.5**100 + 2 * 0.5**100)
+    assert hard.inertia_ == pytest.approx(soft.inertia_)
 
 
 def test_large_p_keeps_small_distances_and_finite_inertia():

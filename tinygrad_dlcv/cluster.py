@@ -336,14 +336,16 @@ class _Data:
             return xp.matmul(self.X1[start:stop], prepared.w, out=out)
         XT, ct = self.XT, prepared.ct
         term = xp.empty_like(out)
-        for j in range(ct.shape[0]):
-            target = out if j == 0 else term
-            xp.subtract(XT[j, start:stop, None], ct[j], out=target)
-            xp.abs(target, out=target)
-            if prepared.p != 1.0:
-                xp.power(target, prepared.p, out=target)
-            if j:
-                out += term
+        # inf (or 0) for a large p is expected here and settled by _settle_lost_ties.
+        with backend.errstate(xp, over="ignore", under="ignore"):
+            for j in range(ct.shape[0]):
+                target = out if j == 0 else term
+                xp.subtract(XT[j, start:stop, None], ct[j], out=target)
+                xp.abs(target, out=target)
+                if prepared.p != 1.0:
+                    xp.power(target, prepared.p, out=target)
+                if j:
+                    out += term
         return out
 
     def _distances(self, start: int, stop: int, prepared: _Centers, out: Any) -> Any:
@@ -469,7 +471,8 @@ def _power_sum(xp: ModuleType, diff: Any, p: float) -> Any:
         return xp.einsum("ij,ij->i", diff, diff)
     xp.abs(diff, out=diff)
     if p != 1.0:
-        xp.power(diff, p, out=diff)
+        with backend.errstate(xp, over="ignore", under="ignore"):  # inf is then the answer
+            xp.power(diff, p, out=diff)
     return diff.sum(axis=1)
 
 
@@ -1312,7 +1315,10 @@ class SoftKMeans(KMeans):
             start = _init_centers(work, data, k, self.init, rng, who)
             centers, n_iter = _soft_lloyd(data, start - offset, beta, max_iter, tol)
             resp, powered = _responsibilities(data, centers, beta)
-            objective = float((resp * powered).sum(dtype=xp.float64))
+            # A weight of exactly 0 on an overflowed d^p adds nothing (not 0 * inf = NaN).
+            with backend.errstate(xp, invalid="ignore"):
+                weighted = xp.where(resp > 0, resp * powered, 0)
+            objective = float(weighted.sum(dtype=xp.float64))
             if best is None or objective < best[0]:
                 best = (objective, centers, resp, n_iter)
         self.inertia_, centers, resp, self.n_iter_ = best
