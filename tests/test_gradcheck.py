@@ -90,6 +90,16 @@ def test_a_float32_hook_returning_float32_is_checked_in_float64():
     assert gradcheck(lambda t: (t * t).sum(), x) is True
 
 
+def test_a_hook_returning_another_dtype_fails_as_backward_would():
+    def to_float16(g):
+        return g.astype("float16")
+
+    x = Tensor(np.array([1.0, 2.0]), dtype="float32", requires_grad=True)
+    x.register_hook(to_float16)
+    with pytest.raises(RuntimeError, match="to_float16"):
+        gradcheck(lambda t: (t * t).sum(), x)
+
+
 def test_error_names_input_element_and_values():
     factor = np.ones((2, 3))
     factor[1, 2] = 4.0

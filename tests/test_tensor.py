@@ -809,6 +809,13 @@ def test_in_place_change_of_read_only_memory_says_so():
         expanded += 1
 
 
+def test_huge_ints_with_a_dtype_that_cannot_hold_them_are_a_value_error():
+    for data, dtype in ((2**64, "uint64"), (-(2**63) - 1, "int64")):
+        with pytest.raises(ValueError, match=f"does not fit in {dtype}"):
+            Tensor(data, dtype=dtype)
+    assert Tensor(2**70, dtype="float64").item() == float(2**70)
+
+
 def test_a_0d_comparison_is_a_0d_bool_array():
     for result in (Tensor(np.array(5)) < 3, Tensor(5.0) < 3, Tensor(2.0) == Tensor(2.0)):
         assert isinstance(result.data, np.ndarray) and result.data.shape == ()

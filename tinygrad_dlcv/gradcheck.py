@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -119,17 +120,19 @@ def _float64_copy(tensor: Tensor) -> Tensor:
     gradient after the hooks, so that is the gradient to check."""
     copy = Tensor(tensor, dtype="float64", requires_grad=True)
     if tensor._hooks:
-        copy._hooks = {key: _in_float64(hook) for key, hook in tensor._hooks.items()}
+        copy._hooks = {key: _in_float64(hook, tensor.dtype) for key, hook in tensor._hooks.items()}
     return copy
 
 
-def _in_float64(hook: Callable) -> Callable:
-    """``hook`` with its replacement cast to float64 (a float32 input's hook may return
-    a float32 gradient; the float64 copy's must be float64)."""
+def _in_float64(hook: Callable, dtype: numpy.dtype) -> Callable:
+    """``hook`` with a replacement of the input's own dtype cast to float64 (a float32
+    input's hook may return float32; the float64 copy's gradient must be float64).
+    Any other dtype is left for backward() to refuse, as it would for the input."""
 
+    @functools.wraps(hook)
     def cast(grad: Tensor) -> Tensor | None:
         replacement = hook(grad)
-        if isinstance(replacement, Tensor) and replacement.dtype.kind == "f":
+        if isinstance(replacement, Tensor) and replacement.dtype == dtype:
             return replacement.astype("float64")
         return replacement
 

@@ -1137,10 +1137,15 @@ def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
             kind = ValueError if isinstance(error, ValueError) else TypeError
             raise kind(f"Tensor: cannot make a tensor from {data!r} ({error})") from None
         keeps_dtype, from_python = False, True
-        if dtype is None and source.dtype.kind in "uO" and _has_huge_int(data):
+        if source.dtype.kind in "uO" and _has_huge_int(data):
             # NumPy makes ints past int64 uint64 (up to 2^64) or objects; ints are int64 here
-            # unless another dtype is asked for.
-            raise ValueError(f"Tensor: {data!r} holds an integer that does not fit in int64")
+            # unless a dtype that holds them is asked for.
+            if dtype is None:
+                raise ValueError(f"Tensor: {data!r} holds an integer that does not fit in int64")
+            try:
+                source = numpy.asarray(data, dtype=to_dtype(dtype, "Tensor"))
+            except OverflowError:
+                raise ValueError(f"Tensor: {data!r} does not fit in {dtype}") from None
     if not holds_real_numbers(source.dtype):
         raise TypeError(
             f"Tensor: expected numbers or booleans, got data of dtype {source.dtype} "
