@@ -193,6 +193,23 @@ def test_large_p_soft_objective_is_finite_and_nothing_warns():
     assert hard.inertia_ == pytest.approx(soft.inertia_)
 
 
+def test_large_p_kmeans_plus_plus_seeds_do_not_depend_on_the_scale():
+    # d^100 was 0 (or inf) for every sample at scale 2^-20 (2^14): every k-means++ draw
+    # fell on the first sample, and the clusters came out [50, 50, 100, 200].
+    rng = np.random.default_rng(0)
+    corners = np.array([[0, 0], [10, 0], [0, 10], [10, 10]], dtype=float)
+    X = np.concatenate([corner + rng.normal(size=(100, 2)) for corner in corners])
+    labels = []
+    for scale in (1.0, 2.0**14, 2.0**-20):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            model = KMeans(4, metric=100, random_state=0).fit(X * scale)
+        assert sorted(np.bincount(model.labels_, minlength=4)) == [100, 100, 100, 100]
+        labels.append(model.labels_)
+    np.testing.assert_array_equal(labels[0], labels[1])
+    np.testing.assert_array_equal(labels[0], labels[2])
+
+
 def test_large_p_keeps_small_distances_and_finite_inertia():
     # A global rescaling tried here once turned 0.5 into 0 next to 1000, and made a
     # finite inertia (3e70) inf: the plain sums are kept wherever they are finite.

@@ -642,7 +642,23 @@ def _init_centers(
         low = backend.to_host(work.min(axis=0)).astype(numpy.float64)
         high = backend.to_host(work.max(axis=0)).astype(numpy.float64)
         return xp.asarray(rng.uniform(low, high, size=(k, data.d)), dtype=work.dtype)
-    return work[xp.asarray(_kmeans_plusplus(data, k, rng))]
+    return work[xp.asarray(_kmeans_plusplus(_for_sampling(data), k, rng))]
+
+
+def _for_sampling(data: _Data) -> _Data:
+    """``data``, or for a large p the same points over a power of two near their size.
+
+    k-means++ draws samples in proportion to d^p, which for p ~ 40+ overflows
+    to inf (or underflows to 0) for every sample unless the points are near
+    unit size: every draw then fell on the first sample. The proportions do not
+    change with the scale, and a power of two scales exactly.
+    """
+    if data.p in (1.0, 2.0) or not data.X.size:
+        return data
+    largest = float(data.xp.abs(data.X).max())
+    if largest == 0 or abs(math.log2(largest)) * data.p < 900:  # d^p well inside float64
+        return data
+    return _Data(data.xp, data.X * math.ldexp(1.0, -math.frexp(largest)[1]), data.p)
 
 
 def _kmeans_plusplus(data: _Data, k: int, rng: numpy.random.Generator) -> list[int]:
