@@ -210,6 +210,18 @@ def test_large_p_kmeans_plus_plus_seeds_do_not_depend_on_the_scale():
     np.testing.assert_array_equal(labels[0], labels[2])
 
 
+@pytest.mark.parametrize("scale", [1.0, 2.0**14, 2.0**-20])
+def test_large_p_reseeds_an_empty_cluster_with_the_farthest_sample(scale):
+    # With every d^100 inf (or 0) the "farthest" sample was simply the first one.
+    X = np.array([[0.0], [1.0], [2.0], [3.0], [10.0], [11.0], [30.0]]) * scale
+    init = np.array([[1.5], [10.5], [500.0]]) * scale  # the third center gets no sample
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = KMeans(3, init=init, metric=100).fit(X)
+    np.testing.assert_array_equal(model.labels_, [0, 0, 0, 0, 1, 1, 2])
+    np.testing.assert_allclose(model.cluster_centers_.ravel(), np.array([1.5, 10.5, 30.0]) * scale)
+
+
 def test_large_p_keeps_small_distances_and_finite_inertia():
     # A global rescaling tried here once turned 0.5 into 0 next to 1000, and made a
     # finite inertia (3e70) inf: the plain sums are kept wherever they are finite.

@@ -642,23 +642,26 @@ def _init_centers(
         low = backend.to_host(work.min(axis=0)).astype(numpy.float64)
         high = backend.to_host(work.max(axis=0)).astype(numpy.float64)
         return xp.asarray(rng.uniform(low, high, size=(k, data.d)), dtype=work.dtype)
-    return work[xp.asarray(_kmeans_plusplus(_for_sampling(data), k, rng))]
+    return work[xp.asarray(_kmeans_plusplus(_near_unit_size(data)[0], k, rng))]
 
 
-def _for_sampling(data: _Data) -> _Data:
-    """``data``, or for a large p the same points over a power of two near their size.
+def _near_unit_size(data: _Data) -> tuple[_Data, float]:
+    """``data`` and 1, or for a large p the same points times a power of two ``factor``
+    that brings them near unit size, and that factor.
 
-    k-means++ draws samples in proportion to d^p, which for p ~ 40+ overflows
-    to inf (or underflows to 0) for every sample unless the points are near
-    unit size: every draw then fell on the first sample. The proportions do not
-    change with the scale, and a power of two scales exactly.
+    k-means++ draws samples in proportion to d^p and re-seeding takes the samples
+    with the largest d^p; for p ~ 40+ d^p overflows to inf (or underflows to 0)
+    for every sample unless the points are near unit size, and every draw fell
+    on the first sample. Proportions and order do not change with the scale, and
+    a power of two scales exactly.
     """
     if data.p in (1.0, 2.0) or not data.X.size:
-        return data
+        return data, 1.0
     largest = float(data.xp.abs(data.X).max())
     if largest == 0 or abs(math.log2(largest)) * data.p < 900:  # d^p well inside float64
-        return data
-    return _Data(data.xp, data.X * math.ldexp(1.0, -math.frexp(largest)[1]), data.p)
+        return data, 1.0
+    factor = math.ldexp(1.0, -math.frexp(largest)[1])
+    return _Data(data.xp, data.X * factor, data.p), factor
 
 
 def _kmeans_plusplus(data: _Data, k: int, rng: numpy.random.Generator) -> list[int]:
@@ -732,7 +735,8 @@ class _CenterUpdate:
         if empty.size:
             # Each empty cluster takes one of the samples farthest from their own center,
             # farthest first; the labels used for the convergence test stay as assigned.
-            far = xp.argsort(-data.assigned_power(old, labels))[: empty.size]
+            scaled, factor = _near_unit_size(data)
+            far = xp.argsort(-scaled.assigned_power(old * factor, labels))[: empty.size]
             labels = labels.copy()
             labels[far] = empty
             counts = xp.bincount(labels, minlength=k)
