@@ -891,6 +891,71 @@ def test_in_place_writes_that_no_gradient_reads_are_fine():
     np.testing.assert_allclose(w.numpy(), [0.125, 0.25])
 
 
+def test_a_factor_is_checked_only_when_the_other_factor_needs_its_gradient():
+    # As torch saves a factor only for the other factor's gradient: updating a weight
+    # whose input needs no gradient leaves every gradient right, so a second backward
+    # is allowed; with an input that needs one, it is still refused.
+    from tinygrad_dlcv import nn, optim
+
+    layer = nn.Linear(3, 2)
+    optimizer = optim.SGD(layer.parameters(), lr=0.1)
+    loss = layer(tg.ones(4, 3)).sum()
+    loss.backward()
+    first = layer.weight.grad.numpy().copy()
+    optimizer.step()
+    nn.init.zeros_(layer.bias)  # the bias's gradient reads nothing
+    loss.backward()
+    np.testing.assert_array_equal(layer.weight.grad.numpy(), 2 * first)
+    np.testing.assert_array_equal(layer.bias.grad.numpy(), [8.0, 8.0])
+    for product in (lambda w: (w * 2.0).sum(), lambda w: (tg.ones(2, 3) @ w).sum()):
+        w = tg.ones(3, requires_grad=True)
+        total = product(w)
+        total.backward()
+        with tg.no_grad():
+            w += 1
+        total.backward()  # the gradient reads the constant factor only
+        np.testing.assert_array_equal(w.grad.numpy(), 2 * np.full(3, 2.0))
+    inputs = tg.ones(4, 3, requires_grad=True)
+    loss = layer(inputs).sum()
+    optimizer.step()
+    with pytest.raises(RuntimeError, match="LinearBackward"):
+        loss.backward()  # the input's gradient reads the changed weight
+    numerator, denominator = tg.ones(2), tg.full((2,), 2.0, requires_grad=True)
+    quotient = (numerator / denominator).sum()
+    with tg.no_grad():
+        numerator += 1  # d/d(denominator) reads the numerator
+    with pytest.raises(RuntimeError, match="DivBackward"):
+        quotient.backward()
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda w: w[0],
+        lambda w: w.T,
+        lambda w: w.expand(3, 2, 2),
+        lambda w: tg.cat([w, w]),
+        lambda w: tg.stack([w, w]),
+        lambda w: w.exp(),
+        lambda w: w.sigmoid(),
+        lambda w: w.softmax(axis=1),
+        lambda w: w.astype("float64"),
+        lambda w: tg.where(tg.tensor([True, False]), w, 0.0),
+    ],
+)
+def test_ops_that_read_only_shapes_or_their_output_allow_changes_to_the_input(use):
+    # Their gradients read the input's shape, or the output's values: torch saves no
+    # input for them either, and back-propagates after the input changed.
+    w = tg.ones(2, 2, requires_grad=True)
+    total = use(w).sum()
+    with tg.no_grad():
+        w += 1
+    total.backward()
+    expected = tg.ones(2, 2, requires_grad=True)
+    use(expected).sum().backward()  # the gradient of the graph as it was recorded
+    np.testing.assert_allclose(w.grad.numpy(), expected.grad.numpy(), rtol=1e-6)
+
+
 def test_writes_through_views_and_detach_count_as_changes():
     # PyTorch's views share one version counter; here the written memory itself is marked.
     x = Tensor([[1.0, 2.0]])

@@ -65,6 +65,16 @@ class Function:
         """The Tensor this op produced (alive for as long as the graph is)."""
         return self._output_ref()
 
+    def values_read(self) -> list:
+        """The input Tensors whose values backward reads (the rest: only their shapes).
+
+        The in-place check of the backward walk looks at these alone, as PyTorch
+        checks only the tensors an op saved: changing an input no gradient reads
+        (a weight after its update, when only the weight's gradient is wanted)
+        leaves the gradients right.
+        """
+        return list(self.inputs) if self.reads_inputs else []
+
     def remember_output(self, output: Any) -> None:
         """Keep a weak link to the output: a strong one would be a reference cycle."""
         self._output_ref = weakref.ref(output)
@@ -129,6 +139,14 @@ def keep_constants(output: Any, values: Any) -> Any:
         if kept:
             function.constants = kept
     return output
+
+
+def _read_by_the_other(inputs: tuple) -> list:
+    """For a product of two factors (or x and W of a linear layer): each factor's
+    gradient reads the other factor, so a factor is read only when the other
+    one needs a gradient."""
+    first, second = inputs[:2]
+    return [factor for factor, other in ((first, second), (second, first)) if other.requires_grad]
 
 
 def constant(like: Any, array: Any) -> Any:
@@ -259,6 +277,9 @@ class Mul(Function):
     def forward(self, a, b):
         return a * b
 
+    def values_read(self):
+        return _read_by_the_other(self.inputs)
+
     def backward(self, grad):
         needs_a, needs_b = self.inputs[0].requires_grad, self.inputs[1].requires_grad
         grad, a, b = operands(grad, *self.inputs)
@@ -273,6 +294,10 @@ class Div(Function):
 
     def forward(self, a, b):
         return a / b
+
+    def values_read(self):
+        a, b = self.inputs
+        return [b, a] if b.requires_grad else [b]  # a's gradient reads b; b's reads both
 
     def backward(self, grad):
         needs_a, needs_b = self.inputs[0].requires_grad, self.inputs[1].requires_grad
@@ -358,6 +383,8 @@ def _split_by_winner(grad, a, b, a_loses, b_loses):
 class Where(Function):
     """d where(c, a, b)/da = [c], d where(c, a, b)/db = [not c]"""
 
+    reads_inputs = False
+
     def __init__(self, condition):
         self.condition = condition
 
@@ -410,6 +437,7 @@ class Exp(Function):
     """d exp(a)/da = exp(a)"""
 
     needs_output = True
+    reads_inputs = False  # only the output's values
 
     def forward(self, a):
         xp = array_module_of(a)
@@ -436,6 +464,7 @@ class Sqrt(Function):
     """d sqrt(a)/da = 1 / (2 sqrt(a))"""
 
     needs_output = True
+    reads_inputs = False  # only the output's values
 
     def forward(self, a):
         return array_module_of(a).sqrt(a)
@@ -471,6 +500,7 @@ class Sigmoid(Function):
     """d sigmoid(a)/da = sigmoid(a) (1 - sigmoid(a))"""
 
     needs_output = True
+    reads_inputs = False  # only the output's values
 
     def forward(self, a):
         with ignore_underflow(array_module_of(a)):
@@ -485,6 +515,7 @@ class Tanh(Function):
     """d tanh(a)/da = 1 - tanh(a)^2"""
 
     needs_output = True
+    reads_inputs = False  # only the output's values
 
     def forward(self, a):
         return array_module_of(a).tanh(a)
@@ -559,6 +590,8 @@ class Clip(Function):
 class Cast(Function):
     """d cast(a)/da = 1 (the gradient is cast back to a's dtype)"""
 
+    reads_inputs = False
+
     def __init__(self, dtype):
         self.dtype = dtype
 
@@ -573,6 +606,8 @@ class Cast(Function):
 class Clone(Function):
     """d clone(a)/da = 1 (a copy in memory of its own)"""
 
+    reads_inputs = False
+
     def forward(self, a):
         return a.copy()
 
@@ -582,6 +617,8 @@ class Clone(Function):
 
 class ToDevice(Function):
     """d to(a, device)/da = 1 (the gradient moves back to a's device)"""
+
+    reads_inputs = False
 
     def __init__(self, device):
         self.device = device
@@ -779,6 +816,7 @@ class Softmax(Function):
     """d softmax(a)_i/da_j = s_i ([i = j] - s_j)"""
 
     needs_output = True
+    reads_inputs = False  # only the output's values
 
     def __init__(self, axis):
         self.axis = axis
@@ -796,6 +834,7 @@ class LogSoftmax(Function):
     """d log_softmax(a)_i/da_j = [i = j] - softmax(a)_j"""
 
     needs_output = True
+    reads_inputs = False  # only the output's values
 
     def __init__(self, axis):
         self.axis = axis
@@ -831,6 +870,8 @@ class Reshape(Function):
 class Permute(Function):
     """d permute(a, axes)/da = permute of the gradient by the inverse permutation"""
 
+    reads_inputs = False
+
     def __init__(self, axes):
         self.axes = axes
 
@@ -848,6 +889,8 @@ class Permute(Function):
 class Expand(Function):
     """d broadcast_to(a)/da = sum of the gradient over the broadcast axes"""
 
+    reads_inputs = False
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -864,6 +907,8 @@ class Expand(Function):
 class GetItem(Function):
     """d a[index]/da = scatter-add of the gradient into zeros of a's shape"""
 
+    reads_inputs = False
+
     def __init__(self, index):
         self.index = index
 
@@ -877,6 +922,8 @@ class GetItem(Function):
 
 class ScatterAdd(Function):
     """d scatter_add(g, index)/dg = g'[index] (the adjoint of indexing)"""
+
+    reads_inputs = False
 
     def __init__(self, index, shape):
         self.index, self.shape = index, shape
@@ -906,6 +953,8 @@ def _has_integer_array(index) -> bool:
 class Cat(Function):
     """d cat(a_1..a_n)/da_k = the k-th slice of the gradient"""
 
+    reads_inputs = False
+
     def __init__(self, axis):
         self.axis = axis
 
@@ -928,6 +977,8 @@ class Cat(Function):
 
 class Stack(Function):
     """d stack(a_1..a_n)/da_k = the k-th slice of the gradient along the new axis"""
+
+    reads_inputs = False
 
     def __init__(self, axis):
         self.axis = axis
@@ -956,6 +1007,9 @@ class MatMul(Function):
 
     def forward(self, a, b):
         return array_module_of(a).matmul(a, b)
+
+    def values_read(self):
+        return _read_by_the_other(self.inputs)
 
     def backward(self, grad):
         needs_a, needs_b = self.inputs[0].requires_grad, self.inputs[1].requires_grad
@@ -991,6 +1045,9 @@ class Linear(Function):
         if bias is not None:
             out += bias  # in place on the fresh matmul result: one pass less
         return out.reshape(x.shape[:-1] + (weight.shape[0],)) if batched else out
+
+    def values_read(self):
+        return _read_by_the_other(self.inputs)  # the bias's gradient reads no values
 
     def backward(self, grad):
         needs = [tensor.requires_grad for tensor in self.inputs]

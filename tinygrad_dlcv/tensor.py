@@ -1399,7 +1399,7 @@ def _written_since(tensor: Tensor, count: int) -> bool:
 
 def _check_unchanged(function: ops.Function) -> None:
     """Raise if a value ``function``'s backward reads was written in place after it ran."""
-    read = list(function.inputs) if function.reads_inputs else []
+    read = function.values_read()
     if function.needs_output and function.output is not None:
         read.append(function.output)
     for tensor in read:
