@@ -1221,3 +1221,30 @@ def test_a_broadcast_gradient_of_nothing_or_of_many_float16_copies_is_right():
     h = tg.tensor([1e-4], dtype="float16", requires_grad=True)
     (h.expand(70000).sum() * 1e-4).backward()  # 70,000 is no float16 number: summed instead
     assert abs(h.grad.item() - 7.0) < 0.01
+
+
+@pytest.mark.parametrize(
+    "name, data, reference",
+    [
+        ("mean", np.full(300, 255.0), 255.0),  # the float16 sum, 76,500, is no float16
+        ("var", 250.0 + np.tile([-1.0, 1.0], 150), 300 / 299),  # squares past 65,504
+        ("logsumexp", np.zeros(70000), np.log(70000)),
+        ("softmax", np.zeros(70000), 1 / 70000),
+        ("log_softmax", np.zeros(70000), -np.log(70000)),
+        ("cross_entropy", np.zeros(70000), np.log(70000)),
+    ],
+)
+def test_float16_sums_are_added_up_in_float32(name, data, reference, device):
+    # As NumPy's mean and torch: a float16 sum overflowed to inf (mean inf, var inf,
+    # softmax all 0); the result is rounded to float16 once, at the end.
+    from tinygrad_dlcv.nn import functional as F
+
+    x = tg.tensor(data, dtype="float16", device=device, requires_grad=True)
+    if name == "cross_entropy":
+        out = F.cross_entropy(x.reshape(1, -1), tg.tensor([3], device=device))
+    else:
+        out = getattr(x, name)()
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(out.numpy().astype(np.float64).ravel()[0], reference, rtol=2e-3)
+    out.mean().backward()  # (a sum of 70,000 log-probabilities is no float16)
+    assert x.grad.dtype == np.float16 and np.isfinite(x.grad.numpy()).all()

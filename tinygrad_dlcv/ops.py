@@ -213,6 +213,21 @@ def mean_of(total: Any, count: int) -> Any:
     return total / count if count else total * math.nan
 
 
+def accumulation_dtype(dtype: Any) -> Any:
+    """The dtype a sum of ``dtype`` values is added up in: float32 for float16, whose
+    sums overflow at 65504 (NumPy's mean and PyTorch's reductions widen it too); None
+    (the array's own) otherwise. The caller narrows the result back."""
+    return numpy.float32 if dtype == numpy.float16 else None
+
+
+def summed_over(values: Any, axis: Any) -> Any:
+    """``values.sum(axis, keepdims=True)`` in a backward formula: float16 arrays added
+    up in float32 (a Tensor, in a recorded backward, sums in its own dtype)."""
+    if isinstance(values, _tensor_module.Tensor):
+        return values.sum(axis=axis, keepdims=True)
+    return values.sum(axis=axis, keepdims=True, dtype=accumulation_dtype(values.dtype))
+
+
 def mean_weight(count: int) -> float:
     """d mean/d element = 1 / count (nan for an empty mean, whose gradient is empty anyway)."""
     return 1.0 / count if count else math.nan
@@ -660,8 +675,8 @@ class Mean(Function):
 
     def forward(self, a):
         # sum / n is what ndarray.mean computes, without its Python-level wrapper.
-        total = a.sum(axis=self.axis, keepdims=self.keepdims)
-        return mean_of(total, reduced_size(a.shape, self.axis))
+        total = a.sum(axis=self.axis, keepdims=self.keepdims, dtype=accumulation_dtype(a.dtype))
+        return mean_of(total, reduced_size(a.shape, self.axis)).astype(a.dtype, copy=False)
 
     def backward(self, grad):
         (a,) = self.inputs
@@ -678,6 +693,8 @@ class Var(Function):
         self.axis, self.correction, self.keepdims = axis, correction, keepdims
 
     def forward(self, a):
+        if accumulation_dtype(a.dtype) is not None:  # float16: squares overflow at 256
+            return self.forward(a.astype(accumulation_dtype(a.dtype))).astype(a.dtype)
         count = reduced_size(a.shape, self.axis)
         self.dof = max(0, count - self.correction)  # as PyTorch: never a negative divisor
         centered = a - mean_of(a.sum(axis=self.axis, keepdims=True), count)
@@ -692,12 +709,12 @@ class Var(Function):
         grad, a = operands(grad, *self.inputs)
         spread = expand_reduced(grad, a.shape, self.axis, self.keepdims)
         if self.dof > 0:
-            centered = a - mean_of(a.sum(axis=self.axis, keepdims=True), count)
+            centered = a - mean_of(summed_over(a, self.axis), count)
             return (spread * (centered * (2.0 / self.dof)),)
         # 2 (a - mean) / 0: PyTorch's values. Its full reduction gives +inf off the
         # mean; over given axes the sign of (a - mean) stays. nan on the mean (0 / 0).
         xp = array_module_of(a_data)
-        centered = a_data - mean_of(a_data.sum(axis=self.axis, keepdims=True), count)
+        centered = a_data - mean_of(summed_over(a_data, self.axis), count)
         local = xp.where(centered == 0, math.nan, math.inf)
         if self.axis is not None:
             local = local * xp.sign(centered)
@@ -785,14 +802,15 @@ def _logsumexp_keepdims(a, axis):
     # exp may underflow to 0 (also after a shift that overflows to -inf), and a slice
     # that is all -inf rightly gives log(0) = -inf.
     with errstate(xp, under="ignore", over="ignore", divide="ignore"):
-        return xp.log(xp.exp(a - peak).sum(axis=axis, keepdims=True)) + peak
+        total = xp.exp(a - peak).sum(axis=axis, keepdims=True, dtype=accumulation_dtype(a.dtype))
+        return (xp.log(total) + peak).astype(a.dtype, copy=False)
 
 
 def _exp_shifted(a, axis):
     """``(a - max(a), exp(a - max(a)), their sum)``: the stable pieces of (log-)softmax.
 
     With the maximum taken out, exp never overflows and large values keep their
-    precision.
+    precision. The sum of float16 exps is float32 (see ``accumulation_dtype``).
     """
     xp = array_module_of(a)
     if a.size == 0:  # nothing to normalise (an empty axis has no maximum); a total
@@ -803,13 +821,13 @@ def _exp_shifted(a, axis):
     with errstate(xp, under="ignore", over="ignore"):
         shifted = a - a.max(axis=axis, keepdims=True)
         exps = xp.exp(shifted)
-    return shifted, exps, exps.sum(axis=axis, keepdims=True)
+    return shifted, exps, exps.sum(axis=axis, keepdims=True, dtype=accumulation_dtype(a.dtype))
 
 
 def _log_softmax_array(a, axis):
     """a - logsumexp(a) = (a - max(a)) - log(sum(exp(a - max(a))))."""
     shifted, _, total = _exp_shifted(a, axis)
-    return shifted - array_module_of(a).log(total)
+    return (shifted - array_module_of(a).log(total)).astype(a.dtype, copy=False)
 
 
 class Softmax(Function):
@@ -823,11 +841,11 @@ class Softmax(Function):
 
     def forward(self, a):
         _, exps, total = _exp_shifted(a, self.axis)
-        return exps / total
+        return (exps / total).astype(a.dtype, copy=False)
 
     def backward(self, grad):
         grad, out = operands(grad, self.output)
-        return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)
+        return (out * (grad - summed_over(grad * out, self.axis)),)
 
 
 class LogSoftmax(Function):
@@ -845,7 +863,7 @@ class LogSoftmax(Function):
     def backward(self, grad):
         grad, out = operands(grad, self.output)
         softmax = apply(Exp, out)
-        return (grad - softmax * grad.sum(axis=self.axis, keepdims=True),)
+        return (grad - softmax * summed_over(grad, self.axis),)
 
 
 # --------------------------------------------------------------------------- shape and indexing
@@ -1107,7 +1125,8 @@ class CrossEntropy(Loss):
         self.probabilities = exps / total  # softmax, kept for the backward
         rows = xp.arange(logits.shape[0])
         # -log softmax at the target only: N logs, not N x C.
-        return self.reduce(xp.log(total[:, 0]) - shifted[rows, self.target])
+        losses = self.reduce(xp.log(total[:, 0]) - shifted[rows, self.target])
+        return losses.astype(logits.dtype, copy=False)
 
     def backward(self, grad):
         (logits,) = self.inputs
