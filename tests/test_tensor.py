@@ -1143,3 +1143,58 @@ def test_dlpack_of_a_reversed_view_hands_torch_a_copy_instead_of_aborting():
 def test_dlpack_of_a_reversed_view_with_copy_false_is_a_buffer_error():
     with pytest.raises(BufferError, match="negative strides"):
         tg.tensor([1.0, 2.0, 3.0])[::-1].__dlpack__(copy=False)
+
+
+def test_an_int_tensor_divides_by_any_int_scalar():
+    # int / int is a float division: the scalar never has to fit the int dtype (torch).
+    small = tg.tensor([1, 2], dtype="int8")
+    np.testing.assert_allclose((small / 1000).numpy(), [0.001, 0.002], rtol=1e-6)
+    np.testing.assert_allclose((1000 / small).numpy(), [1000.0, 500.0])
+    np.testing.assert_array_equal((tg.tensor([1, 2], dtype="uint8") / -1).numpy(), [-1.0, -2.0])
+    np.testing.assert_allclose((small / np.int64(1000)).numpy(), [0.001, 0.002], rtol=1e-6)
+    assert (small / 1000).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: tg.tensor([1.0], requires_grad="no"),
+        lambda: tg.zeros(2, requires_grad=1),
+        lambda: tg.ones(2).sum(keepdims="a"),
+        lambda: tg.ones(2).mean(keepdims=1),
+        lambda: tg.ones(2).max(keepdims="yes"),
+        lambda: tg.ones(2).argmax(keepdims="a"),
+        lambda: tg.arange(None),
+        lambda: tg.arange(0, "5"),
+        lambda: tg.ones(3).var(correction="1"),
+        lambda: tg.ones(1, requires_grad=True).sum().backward(create_graph="a"),
+        lambda: tg.ones(1, requires_grad=True).sum().backward(retain_grad=None),
+    ],
+)
+def test_flags_and_numbers_of_another_type_are_type_errors(call):
+    # bool("no") is True: a flag taken by its truth would silently do the opposite.
+    with pytest.raises(TypeError):
+        call()
+
+
+def test_a_numpy_int_correction_does_not_widen_var():
+    x = tg.tensor([1.0, 2.0, 4.0], requires_grad=True)
+    out = x.var(correction=np.int64(1))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.item(), np.var([1.0, 2.0, 4.0], ddof=1), rtol=1e-6)
+
+
+def test_grad_names_itself_for_arguments_of_another_type():
+    x = tg.ones(2, requires_grad=True)
+    total = (x * 2).sum()
+    for call, word in [
+        (lambda: tg.grad(total, x, grad_outputs=3.0), "grad_outputs"),
+        (lambda: tg.grad(3.0, x), "outputs"),
+        (lambda: tg.grad(total, 3.0), "inputs"),
+        (lambda: tg.grad(total, x, create_graph="a"), "create_graph"),
+    ]:
+        with pytest.raises(TypeError, match=f"grad: {word}"):
+            call()
+    # Iterables are taken as torch takes them: model.parameters() is a generator.
+    (first,) = tg.grad(total, (t for t in [x]), grad_outputs=iter([None]))
+    np.testing.assert_array_equal(first.numpy(), [2.0, 2.0])

@@ -22,6 +22,7 @@ from typing import Any
 import numpy
 
 from . import ops
+from .arguments import check_bool
 from .backend import (
     array_module,
     array_module_of,
@@ -223,15 +224,18 @@ def _normalize_axis(axis: int, ndim: int, op_name: str) -> int:
 
 
 def _normalize_axes(
-    axis: Any, ndim: int, op_name: str, single: bool = False
+    axis: Any, ndim: int, op_name: str, single: bool = False, keepdims: Any = False
 ) -> tuple[int, ...] | None:
-    """Normalize ``axis=None|int|tuple`` to None or a sorted tuple of distinct axes.
+    """Normalize ``axis=None|int|tuple`` to None or a sorted tuple of distinct axes
+    (and check a reduction's ``keepdims`` flag: True or False only).
 
     On a 0-d tensor axis 0 or -1 is allowed (PyTorch) and becomes ``()``: NumPy
     has no axis there to reduce, and reducing over none leaves the value as it is.
     With ``single`` the axis must be one int (softmax), returned as a 1-tuple
     (or ``()``).
     """
+    if keepdims is not False and keepdims is not True:
+        check_bool(keepdims, "keepdims", op_name)
     if axis is None and not single:
         return None
     if type(axis) is int and -ndim <= axis < ndim:  # the common case, without the checks
@@ -358,8 +362,8 @@ class Tensor:
         self.name = name
         self._hooks: dict[int, Callable] | None = None
         self._retains_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
+        if requires_grad is not False:  # checked: Tensor(x, requires_grad="no") is no yes
+            self._switch_requires_grad(requires_grad, "Tensor: requires_grad")
 
     @classmethod
     def _wrap(cls, array: Any) -> Tensor:
@@ -676,19 +680,25 @@ class Tensor:
     def __rmul__(self, other: Any) -> Tensor:
         return self._binary(other, ops.Mul, reflected=True)
 
+    def _quotient_operands(self, other: Any) -> tuple[Tensor, Tensor] | None:
+        """The operands of a true division, floating: int / int divides as floats (as
+        torch), and an int tensor meets a scalar as a float tensor (int8 / 1000 is
+        0.001, not an overflow of 1000 into int8)."""
+        source = self._floating() if isinstance(other, _SCALAR_TYPES) else self
+        pair = source._operands(other, ops.Div)
+        return None if pair is None else (pair[0]._floating(), pair[1]._floating())
+
     def __truediv__(self, other: Any) -> Tensor:
-        pair = self._operands(other, ops.Div)
+        pair = self._quotient_operands(other)
         if pair is None:
             return NotImplemented
-        a, b = pair
-        return Tensor._apply(ops.Div, a._floating(), b._floating())
+        return Tensor._apply(ops.Div, *pair)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        pair = self._operands(other, ops.Div)
+        pair = self._quotient_operands(other)
         if pair is None:
             return NotImplemented
-        a, b = pair
-        return Tensor._apply(ops.Div, b._floating(), a._floating())
+        return Tensor._apply(ops.Div, pair[1], pair[0])
 
     # ----------------------------------------------------------------- in-place arithmetic
     # ``p -= lr * p.grad`` under no_grad must change p itself: without these methods
@@ -859,6 +869,7 @@ class Tensor:
         return self._arg_extreme("argmin", axis, keepdims)
 
     def _arg_extreme(self, op_name: str, axis: int | None, keepdims: bool) -> Tensor:
+        check_bool(keepdims, "keepdims", op_name)
         if axis is not None:
             axis = _normalize_axis(axis, self.ndim, op_name)
         self._check_not_empty(op_name, None if axis is None else (axis,))
@@ -932,12 +943,12 @@ class Tensor:
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Sum over ``axis`` (None: all axes)."""
-        axes = _normalize_axes(axis, self.ndim, "sum")
+        axes = _normalize_axes(axis, self.ndim, "sum", keepdims=keepdims)
         return Tensor._apply(ops.Sum, self, axis=axes, keepdims=keepdims)
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis`` (None: all axes)."""
-        axes = _normalize_axes(axis, self.ndim, "mean")
+        axes = _normalize_axes(axis, self.ndim, "mean", keepdims=keepdims)
         return Tensor._apply(ops.Mean, self._floating(), axis=axes, keepdims=keepdims)
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -950,7 +961,7 @@ class Tensor:
 
     def _extreme(self, op_class: type[ops.Function], axis: Any, keepdims: bool) -> Tensor:
         name = op_label(op_class)
-        axes = _normalize_axes(axis, self.ndim, name)
+        axes = _normalize_axes(axis, self.ndim, name, keepdims=keepdims)
         self._check_not_empty(name, axes)
         return Tensor._apply(op_class, self, axis=axes, keepdims=keepdims)
 
@@ -971,14 +982,17 @@ class Tensor:
         greater than n over given axes PyTorch's own gradient is finite against its
         inf value, and this one stays inf like the value.
         """
-        axes = _normalize_axes(axis, self.ndim, "var")
+        axes = _normalize_axes(axis, self.ndim, "var", keepdims=keepdims)
+        if isinstance(correction, bool) or not isinstance(correction, numbers.Real):
+            raise TypeError(f"var: correction must be a number, got {correction!r}")
+        correction = _python_scalar(correction)  # an np.int64 must not widen float32
         return Tensor._apply(
             ops.Var, self._floating(), axis=axes, correction=correction, keepdims=keepdims
         )
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """log(sum(exp(x))) over ``axis``, without overflow."""
-        axes = _normalize_axes(axis, self.ndim, "logsumexp")
+        axes = _normalize_axes(axis, self.ndim, "logsumexp", keepdims=keepdims)
         return Tensor._apply(ops.Logsumexp, self._floating(), axis=axes, keepdims=keepdims)
 
     def softmax(self, axis: int = -1) -> Tensor:
@@ -1102,6 +1116,8 @@ class Tensor:
                 "backward: the tensor does not require grad and has no grad_fn "
                 "(did you create it under no_grad, or forget requires_grad=True?)"
             )
+        check_bool(retain_grad, "retain_grad", "backward")
+        check_bool(create_graph, "create_graph", "backward")
         seed = _seed_gradient(self, grad, "backward", create_graph)
         _backpropagate([self], [seed], create_graph=create_graph, retain_all=retain_grad)
 
@@ -1498,6 +1514,18 @@ def backward_steps(root: Tensor, grad: Any = None) -> list[tuple[Tensor, Tensor]
     ]
 
 
+def _tensor_list(value: Any, name: str) -> list:
+    """``tg.grad``'s outputs or inputs: one Tensor, or an iterable of them (a list,
+    ``model.parameters()``)."""
+    if isinstance(value, Tensor):
+        return [value]
+    if not isinstance(value, Iterable) or isinstance(value, (str, bytes)):
+        raise TypeError(
+            f"grad: {name} must be a Tensor or a list of Tensors, got {type(value).__name__}"
+        )
+    return list(value)
+
+
 def grad(
     outputs: Tensor | Sequence[Tensor],
     inputs: Tensor | Sequence[Tensor],
@@ -1509,12 +1537,19 @@ def grad(
     ``grad_outputs`` plays the role of backward's ``grad`` for each output.
     An input that the outputs do not depend on is a RuntimeError.
     """
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outputs, inputs = _tensor_list(outputs, "outputs"), _tensor_list(inputs, "inputs")
+    check_bool(create_graph, "create_graph", "grad")
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):  # one tensor: the gradient of one output
         grad_outputs = [grad_outputs]
+    elif isinstance(grad_outputs, Iterable) and not isinstance(grad_outputs, (str, bytes)):
+        grad_outputs = list(grad_outputs)
+    else:
+        raise TypeError(
+            f"grad: grad_outputs must be a Tensor or a list of Tensors (or None), "
+            f"got {type(grad_outputs).__name__}"
+        )
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     for tensor in outputs + inputs:
@@ -1573,7 +1608,9 @@ def _factory(
     except OverflowError as error:  # a Python int out of the dtype's range
         raise ValueError(f"{op_name}: {error}; choose a wider dtype than {dtype}") from None
     result = Tensor._wrap(array)
-    return result.requires_grad_(True) if requires_grad else result
+    if requires_grad is not False:
+        result._switch_requires_grad(requires_grad, f"{op_name}: requires_grad")
+    return result
 
 
 def zeros(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
@@ -1665,6 +1702,9 @@ def arange(
 ) -> Tensor:
     """Evenly spaced values in [start, stop); int64 for int arguments, as PyTorch."""
     start, stop, step = (_number_of(value) for value in (start, stop, step))
+    for name, value in (("start", start), ("stop", stop), ("step", step)):
+        if not isinstance(value, numbers.Real) and not (name == "stop" and value is None):
+            raise TypeError(f"arange: {name} must be a number, got {type(value).__name__}")
     if stop is None:
         start, stop = 0, start
     if step == 0:
