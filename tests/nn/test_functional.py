@@ -402,6 +402,18 @@ def test_binary_cross_entropy_outside_zero_one_is_a_value_error():
         F.binary_cross_entropy(Tensor([-0.1, 0.5]), Tensor([0.0, 1.0]))
 
 
+@pytest.mark.parametrize("target", [[2.0, 1.0], [-1.0, 0.0], [np.nan, 1.0]])
+def test_binary_cross_entropy_of_targets_outside_zero_one_is_a_value_error(target):
+    # torch: "all elements of target should be between 0 and 1"; t = 2 gave a loss of
+    # 2.05 and t = -1 a negative one. The target as an input (with a gradient) too.
+    with pytest.raises(ValueError, match="binary_cross_entropy: targets"):
+        F.binary_cross_entropy(Tensor([0.3, 0.6]), Tensor(target))
+    with pytest.raises(ValueError, match="binary_cross_entropy: targets"):
+        F.binary_cross_entropy(Tensor([0.3, 0.6]), Tensor(target, requires_grad=True))
+    with pytest.raises(ValueError, match="binary_cross_entropy: targets"):
+        nn.BCELoss()(Tensor([0.3, 0.6]), np.array(target))
+
+
 @pytest.mark.parametrize(
     "values", [[np.nan, 0.5], [0.5, np.nan], [np.nan, np.nan]], ids=["first", "last", "all"]
 )

@@ -322,21 +322,27 @@ def _binary_target(input: Tensor, target: Any, name: str) -> Any:
     return values
 
 
+def _check_unit_interval(values: Any, what: str) -> None:
+    """ValueError unless every value lies in [0, 1] (NaN fails too)."""
+    if values.size:
+        low, high = value_range(values)
+        if not (low >= 0 and high <= 1):  # written so that NaN (which min/max pass on) fails too
+            raise ValueError(
+                f"binary_cross_entropy: {what} must lie in [0, 1], got [{low}, {high}]"
+            )
+
+
 def binary_cross_entropy(probabilities: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """-[t log p + (1 - t) log(1 - p)], each log clamped at -100 as PyTorch does.
 
-    Probabilities outside [0, 1], or NaN, are a ValueError (torch refuses them too).
+    Probabilities or targets outside [0, 1], or NaN, are a ValueError (torch refuses
+    them too: the loss would be a number without a meaning, negative for t = -1).
     """
     probabilities = _tensor(probabilities, "binary_cross_entropy")._floating()
     _check_reduction(reduction, "binary_cross_entropy")
     values = _binary_target(probabilities, target, "binary_cross_entropy")
-    data = probabilities.data
-    if data.size:
-        low, high = value_range(data)
-        if not (low >= 0 and high <= 1):  # written so that NaN (which min/max pass on) fails too
-            raise ValueError(
-                f"binary_cross_entropy: input probabilities must lie in [0, 1], got [{low}, {high}]"
-            )
+    _check_unit_interval(probabilities.data, "input probabilities")
+    _check_unit_interval(values, "targets")
     if isinstance(target, Tensor) and target.requires_grad:  # an input: it gets a gradient
         target = target.astype(probabilities.dtype)
         return Tensor._apply(ops.BinaryCrossEntropy, probabilities, target, reduction=reduction)
