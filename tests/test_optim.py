@@ -627,7 +627,7 @@ def test_bad_params_argument():
         optim.SGD(w, lr=0.1)  # a single tensor, not an iterable of them
     with pytest.raises(TypeError):
         optim.Adam([w, np.ones(2)])
-    with pytest.raises(ValueError, match="more than one"):
+    with pytest.raises(ValueError, match="same parameter twice"):  # one group: said so
         optim.SGD([w, w], lr=0.1)
     with pytest.raises(ValueError, match="more than one"):
         optim.SGD([{"params": [w]}, {"params": [w]}], lr=0.1)
@@ -1249,3 +1249,27 @@ def test_step_with_an_epoch_on_a_scheduler_without_a_closed_form_uses_get_lr():
     old = StepLR(opt, 2).state_dict()
     old["_initial"] = False  # saved before the entry took torch's name
     StepLR(opt, 2).load_state_dict(old)
+
+
+def test_repr_of_several_parameter_groups_is_torchs_layout():
+    torch = pytest.importorskip("torch")
+    ours = optim.SGD(
+        [
+            {"params": [tg.ones(1, requires_grad=True)]},
+            {"params": [tg.ones(1, requires_grad=True)]},
+        ],
+        lr=0.1,
+    )
+    theirs = torch.optim.SGD(
+        [
+            {"params": [torch.ones(1, requires_grad=True)]},
+            {"params": [torch.ones(1, requires_grad=True)]},
+        ],
+        lr=0.1,
+    )
+
+    # torch also lists its own options (foreach, fused, ...): compare the layout.
+    def layout(text):
+        return [line for line in text.splitlines() if not line.startswith("    ")]
+
+    assert layout(repr(ours)) == layout(repr(theirs))

@@ -116,9 +116,10 @@ def test_calculate_gain_of_leaky_relu_equals_torch(param):
     )
 
 
-def test_calculate_gain_unknown_is_a_value_error():
-    with pytest.raises(ValueError):
-        init.calculate_gain("softsign")
+@pytest.mark.parametrize("nonlinearity", ["softsign", "identity"])
+def test_calculate_gain_unknown_is_a_value_error(nonlinearity):
+    with pytest.raises(ValueError, match=nonlinearity):  # torch has no "identity" either
+        init.calculate_gain(nonlinearity)
 
 
 def _uniform_bound(values):

@@ -655,6 +655,52 @@ def test_repr_of_simple_modules_equals_torch(name):
     assert repr(getattr(nn, name)()) == repr(getattr(torch.nn, name)())
 
 
+def _with_extra_lines(base, linear):
+    """The same three custom classes over this engine's or torch's Module."""
+
+    class Lines(base):
+        def extra_repr(self):
+            return "a=1\nb=2"
+
+    class Outer(base):
+        def __init__(self):
+            super().__init__()
+            self.inner, self.layer = Lines(), linear(2, 3)
+
+        def extra_repr(self):
+            return "x=1\ny=2"
+
+    class OneLine(base):
+        def __init__(self):
+            super().__init__()
+            self.inner = Lines()
+
+        def extra_repr(self):
+            return "z=1"
+
+    return [Lines(), Outer(), OneLine()]
+
+
+def test_repr_with_an_extra_repr_of_several_lines_equals_torch():
+    # Each line of extra_repr on its own line, indented (was "Lines(a=1\nb=2)").
+    torch = _torch()
+    ours = _with_extra_lines(nn.Module, nn.Linear)
+    theirs = _with_extra_lines(torch.nn.Module, torch.nn.Linear)
+    for mine, reference in zip(ours, theirs, strict=True):
+        assert repr(mine) == repr(reference)
+    assert repr(nn.Sequential(ours[1])) == repr(torch.nn.Sequential(theirs[1]))
+
+
+def test_a_parameter_may_replace_a_child_module_as_in_torch():
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    model.extra = nn.Linear(2, 1)
+    model.extra = nn.Parameter(tg.ones(3))
+    assert "extra" not in dict(model.named_children())
+    assert list(dict(model.named_parameters())) == ["extra", "0.weight", "0.bias"]  # torch's
+    with pytest.raises(TypeError, match="parameter 'extra'"):
+        model.extra = nn.ReLU()  # a module over a parameter: torch refuses too
+
+
 def test_repr_of_leaky_relu_with_slope_equals_torch():
     torch = _torch()
     assert repr(nn.LeakyReLU(0.2)) == repr(torch.nn.LeakyReLU(0.2))

@@ -64,7 +64,7 @@ def _fans(tensor: Tensor, name: str) -> tuple[int, int]:
 def _gain(nonlinearity: str, param: float | None, name: str) -> float:
     """PyTorch's table of recommended gains; errors name the public function ``name``."""
     _check_choice(name, "nonlinearity", nonlinearity)
-    linear_like = ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d")
+    linear_like = ("linear", "sigmoid", "conv1d", "conv2d", "conv3d")
     if nonlinearity in linear_like or nonlinearity.startswith("conv_transpose"):
         return 1.0
     if nonlinearity == "tanh":

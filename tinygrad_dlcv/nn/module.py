@@ -75,7 +75,8 @@ class Module:
                 f"cannot assign {type(value).__name__!r} as parameter {name!r} "
                 "(nn.Parameter or None expected)"
             )
-        if name in self._modules and not (value is None or isinstance(value, Module)):
+        # A Parameter may take a child's name (torch: it replaces the child).
+        if name in self._modules and not (value is None or isinstance(value, (Module, Parameter))):
             raise TypeError(
                 f"cannot assign {type(value).__name__!r} as child module {name!r} "
                 "(nn.Module or None expected)"
@@ -323,12 +324,18 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [self.extra_repr()] if self.extra_repr() else []
-        for name, module in self._modules.items():
-            child = repr(module).replace("\n", "\n  ")
-            lines.append(f"({name}): {child}")
-        if not self._modules:
-            return f"{type(self).__name__}({self.extra_repr()})"
+        # torch's layout: a one-line extra_repr stays inside the parentheses; children,
+        # or an extra_repr of several lines, go one per line, indented by two.
+        extra_lines = self.extra_repr().split("\n") if self.extra_repr() else []
+        child_lines = [
+            f"({name}): " + repr(module).replace("\n", "\n  ")
+            for name, module in self._modules.items()
+        ]
+        if len(extra_lines) == 1 and not child_lines:
+            return f"{type(self).__name__}({extra_lines[0]})"
+        lines = extra_lines + child_lines
+        if not lines:
+            return f"{type(self).__name__}()"
         return type(self).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"
 
 

@@ -251,8 +251,10 @@ class Optimizer:
                 raise TypeError(f"{name}: can only optimize Tensors, got {type(param).__name__}")
             if not param.is_leaf:
                 raise ValueError(f"{name}: can't optimize a non-leaf Tensor")
+        if len({id(p) for p in params}) != len(params):  # torch warns, and means to refuse
+            raise ValueError(f"{name}: a parameter group holds the same parameter twice")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
-        if len({id(p) for p in params}) != len(params) or any(id(p) in seen for p in params):
+        if any(id(p) in seen for p in params):
             raise ValueError(f"{name}: some parameters appear in more than one parameter group")
         group["params"] = params
         for key, value in self.defaults.items():
@@ -526,6 +528,8 @@ class Optimizer:
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for number, group in enumerate(self.param_groups):
+            if number:
+                lines.append("")  # torch's blank line between groups
             lines.append(f"Parameter Group {number}")
             for key in sorted(group):
                 if key != "params":
