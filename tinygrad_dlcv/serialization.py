@@ -115,7 +115,9 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike) -> None:
         arrays are copied to the host; numbers and lists become arrays. Nested
         dicts (an optimizer's ``state_dict()``) are stored under dotted names
         (``state.0.exp_avg``, ``param_groups.0.lr``), which the optimizers'
-        ``load_state_dict`` reads back.
+        ``load_state_dict`` reads back. An empty nested dict (the ``state``
+        of an optimizer before its first step) has no arrays and so no names:
+        it is not in the loaded dict, and ``load_state_dict`` reads it as empty.
     path : str or path
         The file to write, exactly as given (no ``.npz`` is appended). Its
         folder must exist. An existing file is replaced only once the new one
