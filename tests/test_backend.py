@@ -112,6 +112,29 @@ def test_import_pulls_in_numpy_only():
     assert proc.returncode == 0, proc.stderr
 
 
+def test_submodules_are_attributes_of_the_package_loaded_on_first_use():
+    # tg.data.load_mnist after a plain `import tinygrad_dlcv as tg`, as the contract's
+    # dotted names read; still no graphviz or matplotlib until a picture is made.
+    code = (
+        "import sys, tinygrad_dlcv as tg\n"
+        "assert 'tinygrad_dlcv.data' not in sys.modules\n"
+        "assert callable(tg.data.load_mnist) and callable(tg.cluster.KMeans)\n"
+        "assert callable(tg.decomposition.PCA) and callable(tg.gradcheck.gradcheck)\n"
+        "assert callable(tg.viz.draw_graph) and callable(tg.plot.training_curves)\n"
+        "heavy = [m for m in ('graphviz', 'matplotlib') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "assert 'data' in dir(tg)\n"
+        "try:\n"
+        "    tg.no_such_name\n"
+        "except AttributeError as error:\n"
+        "    assert 'no_such_name' in str(error)\n"
+        "else:\n"
+        "    raise AssertionError('no AttributeError')\n"
+    )
+    proc = _run_python(code)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_env_device_read_at_import_without_cupy():
     proc = _run_python(
         "import tinygrad_dlcv, sys; assert 'cupy' not in sys.modules",

@@ -704,3 +704,42 @@ def test_soft_kmeans_n_init_keeps_the_run_with_the_lowest_soft_objective():
     assert many.get_params()["n_init"] == 4
     with pytest.raises(ValueError, match="n_init"):
         SoftKMeans(3, n_init=0).fit(X)
+
+
+def test_score_is_minus_the_objective_on_x_as_scikit_learn():
+    sklearn_cluster = pytest.importorskip("sklearn.cluster")
+    X, _ = blobs(300, k=3, d=4, seed=3)
+    init = X[:3].copy()
+    ours = KMeans(3, init=init, tol=0).fit(X)
+    theirs = sklearn_cluster.KMeans(3, init=init, n_init=1, tol=0, algorithm="lloyd").fit(X)
+    other = X[::-1] + 0.5
+    assert ours.score(other) == pytest.approx(theirs.score(other), rel=1e-10)
+    assert ours.score(X) == pytest.approx(-ours.inertia_, rel=1e-10)
+    manhattan = KMeans(3, init=init, metric="manhattan").fit(X)
+    expected = np.abs(X - manhattan.cluster_centers_[manhattan.predict(X)]).sum()
+    assert manhattan.score(X) == pytest.approx(-expected, rel=1e-10)
+    with pytest.raises(NotFittedError):
+        KMeans(3).score(X)
+
+
+def test_scikit_learn_helpers_take_the_estimators():
+    # check_is_fitted, pipelines and grid searches ask for __sklearn_tags__ (and a
+    # grid search without a scorer for score): all raised AttributeError/TypeError.
+    pytest.importorskip("sklearn")
+    from sklearn.exceptions import NotFittedError as SklearnNotFitted
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.utils.validation import check_is_fitted
+
+    from tinygrad_dlcv.decomposition import PCA
+
+    X, _ = blobs(200, k=3, d=4, seed=1)
+    for estimator in (KMeans(3, random_state=0), SoftKMeans(3, random_state=0), PCA(2)):
+        with pytest.raises(SklearnNotFitted):
+            check_is_fitted(estimator)
+        check_is_fitted(estimator.fit(X))
+    pipeline = make_pipeline(PCA(2), KMeans(3, random_state=0)).fit(X)
+    np.testing.assert_array_equal(pipeline.predict(X), pipeline[-1].labels_)
+    search = GridSearchCV(KMeans(random_state=0), {"n_clusters": [1, 3]}, cv=2).fit(X)
+    assert search.best_params_ == {"n_clusters": 3}
+    assert KMeans(3).__sklearn_tags__().estimator_type == "clusterer"

@@ -142,3 +142,20 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+# The other submodules load on first use, as attributes too (``tg.data.load_mnist``
+# after a plain ``import tinygrad_dlcv as tg``): importing the package stays cheap,
+# and viz/plot bring in graphviz/matplotlib only when a picture is made.
+_LAZY_SUBMODULES = ("cli", "cluster", "data", "decomposition", "gradcheck", "plot", "viz")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))

@@ -543,6 +543,20 @@ def _same(value: Any, default: Any) -> bool:
 class _Estimator:
     """scikit-learn's estimator conventions: parameters in ``__init__``, fitted ``name_``."""
 
+    _sklearn_role: str | None = None  # scikit-learn's estimator_type ("clusterer", ...)
+
+    def __sklearn_tags__(self) -> Any:
+        """What scikit-learn's helpers (``check_is_fitted``, pipelines, grid search)
+        ask of an estimator. Only scikit-learn calls it, so it is imported here."""
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+
+        return Tags(
+            estimator_type=self._sklearn_role,
+            target_tags=TargetTags(required=False),
+            transformer_tags=TransformerTags(preserves_dtype=["float64", "float32"]),
+            input_tags=InputTags(),
+        )
+
     @classmethod
     def _param_names(cls) -> list[str]:
         signature = inspect.signature(cls.__init__)
@@ -920,6 +934,8 @@ class KMeans(_Estimator):
     centers, as scikit-learn does, so no center is ever NaN.
     """
 
+    _sklearn_role = "clusterer"
+
     def __init__(
         self,
         n_clusters: int = 8,
@@ -1034,6 +1050,27 @@ class KMeans(_Estimator):
         p = _metric_power(self.metric, type(self).__name__)
         data, offset = _centered(backend.array_module_of(work), work, p)
         return data.nearest(self.cluster_centers_ - offset)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Minus the k-means objective on X: -sum of d(x, its predicted center)^p
+        (scikit-learn's ``KMeans.score``: higher is better, as grid searches want).
+
+        Parameters
+        ----------
+        X : Tensor, numpy or cupy array of shape (N, D)
+        y : ignored
+
+        Returns
+        -------
+        float
+        """
+        labels = self.predict(X)
+        work, _ = self._data_for(X, f"{type(self).__name__}.score", self.cluster_centers_)
+        p = _metric_power(self.metric, type(self).__name__)
+        xp = backend.array_module_of(work)
+        data, offset = _centered(xp, work, p, precise=True)
+        powers = data.assigned_power(self.cluster_centers_ - offset, labels)
+        return -float(powers.sum(dtype=xp.float64))
 
     def fit_predict(self, X: Any, y: Any = None) -> Any:
         """Fit, then return ``labels_``.
