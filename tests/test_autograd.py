@@ -467,6 +467,38 @@ def test_accumulation_and_retained_grads_unchanged_by_deferred_store():
     assert not np.shares_memory(x.grad.data, y.grad.data)
 
 
+def test_leaf_grads_accumulate_in_place_as_torch():
+    # torch adds into the existing .grad: a reference to it (or the tensor a user
+    # assigned) sees the sum; a .grad in a graph (create_graph) is replaced instead.
+    torch = pytest.importorskip("torch")
+
+    def run(make, assign):
+        x = make([1.0, 2.0])
+        given = assign([10.0, 10.0])
+        x.grad = given
+        (x * 2).sum().backward()
+        first = x.grad
+        (x * x).sum().backward()
+        return x, given, first
+
+    ours = run(_leaf, lambda v: Tensor(v, dtype="float64"))
+    theirs = run(
+        lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True),
+        lambda v: torch.tensor(v, dtype=torch.float64),
+    )
+    for (x, given, first), (tx, tgiven, tfirst) in [(ours, theirs)]:
+        assert (x.grad is given) == (tx.grad is tgiven) == True  # noqa: E712
+        assert (first is x.grad) == (tfirst is tx.grad) == True  # noqa: E712
+        np.testing.assert_array_equal(given.numpy(), tgiven.numpy())  # [14, 16]
+    w = _leaf([1.0, 2.0])
+    (w * w).sum().backward(create_graph=True)
+    recorded = w.grad
+    (w * w).sum().backward()
+    assert w.grad is not recorded  # a recorded .grad is not written in place
+    np.testing.assert_array_equal(w.grad.numpy(), [4.0, 8.0])
+    np.testing.assert_array_equal(recorded.numpy(), [2.0, 4.0])
+
+
 # --- no_grad, enable_grad, detach -----------------------------------------------------
 
 

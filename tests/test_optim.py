@@ -265,19 +265,27 @@ def test_zero_dim_sgd_with_momentum_and_weight_decay_by_hand():
 # --- zero_grad, skipped parameters, gradients left alone -------------------------------
 
 
-def test_zero_grad_sets_none_or_fresh_zeros():
+def test_zero_grad_sets_none_or_zeros_in_place_as_torch():
+    torch = pytest.importorskip("torch")
     w = tg.Tensor([1.0, 2.0], requires_grad=True)
-    opt = optim.SGD([w], lr=0.1)
+    theirs = torch.tensor([1.0, 2.0], requires_grad=True)
+    opt, their_opt = optim.SGD([w], lr=0.1), torch.optim.SGD([theirs], lr=0.1)
     (w * w).sum().backward()
     assert w.grad is not None
     opt.zero_grad()
     assert w.grad is None
     (w * w).sum().backward()
-    old = w.grad
+    (theirs * theirs).sum().backward()
+    old, their_old = w.grad, theirs.grad
     opt.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(w.grad.numpy(), [0.0, 0.0])
-    assert w.grad.dtype == w.dtype and w.grad is not old
-    np.testing.assert_array_equal(old.numpy(), [2.0, 4.0])  # the old gradient is untouched
+    their_opt.zero_grad(set_to_none=False)
+    # torch's zero_(): the same tensor, now zeros; the next backward adds into it.
+    assert (w.grad is old) == (theirs.grad is their_old) == True  # noqa: E712
+    np.testing.assert_array_equal(old.numpy(), their_old.numpy())
+    (w * w).sum().backward()
+    (theirs * theirs).sum().backward()
+    assert w.grad is old
+    np.testing.assert_array_equal(old.numpy(), their_old.numpy())
 
 
 def test_params_without_grad_are_skipped():

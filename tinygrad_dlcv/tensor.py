@@ -1361,8 +1361,12 @@ def _backpropagate(
             # Every new value first (an accumulation can fail too), then the assignments.
             stored = handed_in  # a buffer met again is copied: a .grad must not alias another
             values = [_grad_to_store(node, grad, create_graph, stored) for node, grad in to_store]
-            for (node, _), value in zip(to_store, values, strict=True):
-                node.grad = value
+            for (node, grad), value in zip(to_store, values, strict=True):
+                if value is None:  # accumulated into the .grad there, in place (as torch)
+                    node.grad.data += grad.data
+                    note_in_place_write(node.grad)
+                else:
+                    node.grad = value
 
 
 # In-place writes (``+=`` and friends, optimizer steps, init fills, state_dict loads)
@@ -1459,9 +1463,14 @@ def _run_hooks(node: Tensor, grad: Tensor, handed_in: set[int]) -> Tensor:
     return grad
 
 
-def _grad_to_store(node: Tensor, grad: Tensor, create_graph: bool, stored: set[int]) -> Tensor:
-    """The new ``node.grad``: accumulated into the old one, or a ``.grad`` that owns
-    writable memory of its own.
+def _grad_to_store(
+    node: Tensor, grad: Tensor, create_graph: bool, stored: set[int]
+) -> Tensor | None:
+    """The new ``node.grad``, or None where ``grad`` is to be added into the old one
+    in place (as torch accumulates: a reference to ``x.grad`` stays the gradient).
+
+    Out of place instead where the old one is read-only memory or part of a
+    graph, or when the backward itself is recorded (``create_graph``).
 
     Gradients flow through ops like ``+`` unchanged, so one buffer can reach
     several tensors, be the tensor a hook returned (``stored`` starts with those
@@ -1471,7 +1480,10 @@ def _grad_to_store(node: Tensor, grad: Tensor, create_graph: bool, stored: set[i
     change a ``.grad`` in place.
     """
     if node.grad is not None:
-        return node.grad + grad
+        old = node.grad
+        if create_graph or old.requires_grad or not is_writable(old.data):
+            return old + grad
+        return None
     if create_graph:
         # A copy recorded in the graph (torch clones here too): the gradient may also be
         # another tensor's .grad, the caller's seed or a read-only broadcast view.
@@ -1486,14 +1498,23 @@ def _grad_to_store(node: Tensor, grad: Tensor, create_graph: bool, stored: set[i
 
 
 def clear_grad(tensor: Tensor, set_to_none: bool = True) -> None:
-    """Forget ``tensor.grad``: None, or (``set_to_none=False``) fresh zeros.
+    """Forget ``tensor.grad``: None, or (``set_to_none=False``) zeros.
 
-    Fresh zeros, not the old array filled in place: a ``.grad`` assigned by the
-    user (``x.grad = t``) shares its memory with ``t``, which must not change.
-    ``Module.zero_grad`` and ``Optimizer.zero_grad`` both use it.
+    The zeros are written into the old ``.grad`` in place, as torch's
+    ``zero_()`` (a reference to it sees them, as backward's in-place
+    accumulation adds into it); fresh zeros where it is read-only or part of
+    a graph. ``Module.zero_grad`` and ``Optimizer.zero_grad`` both use it.
     """
-    if tensor.grad is not None:
-        tensor.grad = None if set_to_none else zeros_like(tensor)
+    old = tensor.grad
+    if old is None:
+        return
+    if set_to_none:
+        tensor.grad = None
+    elif old.requires_grad or not is_writable(old.data):
+        tensor.grad = zeros_like(tensor)
+    else:
+        old.data[...] = 0
+        note_in_place_write(old)
 
 
 def backward_steps(root: Tensor, grad: Any = None) -> list[tuple[Tensor, Tensor]]:
