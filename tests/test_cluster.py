@@ -743,3 +743,70 @@ def test_scikit_learn_helpers_take_the_estimators():
     search = GridSearchCV(KMeans(random_state=0), {"n_clusters": [1, 3]}, cv=2).fit(X)
     assert search.best_params_ == {"n_clusters": 3}
     assert KMeans(3).__sklearn_tags__().estimator_type == "clusterer"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"center": None},
+        {"center": 1},
+        {"init": None},
+        {"init": 5},
+        {"device": 0},
+        {"device": "gpu"},
+    ],
+)
+def test_parameters_of_a_wrong_type_or_value_are_both_value_and_type_errors(params):
+    # As scikit-learn's InvalidParameterError, and every other parameter here.
+    X, _ = blobs(40, k=2, d=2)
+    with pytest.raises(ValueError) as caught:
+        KMeans(2, **params).fit(X)
+    assert isinstance(caught.value, TypeError)
+    assert str(caught.value).startswith("KMeans.fit: ")
+    assert next(iter(params)) in str(caught.value)
+
+
+def test_soft_kmeans_with_a_beta_past_float32_is_hard_assignment_without_nan():
+    X = np.array([[0, 0], [0, 1], [10, 10], [10, 11]], np.float32)
+    model = SoftKMeans(2, beta=1e39, random_state=0).fit(X)  # -beta was -inf, 0 * inf NaN
+    responsibilities = host(model.responsibilities_)
+    assert np.isfinite(responsibilities).all()
+    np.testing.assert_array_equal(responsibilities.sum(axis=1), 1.0)
+    assert set(np.unique(responsibilities)) == {0.0, 1.0}
+    labels = host(model.labels_)
+    assert labels[0] == labels[1] != labels[2] == labels[3]
+    proba = host(model.set_params(beta=1e39).predict_proba(X))
+    np.testing.assert_array_equal(proba, responsibilities)
+
+
+def test_distances_whose_squares_overflow_are_inf_and_soft_kmeans_still_assigns():
+    # ||x||^2 - 2 x.c + ||c||^2 gave inf - inf = NaN once the squares overflowed.
+    X = np.array([[0, 0], [0, 1], [10, 10], [10, 11]], np.float32) * np.float32(1e19)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own word on the overflow
+        model = SoftKMeans(2, random_state=0).fit(X)
+        far = np.array([[0.0, 0.0], [0.0, 1e155], [1e155, 1e155]])
+        distances = host(pairwise_distances(far))
+    responsibilities = host(model.responsibilities_)
+    assert not np.isnan(responsibilities).any()
+    labels = host(model.labels_)
+    assert labels[0] == labels[1] != labels[2] == labels[3]
+    expected = cdist(far, far)  # inf where the sum of squares overflows, as SciPy
+    np.testing.assert_array_equal(distances, expected)
+
+
+def test_hierarchical_kmeans_has_n_iter():
+    X, _ = blobs(200, k=4, d=2)
+    model = HierarchicalKMeans(branching=2, depth=2, random_state=0).fit(X)
+    assert isinstance(model.n_iter_, int) and model.n_iter_ >= 1
+
+
+def test_fewer_distinct_points_than_clusters_warns_as_scikit_learn():
+    from tinygrad_dlcv.cluster import ConvergenceWarning
+
+    X = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0], [1.0, 1.0]])
+    with pytest.warns(ConvergenceWarning, match=r"distinct clusters \(2\).*n_clusters \(3\)"):
+        KMeans(3, random_state=0).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        KMeans(2, random_state=0).fit(X)  # as many distinct points as clusters: quiet

@@ -36,6 +36,7 @@ import math
 import numbers
 import os
 import threading
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
@@ -48,6 +49,7 @@ from .arguments import InvalidParameterError, check_bool, check_int, check_real
 from .tensor import Tensor, generator_for
 
 __all__ = [
+    "ConvergenceWarning",
     "HierarchicalKMeans",
     "KMeans",
     "NotFittedError",
@@ -58,6 +60,11 @@ __all__ = [
 _METRIC_POWERS = {"euclidean": 2.0, "manhattan": 1.0}
 _INITS = ("k-means++", "random", "uniform")
 _CENTERS = ("mean", "median")
+
+
+class ConvergenceWarning(UserWarning):
+    """k-means found fewer distinct clusters than asked for (scikit-learn's warning of
+    that name): X has fewer distinct points than ``n_clusters``."""
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -99,7 +106,11 @@ def _as_data(
     if not backend.holds_real_numbers(array.dtype):
         raise TypeError(f"{who}: {name} must hold numbers, got dtype {array.dtype}")
     if device is not None:
-        array = backend.move_to_device(array, backend.normalize_device(device))
+        try:
+            device = backend.normalize_device(device)
+        except (TypeError, ValueError) as error:  # as every other parameter: both kinds
+            raise InvalidParameterError(f"{who}: device: {error}") from None
+        array = backend.move_to_device(array, device)
     if array.ndim != 2:
         raise ValueError(
             f"{who}: {name} must be 2-D (n_samples, n_features), got shape {tuple(array.shape)}"
@@ -144,6 +155,13 @@ def _check_init(init: Any, who: str, allow_array: bool = True) -> None:
             )
     elif not allow_array:
         raise ValueError(f"{who}: init must be 'k-means++', 'random' or 'uniform', got an array")
+    elif not (
+        isinstance(init, (Tensor, numpy.ndarray, list, tuple)) or backend.is_cuda_array(init)
+    ):
+        raise InvalidParameterError(
+            f"{who}: init must be 'k-means++', 'random', 'uniform' or an array of shape "
+            f"(n_clusters, n_features), got {init!r}"
+        )
 
 
 # --------------------------------------------------------------------------- distance kernels
@@ -354,6 +372,9 @@ class _Data:
         if self.p == 2.0:
             block += self.x_sq[start:stop, None]
             self.xp.maximum(block, 0, out=block)
+            # Finite data gives NaN only where ||x||^2 or ||c||^2 overflowed (inf - inf):
+            # there the distance is past the dtype's range, inf as SciPy's cdist says.
+            self.xp.nan_to_num(block, copy=False, nan=self.xp.inf, posinf=self.xp.inf)
         return block
 
     def nearest(self, centers: Any) -> Any:
@@ -969,6 +990,10 @@ class KMeans(_Estimator):
         check_bool(self.track_history, "track_history", who)
         p = _metric_power(self.metric, who)
         _check_init(self.init, who)
+        if not isinstance(self.center, str):
+            raise InvalidParameterError(
+                f"{who}: center must be 'mean' or 'median', got {self.center!r}"
+            )
         if self.center not in _CENTERS:
             raise ValueError(f"{who}: unknown center {self.center!r}; expected 'mean' or 'median'")
         return k, p
@@ -995,6 +1020,15 @@ class KMeans(_Estimator):
         rng = self._generator(who)
         result = self._fit_array(work, k, p, rng, who)
         self._store(result, out_dtype)
+        xp = backend.array_module_of(work)
+        distinct = int((xp.bincount(self.labels_, minlength=k) > 0).sum())
+        if distinct < k:  # duplicate centers: scikit-learn warns the same way
+            warnings.warn(
+                f"{who}: number of distinct clusters ({distinct}) found smaller than "
+                f"n_clusters ({k}); possibly due to duplicate points in X",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         return self
 
     def _fit_array(self, work: Any, k: int, p: float, rng: numpy.random.Generator, who: str):
@@ -1160,6 +1194,8 @@ class HierarchicalKMeans(KMeans):
         Leaf of each training sample, exactly as ``predict(X)`` gives.
     inertia_ : float
         Sum of d(x, leaf center)^p.
+    n_iter_ : int
+        The most Lloyd iterations any one split took.
     """
 
     def __init__(
@@ -1215,7 +1251,8 @@ class HierarchicalKMeans(KMeans):
         work, out_dtype = _as_data(X, who, device=self.device)
         rng = self._generator(who)
         leaves: list[Any] = []
-        root = self._split(work, depth, branching, p, rng, splitter, leaves, who)
+        iterations: list[int] = []
+        root = self._split(work, depth, branching, p, rng, splitter, (leaves, iterations), who)
         xp = backend.array_module_of(work)
         centers = xp.stack(leaves)
         labels = _route(root, work, p)
@@ -1223,22 +1260,26 @@ class HierarchicalKMeans(KMeans):
         self.inertia_ = float(data.assigned_power(centers, labels).sum(dtype=xp.float64))
         self.cluster_centers_ = centers.astype(out_dtype, copy=False)
         self.labels_ = labels
+        self.n_iter_ = max(iterations)
         self.n_features_in_ = int(work.shape[1])
         self._root = root
         return self
 
-    def _split(self, X, depth, branching, p, rng, splitter, leaves, who) -> _Node:
-        """Fit one node's k-means on X and recurse into each child's samples."""
+    def _split(self, X, depth, branching, p, rng, splitter, found, who) -> _Node:
+        """Fit one node's k-means on X and recurse into each child's samples; ``found``
+        collects the leaf centers and each split's iteration count."""
         xp = backend.array_module_of(X)
+        leaves, iterations = found
         k = min(branching, X.shape[0])
-        centers, labels, *_ = splitter._fit_array(X, k, p, rng, who)
+        centers, labels, _, n_iter, _ = splitter._fit_array(X, k, p, rng, who)
+        iterations.append(n_iter)
         node = _Node(centers)
         order, bounds = _group(xp, labels, k)
         for child in range(k):
             members = X[order[bounds[child] : bounds[child + 1]]]
             if depth > 1 and members.shape[0] > 1:
                 node.children.append(
-                    self._split(members, depth - 1, branching, p, rng, splitter, leaves, who)
+                    self._split(members, depth - 1, branching, p, rng, splitter, found, who)
                 )
             else:
                 node.children.append(len(leaves))
@@ -1452,6 +1493,9 @@ def _responsibilities(data: _Data, centers: Any, beta: float) -> tuple[Any, Any]
     # logit is exactly 0, so a beta large enough to overflow gives -inf for the
     # others (weight 0), never inf - inf = NaN.
     least = powered.min(axis=1, keepdims=True)
+    # A beta past the dtype's range would be inf, and 0 * inf NaN for the nearest
+    # cluster; any beta that large already gives hard assignments.
+    beta = min(beta, float(xp.finfo(powered.dtype).max))
     with backend.errstate(xp, over="ignore", under="ignore", invalid="ignore"):
         gaps = powered - least
         logits = xp.multiply(gaps, -beta, out=gaps)
