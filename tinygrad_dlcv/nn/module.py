@@ -190,9 +190,9 @@ class Module:
         ----------
         set_to_none : bool
             True (default): ``grad = None``. False: every existing gradient
-            becomes fresh zeros (not filled in place: a gradient the user
-            assigned shares the array of the tensor assigned); a parameter
-            without a gradient keeps None.
+            is zeroed in place, as torch's ``zero_()`` (a tensor the user
+            assigned as a gradient sees the zeros too); a parameter without
+            a gradient keeps None.
         """
         for parameter in self.parameters():
             clear_grad(parameter, set_to_none)

@@ -281,9 +281,8 @@ class Optimizer:
         Parameters
         ----------
         set_to_none : bool
-            True (default, as torch): ``param.grad = None``. False: a fresh
-            zero gradient (the old gradient array is left untouched, as it may
-            be shared).
+            True (default, as torch): ``param.grad = None``. False: the
+            gradient zeroed in place, as torch's ``zero_()``.
         """
         for group in self.param_groups:
             for param in group["params"]:
