@@ -760,3 +760,36 @@ def test_reassigning_a_parameter_or_child_keeps_its_place_as_torch():
             self.a = nn.Linear(1, 2)  # re-made: still first
 
     assert list(Two().state_dict()) == ["a.weight", "a.bias", "b.weight", "b.bias"]
+
+
+def test_add_module_register_parameter_and_append_as_torch():
+    torch = _torch()
+
+    def build(nn_module, parameter, linear, relu, ones):
+        model = nn_module.Sequential(linear(2, 3))
+        model.append(relu())
+        model.add_module("head", linear(3, 1))
+        model.register_parameter("scale", parameter(ones(1)))
+        model.register_parameter("unused", None)
+        return model
+
+    ours = build(nn, nn.Parameter, nn.Linear, nn.ReLU, tg.ones)
+    theirs = build(torch.nn, torch.nn.Parameter, torch.nn.Linear, torch.nn.ReLU, torch.ones)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [name for name, _ in ours.named_children()] == ["0", "1", "head"]
+    assert repr(ours) == repr(theirs)
+    assert ours.unused is None and "unused" not in ours.state_dict()
+    for call, error in [
+        (lambda m: m.add_module("a.b", nn.ReLU()), KeyError),
+        (lambda m: m.add_module("", nn.ReLU()), KeyError),
+        (lambda m: m.add_module(3, nn.ReLU()), TypeError),
+        (lambda m: m.add_module("x", 5), TypeError),
+        (lambda m: m.add_module("forward", nn.ReLU()), KeyError),
+        (lambda m: m.register_parameter("w", tg.ones(2)), TypeError),
+        (lambda m: m.register_parameter("head", nn.Parameter(tg.ones(1))), KeyError),
+        (lambda m: m.append(lambda x: x), TypeError),
+    ]:
+        before = list(ours.state_dict())
+        with pytest.raises(error):
+            call(ours)
+        assert list(ours.state_dict()) == before  # nothing half-registered

@@ -262,21 +262,12 @@ class Sequential(Module):
         else:
             named = [(str(index), module) for index, module in enumerate(modules)]
         for name, module in named:
-            self._check_child(name, module)
-            if module is None:  # an emptied slot (a slice of one), as torch's add_module keeps
-                self._modules[name] = None
-            setattr(self, name, module)
+            self._add_child(name, module, "Sequential")  # None: an emptied slot (a slice)
 
-    def _check_child(self, name: Any, module: Any) -> None:
-        """Raise as torch's ``add_module`` does for a child it cannot register."""
-        if module is not None and not isinstance(module, Module):
-            raise TypeError(f"Sequential: {module!r} is not a Module")
-        if not isinstance(name, str):
-            raise TypeError(f"Sequential: module name should be a string, got {name!r}")
-        if not name or "." in name:
-            raise KeyError(f"Sequential: module name can't be empty or contain '.', got {name!r}")
-        if hasattr(self, name):
-            raise KeyError(f"Sequential: attribute {name!r} already exists")
+    def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end (named by its position); returns self, as torch."""
+        self._add_child(str(len(self)), module, "Sequential.append")
+        return self
 
     def forward(self, x: Tensor) -> Tensor:
         for module in self._modules.values():

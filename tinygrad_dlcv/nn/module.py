@@ -104,6 +104,41 @@ class Module:
         self._modules.pop(name, None)
         object.__delattr__(self, name)
 
+    def _check_new_name(self, name: Any, registry: dict, who: str) -> None:
+        """Raise as torch does for a name a child or parameter cannot be registered under."""
+        if not isinstance(name, str):
+            raise TypeError(f"{who}: name should be a string, got {type(name).__name__}")
+        if not name or "." in name:  # a dot would break the dotted state_dict names
+            raise KeyError(f"{who}: name can't be empty or contain '.', got {name!r}")
+        if hasattr(self, name) and name not in registry:
+            raise KeyError(f"{who}: attribute {name!r} already exists")
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` as the child ``name`` (``self.name = module``, for names
+        that are not identifiers); None keeps an empty slot, as torch."""
+        self._add_child(name, module, "add_module")
+
+    def _add_child(self, name: Any, module: Any, who: str) -> None:
+        """``add_module``, with errors that name ``who``."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{who}: {type(module).__name__} is not a Module")
+        self._check_new_name(name, self._modules, who)
+        if module is None:
+            self._modules[name] = None
+        setattr(self, name, module)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` as the parameter ``name``; None keeps an empty slot."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"register_parameter: cannot assign {type(param).__name__} as parameter "
+                f"{name!r} (nn.Parameter or None expected)"
+            )
+        self._check_new_name(name, self._parameters, "register_parameter")
+        if param is None:
+            self._parameters[name] = None
+        setattr(self, name, param)
+
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Compute the module's output; subclasses define it."""
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
