@@ -1281,3 +1281,16 @@ def test_repr_of_several_parameter_groups_is_torchs_layout():
         return [line for line in text.splitlines() if not line.startswith("    ")]
 
     assert layout(repr(ours)) == layout(repr(theirs))
+
+
+def test_a_set_of_parameters_and_a_tensor_as_data_are_refused_before_any_change():
+    layer = nn.Linear(1, 2)
+    with pytest.raises(TypeError, match="set"):
+        optim.SGD(set(layer.parameters()), lr=0.1)  # no order: state goes by position
+    optimizer = optim.SGD(layer.parameters(), lr=0.1)
+    layer(tg.ones(3, 1)).sum().backward()
+    bias = layer.bias.numpy().copy()
+    layer.weight.data = tg.Tensor([[1.0], [2.0]])  # torch's idiom, with our Tensor
+    with pytest.raises(TypeError, match=r"\.data must be an array"):
+        optimizer.step()
+    np.testing.assert_array_equal(layer.bias.numpy(), bias)  # nothing half-stepped

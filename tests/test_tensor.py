@@ -1198,3 +1198,108 @@ def test_grad_names_itself_for_arguments_of_another_type():
     # Iterables are taken as torch takes them: model.parameters() is a generator.
     (first,) = tg.grad(total, (t for t in [x]), grad_outputs=iter([None]))
     np.testing.assert_array_equal(first.numpy(), [2.0, 2.0])
+
+
+def _both(torch, values, dtype=None):
+    """The same values as one of ours and one of torch's."""
+    return tg.tensor(values, dtype=dtype), torch.tensor(values)
+
+
+@pytest.mark.parametrize(
+    "compute",
+    [
+        lambda a: a // 2,
+        lambda a: a % 3,
+        lambda a: 7 // a,
+        lambda a: 7 % a,
+        lambda a: a // 2.0,
+        lambda a: a | 1,
+        lambda a: 6 & a,
+        lambda a: a ^ 3,
+        lambda a: ~a,
+    ],
+)
+def test_integer_ops_equal_torch(compute):
+    torch = pytest.importorskip("torch")
+    ours, theirs = _both(torch, [5, -7, 2])
+    result, expected = compute(ours), compute(theirs)
+    np.testing.assert_array_equal(result.numpy(), expected.numpy())
+    assert str(result.dtype) == str(expected.dtype).removeprefix("torch.")
+
+
+def test_masks_combine_with_and_or_not():
+    x = tg.tensor([0.5, 2.0, 3.0, 9.0])
+    inside = (x > 1) & (x < 5)
+    np.testing.assert_array_equal(inside.numpy(), [False, True, True, False])
+    np.testing.assert_array_equal(x[~inside].numpy(), [0.5, 9.0])
+    np.testing.assert_array_equal(((x < 1) | (x > 5)).numpy(), ~inside.numpy())
+    np.testing.assert_array_equal(((x > 1) ^ (x > 2.5)).numpy(), [False, True, False, False])
+    with pytest.raises(TypeError, match="bitwise_and"):
+        x & x  # torch: not implemented for float
+    with pytest.raises(TypeError, match="bitwise_not"):
+        ~x  # noqa: B018
+
+
+def test_remainder_has_torchs_gradient_and_floor_division_none():
+    torch = pytest.importorskip("torch")
+    a, b = tg.tensor([5.0, -7.0], requires_grad=True), tg.tensor([2.0, 3.0], requires_grad=True)
+    ta, tb = (torch.tensor(v, requires_grad=True) for v in ([5.0, -7.0], [2.0, 3.0]))
+    (a % b).sum().backward()
+    (ta % tb).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), ta.grad.numpy())
+    np.testing.assert_array_equal(b.grad.numpy(), tb.grad.numpy())  # -floor(a / b)
+    assert not (a // b).requires_grad  # torch: no derivative for floor_divide
+    for call in (lambda: tg.tensor([1, 2]) // 0, lambda: tg.tensor([1, 2]) % 0):
+        with pytest.raises(ZeroDivisionError):
+            call()
+
+
+def test_in_place_power_changes_the_tensor_itself():
+    w = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    alias = w
+    with tg.no_grad():
+        alias **= 2  # was rebound to a new tensor, the model's weight unchanged
+    assert alias is w
+    np.testing.assert_array_equal(w.numpy(), [1.0, 4.0, 9.0])
+
+
+def test_membership_and_formatting_as_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = _both(torch, [[1, 2], [3, 4]])
+    for value in (2, 5, 3.0):
+        assert (value in ours) == (value in theirs)
+    with pytest.raises(TypeError):
+        "a" in ours  # noqa: B015
+    assert f"{tg.tensor(2.5)}" == f"{torch.tensor(2.5)}" == "2.5"
+    assert f"{tg.tensor(2.5):.3f}" == "2.500"
+
+
+def test_deepcopy_of_a_result_is_refused_and_of_a_leaf_is_independent():
+    import copy
+
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="deepcopy"):
+        copy.deepcopy(w * 3)  # its gradients would reach copies of w, never w (torch refuses)
+    (w * 2).sum().backward()
+    w.register_hook(lambda grad: grad * 10)
+    twin = copy.deepcopy(w)
+    assert twin.requires_grad and twin.is_leaf
+    assert not np.shares_memory(twin.data, w.data)
+    np.testing.assert_array_equal(twin.grad.numpy(), [2.0, 2.0])
+    assert twin.grad is not w.grad
+    (twin * 1).sum().backward()  # no hook on the copy (as torch)
+    np.testing.assert_array_equal(twin.grad.numpy(), [3.0, 3.0])
+
+
+def test_pickle_keeps_values_not_the_graph_nor_hooks():
+    import pickle
+
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w * 3).sum()
+    restored = pickle.loads(pickle.dumps(loss))  # a leaf now, as in torch
+    assert restored.is_leaf and restored.requires_grad and restored.item() == 15.0
+    assert len(pickle.dumps(loss)) < 1000  # not the graph (it was the whole of it)
+    w.register_hook(lambda grad: grad)  # a lambda cannot be pickled: dropped with a warning
+    with pytest.warns(UserWarning, match="hooks"):
+        again = pickle.loads(pickle.dumps(w))
+    np.testing.assert_array_equal(again.numpy(), [1.0, 2.0])

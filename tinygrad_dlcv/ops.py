@@ -324,6 +324,28 @@ class Div(Function):
         )
 
 
+class Remainder(Function):
+    """d(a mod b)/da = 1, d(a mod b)/db = -floor(a / b)  (the floor-mod of Python and torch)"""
+
+    def forward(self, a, b):
+        return array_module_of(a).remainder(a, b)
+
+    def values_read(self):
+        a, b = self.inputs
+        return [a, b] if b.requires_grad else []  # a's gradient reads nothing
+
+    def backward(self, grad):
+        a, b = self.inputs
+        (grad,) = operands(grad)
+        grad_b = None
+        if b.requires_grad:
+            # floor(a / b) is piecewise constant: a constant, with no derivative of its own.
+            with errstate(array_module_of(a.data), divide="ignore", invalid="ignore"):
+                quotient = array_module_of(a.data).floor(a.data / b.data)
+            grad_b = unbroadcast(-grad * constant(grad, quotient), b.shape)
+        return (unbroadcast(grad, a.shape) if a.requires_grad else None, grad_b)
+
+
 class Pow(Function):
     """d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln(a)"""
 

@@ -8,6 +8,7 @@ its inputs become the edges of the graph that ``backward()`` walks in reverse.
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import itertools
@@ -15,6 +16,7 @@ import numbers
 import operator
 import re
 import threading
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -491,8 +493,9 @@ class Tensor:
         return int(self.item())
 
     def __format__(self, spec: str) -> str:
-        """``f"{loss:.4f}"``: a 0-d tensor formats its value, as in PyTorch."""
-        if self.ndim == 0 and spec:
+        """``f"{loss:.4f}"`` and ``f"{loss}"``: a 0-d tensor formats its value, as in
+        PyTorch."""
+        if self.ndim == 0:
             return format(self.item(), spec)
         return object.__format__(self, spec)  # str() for "", a TypeError for other specs
 
@@ -560,14 +563,48 @@ class Tensor:
         self._switch_requires_grad(requires_grad, "requires_grad_")
         return self
 
+    def __getstate__(self) -> tuple:
+        """What pickle keeps: values, requires_grad, ``.grad``, name (and attributes a
+        subclass's instance holds). Not the graph: a result comes back a leaf, as in
+        torch, so a pickled loss does not drag its whole graph along. Not the hooks,
+        which are code (torch drops them too, with a warning)."""
+        if self._hooks:
+            warnings.warn("pickling a tensor drops its hooks", UserWarning, stacklevel=2)
+        slots = {name: getattr(self, name) for name in ("data", "_grad", "_requires_grad", "name")}
+        slots.update(grad_fn=None, _hooks=None, _retains_grad=False)
+        return (getattr(self, "__dict__", None) or None, slots)
+
     def __setstate__(self, state: Any) -> None:
         # Restore the slots as they are, around the checking setters (they would read
         # slots not restored yet); pickles made before 2026-11-27 name two slots
         # without their underscore.
-        _, slots = state if isinstance(state, tuple) else (None, state)
+        attributes, slots = state if isinstance(state, tuple) else (None, state)
         for name, value in (slots or {}).items():
             name = {"grad": "_grad", "requires_grad": "_requires_grad"}.get(name, name)
             object.__setattr__(self, name, value)
+        if attributes:
+            self.__dict__.update(attributes)
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A copy with memory (and a ``.grad``) of its own, without hooks (as torch).
+
+        Only leaves: a result's copy would carry a copy of its graph, and its
+        gradients would reach copies of the leaves, never the leaves themselves
+        (torch refuses too).
+        """
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "deepcopy: only tensors made by the user (leaves), not results of ops, can "
+                "be deep-copied, as in torch; copy t.detach() instead"
+            )
+        copied = type(self)._wrap(copy.deepcopy(self.data, memo))
+        memo[id(self)] = copied
+        copied._requires_grad = self._requires_grad
+        copied.name = self.name
+        copied._grad = copy.deepcopy(self._grad, memo)
+        if getattr(self, "__dict__", None):
+            copied.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return copied
 
     @property
     def requires_grad(self) -> bool:
@@ -718,6 +755,9 @@ class Tensor:
     def __itruediv__(self, other: Any) -> Tensor:
         return self._in_place(other, ops.Div, "true_divide", Tensor.__truediv__)
 
+    def __ipow__(self, other: Any) -> Tensor:
+        return self._in_place(other, ops.Pow, "power", Tensor.__pow__)
+
     def _in_place(
         self, other: Any, op_class: type[ops.Function], ufunc: str, recorded: Callable
     ) -> Tensor:
@@ -781,6 +821,80 @@ class Tensor:
 
     def __rpow__(self, base: Any) -> Tensor:
         return self._binary(base, ops.Pow, reflected=True)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return self._remainder(other, reflected=False)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return self._remainder(other, reflected=True)
+
+    def _remainder(self, other: Any, reflected: bool) -> Tensor:
+        pair = self._operands(other, ops.Remainder)
+        if pair is None:
+            return NotImplemented
+        a, b = pair[::-1] if reflected else pair
+        _check_integer_divisor(a, b, "remainder")
+        return Tensor._apply(ops.Remainder, a, b)
+
+    # ----------------------------------------------------------------- without a gradient
+    # Floor division and bitwise logic have no derivative (torch refuses to differentiate
+    # floor_divide): their results are plain tensors, as comparisons are.
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return self._without_grad(other, "floor_divide", operator.floordiv)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return self._without_grad(other, "floor_divide", operator.floordiv, reflected=True)
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._without_grad(other, "bitwise_and", operator.and_, bitwise=True)
+
+    __rand__ = __and__
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._without_grad(other, "bitwise_or", operator.or_, bitwise=True)
+
+    __ror__ = __or__
+
+    def __xor__(self, other: Any) -> Tensor:
+        return self._without_grad(other, "bitwise_xor", operator.xor, bitwise=True)
+
+    __rxor__ = __xor__
+
+    def __invert__(self) -> Tensor:
+        """``~mask``: logical not of a bool tensor, bitwise not of an int one."""
+        _check_bitwise(self, "bitwise_not")
+        return Tensor._wrap(_as_array(~self.data))
+
+    def _without_grad(
+        self,
+        other: Any,
+        op_name: str,
+        compute: Callable,
+        reflected: bool = False,
+        bitwise: bool = False,
+    ) -> Tensor:
+        pair = self._operands(other, op_name)
+        if pair is None:
+            return NotImplemented
+        a, b = pair[::-1] if reflected else pair
+        check_same_device(op_name, a.data, b.data)
+        if bitwise:
+            _check_bitwise(a, op_name)
+        else:
+            _check_integer_divisor(a, b, op_name)
+        try:
+            return Tensor._wrap(_as_array(compute(a.data, b.data)))
+        except ValueError as error:
+            raise ValueError(f"{op_name}: {error} (shapes {a.shape}, {b.shape})") from None
+
+    def __contains__(self, element: Any) -> bool:
+        """``value in t``: whether any element equals it (as torch)."""
+        if not isinstance(element, (Tensor, *_SCALAR_TYPES)):
+            raise TypeError(
+                f"in: a tensor holds numbers; cannot look for a {type(element).__name__}"
+            )
+        return bool((self == element).data.any())
 
     def __matmul__(self, other: Any) -> Tensor:
         if isinstance(other, _SCALAR_TYPES):  # no matrix product with a number (use *)
@@ -1847,6 +1961,19 @@ def _normal_sample(shape: Shape, dtype: numpy.dtype) -> numpy.ndarray:
 
 
 # ---------------------------------------------------------------- functions of several tensors
+
+
+def _check_bitwise(tensor: Tensor, op_name: str) -> None:
+    """Bitwise logic is for bool and integer tensors only (as torch)."""
+    if tensor.dtype.kind not in "biu":
+        raise TypeError(f"{op_name}: needs bool or integer tensors, got {tensor.dtype}")
+
+
+def _check_integer_divisor(a: Tensor, b: Tensor, op_name: str) -> None:
+    """An integer division by zero is a ZeroDivisionError (as torch); NumPy would
+    give 0 with a warning. Floats divide by zero into inf or nan."""
+    if a.dtype.kind in "iu" and bool((b.data == 0).any()):
+        raise ZeroDivisionError(f"{op_name}: integer division by zero")
 
 
 def _operand_tensor(value: Any, like: numpy.dtype | None, device: str | None) -> Tensor:

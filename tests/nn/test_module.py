@@ -793,3 +793,36 @@ def test_add_module_register_parameter_and_append_as_torch():
         with pytest.raises(error):
             call(ours)
         assert list(ours.state_dict()) == before  # nothing half-registered
+
+
+def test_plain_attributes_may_come_before_super_init_as_in_torch():
+    class Early(nn.Module):
+        def __init__(self):
+            self.width = 3  # torch allows plain attributes here
+            super().__init__()
+            self.layer = nn.Linear(self.width, 1)
+
+    assert Early().width == 3
+
+    class TooEarly(nn.Module):
+        def __init__(self):
+            self.layer = nn.Linear(2, 1)  # a child has no registry yet
+            super().__init__()
+
+    with pytest.raises(AttributeError, match="__init__"):
+        TooEarly()
+
+
+def test_parameters_take_attributes_and_deepcopy_of_a_model_trains_on_its_own():
+    import copy
+
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    model[0].bias.no_decay = True  # torch parameters take attributes
+    twin = copy.deepcopy(model)
+    assert twin[0].bias.no_decay is True and isinstance(twin[0].bias, nn.Parameter)
+    for mine, copied in zip(model.parameters(), twin.parameters(), strict=True):
+        assert not np.shares_memory(mine.data, copied.data)
+        np.testing.assert_array_equal(mine.numpy(), copied.numpy())
+    twin(tg.ones(4, 2)).sum().backward()
+    assert all(p.grad is None for p in model.parameters())
+    assert all(p.grad is not None for p in twin.parameters())

@@ -14,9 +14,13 @@ from ..tensor import Tensor, clear_grad, module_call, note_in_place_write
 
 
 class Parameter(Tensor):
-    """A Tensor that a Module owns and an optimizer updates (requires_grad=True)."""
+    """A Tensor that a Module owns and an optimizer updates (requires_grad=True).
 
-    __slots__ = ()
+    Unlike a plain Tensor it takes attributes of the user's (``p.no_decay = True``),
+    as torch's parameters do.
+    """
+
+    __slots__ = ("__dict__",)
 
     def __init__(
         self,
@@ -64,10 +68,15 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         registry = self.__dict__.get("_parameters")
         if registry is None:
-            raise AttributeError(
-                f"cannot assign {name!r} before Module.__init__() has run "
-                "(call super().__init__() first)"
-            )
+            # Plain attributes may come first (torch allows them); a parameter or a
+            # child has no registry to go to yet.
+            if isinstance(value, (Parameter, Module)):
+                raise AttributeError(
+                    f"cannot assign {name!r} before Module.__init__() has run "
+                    "(call super().__init__() first)"
+                )
+            object.__setattr__(self, name, value)
+            return
         # A plain Tensor over a Parameter would silently drop it from the model
         # (and from its optimizer's view): torch refuses, and so do we.
         if name in self._parameters and not (value is None or isinstance(value, Parameter)):

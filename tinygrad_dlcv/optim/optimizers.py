@@ -70,6 +70,11 @@ def _as_list(owner: str, params: Any) -> list:
         )
     if not isinstance(params, Iterable):
         raise TypeError(f"{owner}: params must be an iterable of Tensors or dicts, got {params!r}")
+    if isinstance(params, (set, frozenset)):  # state_dicts go by position: a set has none
+        raise TypeError(
+            f"{owner}: params must be an ordered iterable (a list), not a set: the order of "
+            "a set changes between runs, and saved optimizer state goes by position"
+        )
     return list(params)
 
 
@@ -353,6 +358,11 @@ class Optimizer:
         """Raise unless ``param.grad`` can update ``param``: float, same shape and device."""
         grad = param.grad
         name = f"{type(self).__name__}.step"
+        if not (isinstance(param.data, numpy.ndarray) or is_cuda_array(param.data)):
+            raise TypeError(
+                f"{name}: a parameter's .data must be an array, got "
+                f"{type(param.data).__name__} (set p.data = other.data, not a Tensor)"
+            )
         if not isinstance(grad, Tensor):
             raise TypeError(f"{name}: a gradient must be a Tensor, got {type(grad).__name__}")
         if grad.shape != param.shape:
