@@ -486,10 +486,10 @@ def test_leaf_grads_accumulate_in_place_as_torch():
         lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True),
         lambda v: torch.tensor(v, dtype=torch.float64),
     )
-    for (x, given, first), (tx, tgiven, tfirst) in [(ours, theirs)]:
-        assert (x.grad is given) == (tx.grad is tgiven) == True  # noqa: E712
-        assert (first is x.grad) == (tfirst is tx.grad) == True  # noqa: E712
-        np.testing.assert_array_equal(given.numpy(), tgiven.numpy())  # [14, 16]
+    (x, given, first), (their_x, their_given, their_first) = ours, theirs
+    assert (x.grad is given) == (their_x.grad is their_given) == True  # noqa: E712
+    assert (first is x.grad) == (their_first is their_x.grad) == True  # noqa: E712
+    np.testing.assert_array_equal(given.numpy(), their_given.numpy())  # [14, 16]
     w = _leaf([1.0, 2.0])
     (w * w).sum().backward(create_graph=True)
     recorded = w.grad
@@ -497,6 +497,42 @@ def test_leaf_grads_accumulate_in_place_as_torch():
     assert w.grad is not recorded  # a recorded .grad is not written in place
     np.testing.assert_array_equal(w.grad.numpy(), [4.0, 8.0])
     np.testing.assert_array_equal(recorded.numpy(), [2.0, 4.0])
+
+
+def test_a_gradient_a_hook_kept_is_never_written_later():
+    # The hook may keep what it is handed; the .grad made of it is a copy, so neither
+    # the next backward's in-place sum nor zero_grad(set_to_none=False) reaches it.
+    from tinygrad_dlcv.tensor import clear_grad
+
+    for passes_through in (False, True):
+        kept = []
+        x = _leaf([1.0, 2.0])
+        watched = x + 0.0 if passes_through else x  # + passes the same gradient on
+        watched.register_hook(kept.append)
+        for _ in range(2):
+            (watched * 3).sum().backward()
+        clear_grad(x, set_to_none=False)
+        np.testing.assert_array_equal(kept[0].numpy(), [3.0, 3.0])
+        np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+
+
+def test_a_retained_gradient_is_replaced_not_added_into_as_torch():
+    torch = pytest.importorskip("torch")
+
+    def run(make):
+        x = make([1.0, 2.0])
+        y = x * 3
+        y.retain_grad()
+        (y * y).sum().backward(**({"retain_graph": True} if not isinstance(x, Tensor) else {}))
+        held = y.grad
+        (y * y).sum().backward()
+        return held, y.grad
+
+    ours = run(_leaf)
+    theirs = run(lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True))
+    for mine, reference in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(mine.numpy(), reference.detach().numpy())
+    assert ours[0] is not ours[1]
 
 
 # --- no_grad, enable_grad, detach -----------------------------------------------------

@@ -797,8 +797,11 @@ def test_distances_whose_squares_overflow_are_inf_and_soft_kmeans_still_assigns(
 
 def test_hierarchical_kmeans_has_n_iter():
     X, _ = blobs(200, k=4, d=2)
-    model = HierarchicalKMeans(branching=2, depth=2, random_state=0).fit(X)
-    assert isinstance(model.n_iter_, int) and model.n_iter_ >= 1
+    one_level = HierarchicalKMeans(branching=4, depth=1, random_state=0).fit(X)
+    flat = KMeans(4, random_state=0).fit(X)  # one split: the same k-means
+    assert one_level.n_iter_ == flat.n_iter_
+    two_levels = HierarchicalKMeans(branching=2, depth=2, random_state=0).fit(X)
+    assert isinstance(two_levels.n_iter_, int) and two_levels.n_iter_ >= 1
 
 
 def test_fewer_distinct_points_than_clusters_warns_as_scikit_learn():
@@ -810,3 +813,12 @@ def test_fewer_distinct_points_than_clusters_warns_as_scikit_learn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         KMeans(2, random_state=0).fit(X)  # as many distinct points as clusters: quiet
+
+
+def test_near_points_of_huge_norm_have_their_true_distances():
+    # ||x||^2 overflowed for both points: inf - inf, though they are 0 or 1 apart.
+    X = np.array([[1e160, 0.0], [1e160, 1.0], [-1e160, 0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the expected overflow is mended, not reported
+        distances = host(pairwise_distances(X, X[[2, 0]]))
+    np.testing.assert_array_equal(distances, cdist(X, X[[2, 0]]))

@@ -1248,3 +1248,24 @@ def test_float16_sums_are_added_up_in_float32(name, data, reference, device):
     np.testing.assert_allclose(out.numpy().astype(np.float64).ravel()[0], reference, rtol=2e-3)
     out.mean().backward()  # (a sum of 70,000 log-probabilities is no float16)
     assert x.grad.dtype == np.float16 and np.isfinite(x.grad.numpy()).all()
+    recorded = tg.tensor(data, dtype="float16", device=device, requires_grad=True)
+    again = (
+        F.cross_entropy(recorded.reshape(1, -1), tg.tensor([3], device=device))
+        if (name == "cross_entropy")
+        else getattr(recorded, name)()
+    )
+    again.mean().backward(create_graph=True)  # the recorded backward sums in float32 too
+    np.testing.assert_allclose(
+        recorded.grad.numpy().astype(np.float64), x.grad.numpy().astype(np.float64), atol=1e-3
+    )
+
+
+@pytest.mark.parametrize("loss", ["binary_cross_entropy", "binary_cross_entropy_with_logits"])
+def test_float16_mean_losses_over_many_elements(loss):
+    # The float16 sum of 70,000 losses overflowed: the mean came out 0 (torch: ln 2).
+    from tinygrad_dlcv.nn import functional as F
+
+    inputs = tg.full((70000,), 0.5 if loss == "binary_cross_entropy" else 0.0, dtype="float16")
+    value = getattr(F, loss)(inputs, tg.ones(70000, dtype="float16"))
+    assert value.dtype == np.float16
+    assert abs(value.item() - np.log(2)) < 1e-3

@@ -149,7 +149,7 @@ __all__ = [
 _LAZY_SUBMODULES = ("cli", "cluster", "data", "decomposition", "gradcheck", "plot", "viz")
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name in _LAZY_SUBMODULES:
         import importlib
 

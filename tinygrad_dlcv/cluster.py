@@ -271,7 +271,7 @@ class _Centers:
     def __init__(self, xp: ModuleType, centers: Any, p: float, dtype: Any) -> None:
         self.p = p
         self.k = centers.shape[0]
-        centers = centers.astype(dtype, copy=False)
+        centers = self.centers = centers.astype(dtype, copy=False)
         if p == 2.0:
             # [-2 C^T; ||c||^2] against [x, 1]: the GEMM adds ||c||^2 itself, which
             # saves a pass over every block.
@@ -368,14 +368,29 @@ class _Data:
 
     def _distances(self, start: int, stop: int, prepared: _Centers, out: Any) -> Any:
         """True d^p of a block: add ``||x||^2`` back and clamp rounding below 0 (euclidean)."""
-        block = self._block(start, stop, prepared, out)
-        if self.p == 2.0:
+        if self.p != 2.0:
+            return self._block(start, stop, prepared, out)
+        # An overflow in the GEMM form is expected here: _redo_overflowed mends it.
+        with backend.errstate(self.xp, over="ignore", invalid="ignore"):
+            block = self._block(start, stop, prepared, out)
             block += self.x_sq[start:stop, None]
-            self.xp.maximum(block, 0, out=block)
-            # Finite data gives NaN only where ||x||^2 or ||c||^2 overflowed (inf - inf):
-            # there the distance is past the dtype's range, inf as SciPy's cdist says.
-            self.xp.nan_to_num(block, copy=False, nan=self.xp.inf, posinf=self.xp.inf)
+        self.xp.maximum(block, 0, out=block)
+        self._redo_overflowed(start, block, prepared.centers)
         return block
+
+    def _redo_overflowed(self, start: int, block: Any, centers: Any) -> None:
+        """Entries of a euclidean block the GEMM form lost to overflow (``||x||^2`` or
+        ``||c||^2`` past the dtype's range: inf - inf is NaN, however near x and c
+        are), summed from the differences instead, as SciPy's cdist does: inf
+        only where sum (x - c)^2 itself overflows. A few pairs at a time."""
+        xp = self.xp
+        rows, columns = xp.nonzero(~xp.isfinite(block))
+        step = max(1, 2**20 // self.d)
+        with backend.errstate(xp, over="ignore"):
+            for first in range(0, rows.size, step):
+                pair_rows, pair_columns = rows[first : first + step], columns[first : first + step]
+                differences = self.X[start + pair_rows] - centers[pair_columns]
+                block[pair_rows, pair_columns] = (differences * differences).sum(axis=1)
 
     def nearest(self, centers: Any) -> Any:
         """Index (int64) of the nearest center for each sample; argmin block by block."""

@@ -141,7 +141,7 @@ def keep_constants(output: Any, values: Any) -> Any:
     return output
 
 
-def _read_by_the_other(inputs: tuple) -> list:
+def _factors_read(inputs: tuple) -> list:
     """For a product of two factors (or x and W of a linear layer): each factor's
     gradient reads the other factor, so a factor is read only when the other
     one needs a gradient."""
@@ -221,11 +221,13 @@ def accumulation_dtype(dtype: Any) -> Any:
 
 
 def summed_over(values: Any, axis: Any) -> Any:
-    """``values.sum(axis, keepdims=True)`` in a backward formula: float16 arrays added
-    up in float32 (a Tensor, in a recorded backward, sums in its own dtype)."""
+    """``values.sum(axis, keepdims=True)`` in a backward formula, float16 added up in
+    float32 (the sum stays float32; the walk casts the gradient back); a Tensor in a
+    recorded backward too, through a recorded cast."""
+    wide = accumulation_dtype(values.dtype)
     if isinstance(values, _tensor_module.Tensor):
-        return values.sum(axis=axis, keepdims=True)
-    return values.sum(axis=axis, keepdims=True, dtype=accumulation_dtype(values.dtype))
+        return (values if wide is None else values.astype(wide)).sum(axis=axis, keepdims=True)
+    return values.sum(axis=axis, keepdims=True, dtype=wide)
 
 
 def mean_weight(count: int) -> float:
@@ -293,7 +295,7 @@ class Mul(Function):
         return a * b
 
     def values_read(self):
-        return _read_by_the_other(self.inputs)
+        return _factors_read(self.inputs)
 
     def backward(self, grad):
         needs_a, needs_b = self.inputs[0].requires_grad, self.inputs[1].requires_grad
@@ -633,11 +635,21 @@ class Cast(Function):
         self.dtype = dtype
 
     def forward(self, a):
-        return a.astype(self.dtype)
+        return cast_quietly(a, self.dtype)
 
     def backward(self, grad):
         (grad,) = operands(grad)
-        return (grad.astype(self.inputs[0].dtype),)
+        dtype = self.inputs[0].dtype
+        return (grad.astype(dtype) if recording() else cast_quietly(grad, dtype),)
+
+
+def cast_quietly(array, dtype):
+    """``array.astype(dtype)``; a float too large for a narrower float dtype becomes inf
+    without NumPy's overflow warning (IEEE's answer, which torch gives quietly too)."""
+    if array.dtype.kind == "f" and numpy.dtype(dtype).itemsize < array.dtype.itemsize:
+        with errstate(array_module_of(array), over="ignore"):
+            return array.astype(dtype)
+    return array.astype(dtype)
 
 
 class Clone(Function):
@@ -1049,7 +1061,7 @@ class MatMul(Function):
         return array_module_of(a).matmul(a, b)
 
     def values_read(self):
-        return _read_by_the_other(self.inputs)
+        return _factors_read(self.inputs)
 
     def backward(self, grad):
         needs_a, needs_b = self.inputs[0].requires_grad, self.inputs[1].requires_grad
@@ -1087,7 +1099,7 @@ class Linear(Function):
         return out.reshape(x.shape[:-1] + (weight.shape[0],)) if batched else out
 
     def values_read(self):
-        return _read_by_the_other(self.inputs)  # the bias's gradient reads no values
+        return _factors_read(self.inputs)  # the bias's gradient reads no values
 
     def backward(self, grad):
         needs = [tensor.requires_grad for tensor in self.inputs]
@@ -1130,8 +1142,9 @@ class Loss(Function):
         self.count = losses.size
         if self.reduction == "none":
             return losses
-        total = losses.sum()
-        return mean_of(total, self.count) if self.reduction == "mean" else total
+        total = losses.sum(dtype=accumulation_dtype(losses.dtype))
+        reduced = mean_of(total, self.count) if self.reduction == "mean" else total
+        return reduced.astype(losses.dtype, copy=False)
 
     def spread(self, grad):
         """The gradient of each per-element loss: d(reduced)/d(loss_i) times ``grad``."""

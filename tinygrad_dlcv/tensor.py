@@ -259,6 +259,16 @@ def _scalar_dtype(value: Any, tensor_dtype: numpy.dtype) -> numpy.dtype:
 
 
 _SCALAR_TYPES = (int, float, bool, numpy.integer, numpy.floating, numpy.bool_)
+_FLOAT16 = numpy.dtype("float16")
+
+
+def _beyond_half(value: Any) -> bool:
+    """Whether ``value`` is a number that float16 cannot hold: past its largest
+    (65,504) or nonzero below its smallest subnormal (2^-24)."""
+    if not isinstance(value, (int, float, numpy.integer, numpy.floating)):
+        return False
+    size = abs(float(value))
+    return size > 65504.0 or 0.0 < size < 2.0**-24
 
 
 def _python_scalar(value: Any) -> Any:
@@ -364,7 +374,7 @@ class Tensor:
         self.name = name
         self._hooks: dict[int, Callable] | None = None
         self._retains_grad = False
-        if requires_grad is not False:  # checked: Tensor(x, requires_grad="no") is no yes
+        if requires_grad is not False:  # checked, not taken by its truth: bool("no") is True
             self._switch_requires_grad(requires_grad, "Tensor: requires_grad")
 
     @classmethod
@@ -687,6 +697,8 @@ class Tensor:
         return None
 
     def _binary(self, other: Any, op_class: type[ops.Function], reflected: bool = False) -> Any:
+        if self.data.dtype is _FLOAT16 and _beyond_half(other):
+            return self._through_float32(lambda wide: wide._binary(other, op_class, reflected))
         pair = self._operands(other, op_class)
         if pair is None:
             return NotImplemented
@@ -725,13 +737,24 @@ class Tensor:
         pair = source._operands(other, ops.Div)
         return None if pair is None else (pair[0]._floating(), pair[1]._floating())
 
+    def _through_float32(self, compute: Callable[[Tensor], Any]) -> Any:
+        """``compute`` on this float16 tensor widened to float32, the result rounded
+        back once: for a number float16 cannot hold (x / 1e5 was x / inf = 0), as
+        torch computes float16 with scalars."""
+        result = compute(self.astype(numpy.float32))
+        return result if result is NotImplemented else result.astype(numpy.float16)
+
     def __truediv__(self, other: Any) -> Tensor:
+        if self.data.dtype is _FLOAT16 and _beyond_half(other):
+            return self._through_float32(lambda wide: wide / other)
         pair = self._quotient_operands(other)
         if pair is None:
             return NotImplemented
         return Tensor._apply(ops.Div, *pair)
 
     def __rtruediv__(self, other: Any) -> Tensor:
+        if self.data.dtype is _FLOAT16 and _beyond_half(other):
+            return self._through_float32(lambda wide: other / wide)
         pair = self._quotient_operands(other)
         if pair is None:
             return NotImplemented
@@ -1472,11 +1495,16 @@ def _backpropagate(
                 key = id(parent)
                 grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
         if to_store:
-            # Every new value first (an accumulation can fail too), then the assignments.
+            # Every new value first (an accumulation can fail too), then the writes: the
+            # in-place ones are checked to fit first, so none of them can fail half-way.
             stored = handed_in  # a buffer met again is copied: a .grad must not alias another
-            values = [_grad_to_store(node, grad, create_graph, stored) for node, grad in to_store]
-            for (node, grad), value in zip(to_store, values, strict=True):
-                if value is None:  # accumulated into the .grad there, in place (as torch)
+            in_place = [_adds_in_place(node, grad, create_graph) for node, grad in to_store]
+            values = [
+                None if adds else _grad_to_store(node, grad, create_graph, stored)
+                for (node, grad), adds in zip(to_store, in_place, strict=True)
+            ]
+            for (node, grad), adds, value in zip(to_store, in_place, values, strict=True):
+                if adds:
                     node.grad.data += grad.data
                     note_in_place_write(node.grad)
                 else:
@@ -1565,9 +1593,11 @@ def _run_hooks(node: Tensor, grad: Tensor, handed_in: set[int]) -> Tensor:
 
     A replacement must be a Tensor (else TypeError) of the tensor's shape, dtype
     and device (else RuntimeError, as PyTorch's "hook has changed the type of value").
-    The memory of each replacement is noted in ``handed_in``.
+    The memory of each gradient a hook is handed or returns is noted in
+    ``handed_in``: the hook may keep it, so a ``.grad`` made of it is a copy.
     """
     for hook in list(node._hooks.values()):
+        handed_in.add(id(_root_buffer(grad.data)))
         replacement = hook(grad)
         if replacement is not None:
             name = getattr(hook, "__name__", hook)
@@ -1577,27 +1607,41 @@ def _run_hooks(node: Tensor, grad: Tensor, handed_in: set[int]) -> Tensor:
     return grad
 
 
-def _grad_to_store(
-    node: Tensor, grad: Tensor, create_graph: bool, stored: set[int]
-) -> Tensor | None:
-    """The new ``node.grad``, or None where ``grad`` is to be added into the old one
-    in place (as torch accumulates: a reference to ``x.grad`` stays the gradient).
+def _changeable_in_place(grad: Tensor) -> bool:
+    """Whether a ``.grad`` may be written in place: writable memory, outside any graph."""
+    return not grad.requires_grad and is_writable(grad.data)
 
-    Out of place instead where the old one is read-only memory or part of a
-    graph, or when the backward itself is recorded (``create_graph``).
+
+def _adds_in_place(node: Tensor, grad: Tensor, create_graph: bool) -> bool:
+    """Whether ``grad`` is added into a leaf's existing ``.grad`` in place, as torch
+    accumulates (a reference to ``x.grad`` stays the gradient). Not while the
+    backward is recorded, not into a retained non-leaf gradient (torch replaces
+    those), and not where the old one could not take the sum as it is."""
+    old = node.grad
+    return (
+        old is not None
+        and not create_graph
+        and node.grad_fn is None
+        and _changeable_in_place(old)
+        and type(old.data) is type(grad.data)
+        and old.data.shape == grad.data.shape
+        and old.data.dtype == grad.data.dtype
+    )
+
+
+def _grad_to_store(node: Tensor, grad: Tensor, create_graph: bool, stored: set[int]) -> Tensor:
+    """The new ``node.grad`` where it is not accumulated in place: the sum with the old
+    one, or a ``.grad`` that owns writable memory of its own.
 
     Gradients flow through ops like ``+`` unchanged, so one buffer can reach
-    several tensors, be the tensor a hook returned (``stored`` starts with those
-    buffers), or arrive as a read-only broadcast view. Copying those (and
+    several tensors, be one a hook was handed or returned (``stored`` starts with
+    those buffers), or arrive as a read-only broadcast view. Copying those (and
     only those: a view such as the transpose that carries a weight's gradient is
-    kept when its buffer reaches no other tensor) lets optimizers and users
-    change a ``.grad`` in place.
+    kept when its buffer reaches no other tensor) lets optimizers, users and
+    the next backward change a ``.grad`` in place.
     """
     if node.grad is not None:
-        old = node.grad
-        if create_graph or old.requires_grad or not is_writable(old.data):
-            return old + grad
-        return None
+        return node.grad + grad
     if create_graph:
         # A copy recorded in the graph (torch clones here too): the gradient may also be
         # another tensor's .grad, the caller's seed or a read-only broadcast view.
@@ -1624,11 +1668,11 @@ def clear_grad(tensor: Tensor, set_to_none: bool = True) -> None:
         return
     if set_to_none:
         tensor.grad = None
-    elif old.requires_grad or not is_writable(old.data):
-        tensor.grad = zeros_like(tensor)
-    else:
+    elif _changeable_in_place(old):
         old.data[...] = 0
         note_in_place_write(old)
+    else:
+        tensor.grad = zeros_like(tensor)
 
 
 def backward_steps(root: Tensor, grad: Any = None) -> list[tuple[Tensor, Tensor]]:
@@ -1650,8 +1694,8 @@ def backward_steps(root: Tensor, grad: Any = None) -> list[tuple[Tensor, Tensor]
 
 
 def _tensor_list(value: Any, name: str) -> list:
-    """``tg.grad``'s outputs or inputs: one Tensor, or an iterable of them (a list,
-    ``model.parameters()``)."""
+    """``tg.grad``'s outputs, inputs or grad_outputs: one Tensor, or an iterable of
+    them (a list, ``model.parameters()``); anything else is a TypeError."""
     if isinstance(value, Tensor):
         return [value]
     if not isinstance(value, Iterable) or isinstance(value, (str, bytes)):
@@ -1676,15 +1720,8 @@ def grad(
     check_bool(create_graph, "create_graph", "grad")
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, Tensor):  # one tensor: the gradient of one output
-        grad_outputs = [grad_outputs]
-    elif isinstance(grad_outputs, Iterable) and not isinstance(grad_outputs, (str, bytes)):
-        grad_outputs = list(grad_outputs)
-    else:
-        raise TypeError(
-            f"grad: grad_outputs must be a Tensor or a list of Tensors (or None), "
-            f"got {type(grad_outputs).__name__}"
-        )
+    else:  # one tensor: the gradient of one output
+        grad_outputs = _tensor_list(grad_outputs, "grad_outputs")
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     for tensor in outputs + inputs:

@@ -8,9 +8,9 @@ array module (``xp``) of each parameter, so they run unchanged on NumPy and
 CuPy, and record no graph. Hyper-parameters are Python floats: a step makes no
 host round trip.
 
-The gradient array is never written to (a gradient the user assigned shares
-the memory of the tensor assigned); every rule computes into fresh buffers or
-into its own state.
+``step()`` never writes to a gradient (weight decay makes a new array); every
+rule computes into fresh buffers or into its own state. ``zero_grad(set_to_none
+=False)`` zeros the gradients in place, as torch's.
 """
 
 from __future__ import annotations
