@@ -1269,3 +1269,15 @@ def test_float16_mean_losses_over_many_elements(loss):
     value = getattr(F, loss)(inputs, tg.ones(70000, dtype="float16"))
     assert value.dtype == np.float16
     assert abs(value.item() - np.log(2)) < 1e-3
+
+
+def test_a_float16_broadcast_gradient_is_summed_in_float32():
+    # The copies of a broadcast float16 weight added up in float16 lost digits (torch
+    # sums them in float32 and rounds once).
+    torch = pytest.importorskip("torch")
+    values = np.random.default_rng(0).normal(size=1000).astype(np.float16)
+    w = tg.tensor([1.0], dtype="float16", requires_grad=True)
+    (tg.tensor(values, dtype="float16") * w).sum().backward()
+    theirs = torch.tensor([1.0], dtype=torch.float16, requires_grad=True)
+    (torch.tensor(values) * theirs).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), theirs.grad.numpy())

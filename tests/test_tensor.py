@@ -1165,7 +1165,9 @@ def test_an_int_tensor_divides_by_any_int_scalar():
         lambda: tg.ones(2).max(keepdims=0),
         lambda: tg.ones(2).argmax(keepdims="a"),
         lambda: tg.arange(None),
-        lambda: tg.ones(3).var(correction=None),
+        lambda: tg.arange(0, "5"),
+        lambda: tg.ones(3).var(correction="1"),
+        lambda: tg.ones(2).sum(keepdims="a"),
         lambda: tg.ones(1, requires_grad=True).sum().backward(create_graph="a"),
         lambda: tg.ones(1, requires_grad=True).sum().backward(retain_grad=None),
     ],
@@ -1174,6 +1176,11 @@ def test_flags_and_numbers_of_another_type_are_type_errors(call):
     # bool("no") is True: a flag taken by its truth would silently do the opposite.
     with pytest.raises(TypeError):
         call()
+
+
+def test_var_correction_none_is_the_default_as_torch():
+    x = tg.tensor([1.0, 2.0, 4.0])
+    assert x.var(correction=None).item() == x.var().item()
 
 
 def test_a_numpy_int_correction_does_not_widen_var():
@@ -1218,9 +1225,11 @@ def _both(torch, values, dtype=None):
         lambda a: ~a,
     ],
 )
-def test_integer_ops_equal_torch(compute):
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int8"])
+def test_integer_ops_equal_torch(compute, dtype):
     torch = pytest.importorskip("torch")
-    ours, theirs = _both(torch, [5, -7, 2])
+    ours = tg.tensor([5, -7, 2], dtype=dtype)
+    theirs = torch.tensor([5, -7, 2], dtype=getattr(torch, dtype))
     result, expected = compute(ours), compute(theirs)
     np.testing.assert_array_equal(result.numpy(), expected.numpy())
     assert str(result.dtype) == str(expected.dtype).removeprefix("torch.")
@@ -1251,6 +1260,21 @@ def test_remainder_has_torchs_gradient_and_floor_division_none():
     for call in (lambda: tg.tensor([1, 2]) // 0, lambda: tg.tensor([1, 2]) % 0):
         with pytest.raises(ZeroDivisionError):
             call()
+    for call in (lambda: tg.tensor([True]) % True, lambda: tg.tensor([True]) // True):
+        with pytest.raises(TypeError, match="bool"):  # torch: not implemented for bool
+            call()
+    # d(a mod b)/db = -(a // b), which floor(a / b) is not where a / b rounds up: 1 // 0.1
+    # is 9; and a finite a over an infinite b.
+    numerators = [1.0, -1.0, 7.5, 0.3]
+    denominators = [0.1, float("inf"), -2.0, 0.1]
+    a = tg.tensor(numerators, dtype="float64", requires_grad=True)
+    b = tg.tensor(denominators, dtype="float64", requires_grad=True)
+    ta = torch.tensor(numerators, dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor(denominators, dtype=torch.float64, requires_grad=True)
+    (a % b).sum().backward()
+    (ta % tb).sum().backward()
+    np.testing.assert_array_equal((a % b).numpy(), (ta % tb).detach().numpy())
+    np.testing.assert_array_equal(b.grad.numpy(), tb.grad.numpy())
 
 
 def test_in_place_power_changes_the_tensor_itself():
@@ -1310,16 +1334,30 @@ def test_pickle_keeps_values_not_the_graph_nor_hooks():
         lambda x: x / 100000,
         lambda x: x * 1e5,
         lambda x: 1e5 * x,
-        lambda x: 1e5 / x,
-        lambda x: x - 7e4,
-        lambda x: x * 1e-9 * 1e9,
+        lambda x: x * 0.1,
+        lambda x: x * 1e-5,
+        lambda x: x - 7e4,  # torch rounds the number of + and - to float16 first
+        lambda x: x + 0.1,
     ],
 )
-def test_float16_with_a_number_it_cannot_hold_is_computed_as_torch(compute):
-    # torch computes float16 with a scalar in float32 and rounds once; the scalar cast
-    # to float16 first was inf (or 0): x / 1e5 gave 0, x * 1e5 inf.
+def test_float16_times_a_number_is_computed_as_torch(compute):
+    # torch multiplies and divides float16 by a number in float32 and rounds once; the
+    # number cast to float16 first was inf or 0 (x / 1e5 gave 0) or lost digits.
     torch = pytest.importorskip("torch")
-    ours = compute(tg.tensor([1e-3, 0.5, 2.0], dtype="float16"))
-    theirs = compute(torch.tensor([1e-3, 0.5, 2.0], dtype=torch.float16))
+    values = [1e-3, 0.5, 2.0, 3e4, 65504.0]
+    ours = compute(tg.tensor(values, dtype="float16"))
+    theirs = compute(torch.tensor(values, dtype=torch.float16))
     assert ours.dtype == np.float16
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_float16_scaled_in_place_as_torch():
+    torch = pytest.importorskip("torch")
+    values = [1e-3, 0.5, 2.0, 3e4, 65504.0]
+    ours, theirs = tg.tensor(values, dtype="float16"), torch.tensor(values, dtype=torch.float16)
+    ours /= 1e5
+    theirs /= 1e5
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    ours *= 1e4
+    theirs *= 1e4
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -188,7 +188,11 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
         if grad.dtype.itemsize >= 4 and count < 2**24:
             first = tuple(slice(0, 1) if axis in axes else slice(None) for axis in range(grad.ndim))
             return (grad[first] * count).reshape(shape)
-    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+    if strides is None:  # a Tensor (a recorded backward): summed in its own dtype
+        return grad.sum(axis=axes, keepdims=True).reshape(shape)
+    # float16 copies added up in float32, rounded once (see accumulation_dtype).
+    total = grad.sum(axis=axes, keepdims=True, dtype=accumulation_dtype(grad.dtype))
+    return total.astype(grad.dtype, copy=False).reshape(shape)
 
 
 def kept_shape(shape: tuple, axis: tuple | None) -> tuple:
@@ -327,7 +331,7 @@ class Div(Function):
 
 
 class Remainder(Function):
-    """d(a mod b)/da = 1, d(a mod b)/db = -floor(a / b)  (the floor-mod of Python and torch)"""
+    """d(a mod b)/da = 1, d(a mod b)/db = -(a // b)  (the floor-mod of Python and torch)"""
 
     def forward(self, a, b):
         return array_module_of(a).remainder(a, b)
@@ -341,9 +345,10 @@ class Remainder(Function):
         (grad,) = operands(grad)
         grad_b = None
         if b.requires_grad:
-            # floor(a / b) is piecewise constant: a constant, with no derivative of its own.
+            # a // b, as a mod b = a - (a // b) b computes it (floor(a / b) can round up to
+            # the next integer: 1 // 0.1 is 9), is piecewise constant: no derivative.
             with errstate(array_module_of(a.data), divide="ignore", invalid="ignore"):
-                quotient = array_module_of(a.data).floor(a.data / b.data)
+                quotient = array_module_of(a.data).floor_divide(a.data, b.data)
             grad_b = unbroadcast(-grad * constant(grad, quotient), b.shape)
         return (unbroadcast(grad, a.shape) if a.requires_grad else None, grad_b)
 
@@ -640,6 +645,7 @@ class Cast(Function):
     def backward(self, grad):
         (grad,) = operands(grad)
         dtype = self.inputs[0].dtype
+        # A recorded backward casts through the Tensor (its own Cast node); arrays directly.
         return (grad.astype(dtype) if recording() else cast_quietly(grad, dtype),)
 
 

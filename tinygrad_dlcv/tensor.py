@@ -32,6 +32,7 @@ from .backend import (
     default_device,
     default_dtype,
     device_of,
+    errstate,
     holds_real_numbers,
     is_cuda_array,
     is_float_dtype,
@@ -262,13 +263,11 @@ _SCALAR_TYPES = (int, float, bool, numpy.integer, numpy.floating, numpy.bool_)
 _FLOAT16 = numpy.dtype("float16")
 
 
-def _beyond_half(value: Any) -> bool:
-    """Whether ``value`` is a number that float16 cannot hold: past its largest
-    (65,504) or nonzero below its smallest subnormal (2^-24)."""
-    if not isinstance(value, (int, float, numpy.integer, numpy.floating)):
-        return False
-    size = abs(float(value))
-    return size > 65504.0 or 0.0 < size < 2.0**-24
+def _scales_half(tensor: Tensor, other: Any) -> bool:
+    """Whether ``tensor * other`` (or ``/``) is float16 times a number: torch computes
+    that in float32 and rounds once (x / 1e5 is not x / inf = 0, x * 0.1 not x times
+    0.1 rounded to float16); its + and - round the number to float16 first, as NumPy."""
+    return tensor.data.dtype is _FLOAT16 and isinstance(other, _SCALAR_TYPES)
 
 
 def _python_scalar(value: Any) -> Any:
@@ -303,8 +302,11 @@ def _scalar_constant(value: Any, dtype: numpy.dtype, like: Any, op: Any) -> Tens
         if len(_scalar_constants) >= 4096:  # bounded: a loop over many values must not leak
             _scalar_constants.clear()
         try:
-            # As a Python number: NumPy wraps np.int64(1000) into int8 silently, 1000 it refuses.
-            array = array_module_of(like).asarray(_python_scalar(value), dtype=dtype)
+            # As a Python number: NumPy wraps np.int64(1000) into int8 silently, 1000 it
+            # refuses. A float past a float dtype's range is inf, quietly (as torch).
+            xp = array_module_of(like)
+            with errstate(xp, over="ignore"):
+                array = xp.asarray(_python_scalar(value), dtype=dtype)
         except OverflowError:
             raise ValueError(
                 f"{op_label(op)}: the scalar {value!r} does not fit in the tensor's dtype {dtype}; "
@@ -697,7 +699,7 @@ class Tensor:
         return None
 
     def _binary(self, other: Any, op_class: type[ops.Function], reflected: bool = False) -> Any:
-        if self.data.dtype is _FLOAT16 and _beyond_half(other):
+        if op_class is ops.Mul and _scales_half(self, other):
             return self._through_float32(lambda wide: wide._binary(other, op_class, reflected))
         pair = self._operands(other, op_class)
         if pair is None:
@@ -739,13 +741,12 @@ class Tensor:
 
     def _through_float32(self, compute: Callable[[Tensor], Any]) -> Any:
         """``compute`` on this float16 tensor widened to float32, the result rounded
-        back once: for a number float16 cannot hold (x / 1e5 was x / inf = 0), as
-        torch computes float16 with scalars."""
+        back once (see ``_scales_half``)."""
         result = compute(self.astype(numpy.float32))
         return result if result is NotImplemented else result.astype(numpy.float16)
 
     def __truediv__(self, other: Any) -> Tensor:
-        if self.data.dtype is _FLOAT16 and _beyond_half(other):
+        if _scales_half(self, other):
             return self._through_float32(lambda wide: wide / other)
         pair = self._quotient_operands(other)
         if pair is None:
@@ -753,7 +754,7 @@ class Tensor:
         return Tensor._apply(ops.Div, *pair)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        if self.data.dtype is _FLOAT16 and _beyond_half(other):
+        if _scales_half(self, other):
             return self._through_float32(lambda wide: other / wide)
         pair = self._quotient_operands(other)
         if pair is None:
@@ -812,7 +813,11 @@ class Tensor:
             what = "a broadcast view (from expand)" if 0 in self.data.strides else "read-only"
             raise ValueError(f"{name}: the tensor is {what}; change a copy instead")
         try:
-            getattr(xp, ufunc)(self.data, other, out=self.data, casting="same_kind")
+            if ufunc in ("multiply", "true_divide") and _scales_half(self, other):
+                wide = getattr(xp, ufunc)(self.data.astype(numpy.float32), other)
+                self.data[...] = ops.cast_quietly(wide, _FLOAT16)
+            else:
+                getattr(xp, ufunc)(self.data, other, out=self.data, casting="same_kind")
             note_in_place_write(self)
         except TypeError:  # NumPy's UFuncTypeError: the result does not fit self's dtype
             other_dtype = getattr(other, "dtype", type(other).__name__)
@@ -1120,6 +1125,8 @@ class Tensor:
         inf value, and this one stays inf like the value.
         """
         axes = _normalize_axes(axis, self.ndim, "var", keepdims=keepdims)
+        if correction is None:  # torch's spelling of the default
+            correction = 1
         if isinstance(correction, bool) or not isinstance(correction, numbers.Real):
             raise TypeError(f"var: correction must be a number, got {correction!r}")
         correction = _python_scalar(correction)  # an np.int64 must not widen float32
@@ -1720,7 +1727,7 @@ def grad(
     check_bool(create_graph, "create_graph", "grad")
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
-    else:  # one tensor: the gradient of one output
+    else:  # a Tensor (the gradient of the one output), or one per output
         grad_outputs = _tensor_list(grad_outputs, "grad_outputs")
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
@@ -2007,8 +2014,11 @@ def _check_bitwise(tensor: Tensor, op_name: str) -> None:
 
 
 def _check_integer_divisor(a: Tensor, b: Tensor, op_name: str) -> None:
-    """An integer division by zero is a ZeroDivisionError (as torch); NumPy would
-    give 0 with a warning. Floats divide by zero into inf or nan."""
+    """Bool tensors do not divide (torch refuses; NumPy would give int8). An integer
+    division by zero is a ZeroDivisionError (as torch); NumPy would give 0 with a
+    warning. Floats divide by zero into inf or nan."""
+    if a.dtype.kind == "b":
+        raise TypeError(f"{op_name}: not defined for bool tensors")
     if a.dtype.kind in "iu" and bool((b.data == 0).any()):
         raise ZeroDivisionError(f"{op_name}: integer division by zero")
 
