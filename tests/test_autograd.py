@@ -419,6 +419,8 @@ def test_a_grad_of_another_shape_dtype_or_type_cannot_be_assigned():
         a.grad = Tensor(np.ones(2), dtype="float64")
     with pytest.raises(TypeError, match="must be a Tensor or None"):
         a.grad = np.ones(2)
+    with pytest.raises(RuntimeError, match="its own grad"):  # as torch
+        a.grad = a
     assert a.grad.tolist() == [1.0, 1.0]  # a refused assignment changes nothing
     (a * a).sum().backward()
     assert a.grad.tolist() == [3.0, 5.0]

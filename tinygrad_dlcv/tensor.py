@@ -437,6 +437,8 @@ class Tensor:
         # Checked as torch checks it: a .grad of another shape would broadcast silently
         # into the next accumulation, one of another dtype would outlive every step.
         if value is not None:
+            if value is self:  # backward would add into the tensor itself (torch refuses)
+                raise RuntimeError("grad: can't assign a tensor as its own grad")
             _check_fits(self, value, "grad", "assigned grad")
         self._grad = value
 
