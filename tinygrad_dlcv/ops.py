@@ -605,6 +605,9 @@ class LeakyReLU(Function):
         exact, since each element is 0 * slope + 1 or 1 * slope + 0.
         """
         positive = a > 0
+        largest = float(numpy.finfo(a.dtype).max) if a.dtype.kind == "f" else math.inf
+        if not abs(self.slope) <= largest:  # inf, NaN, or inf in a's dtype: 0 * inf is NaN
+            return cast_quietly(array_module_of(a).where(positive, 1, self.slope), a.dtype)
         factor = (~positive).astype(a.dtype)
         factor *= self.slope
         factor += positive

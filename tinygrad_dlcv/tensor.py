@@ -1055,6 +1055,8 @@ class Tensor:
 
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
         """x for x > 0, slope * x otherwise (a float slope makes an int tensor float)."""
+        if isinstance(slope, (bool, numpy.bool_)) or not isinstance(slope, _SCALAR_TYPES):
+            raise TypeError(f"leaky_relu: negative_slope must be a number, got {slope!r}")
         x = self._with_scalars(slope)
         return Tensor._apply(ops.LeakyReLU, x, slope=_python_scalar(slope))
 

@@ -11,6 +11,7 @@ import pytest
 
 import tinygrad_dlcv as tg
 from tinygrad_dlcv import Tensor, nn
+from tinygrad_dlcv.nn import functional as F
 
 RNG = np.random.default_rng(1)
 
@@ -469,3 +470,66 @@ def test_sequential_slice_is_a_sequential_with_the_same_names_as_torch():
     x = tg.Tensor(np.ones((4, 3), np.float32))
     np.testing.assert_array_equal(part.eval()(x).numpy(), ours[3](x).numpy())
     assert repr(nn.Dropout(0.25)) == repr(torch.nn.Dropout(0.25))
+
+
+@pytest.mark.parametrize("slope", [float("inf"), float("nan"), 7e4])
+def test_leaky_relu_with_a_slope_past_the_dtype_keeps_positive_inputs(slope):
+    # 0 * inf made the positive elements NaN (value and gradient); torch gives x and 1.
+    torch = _torch()
+    dtype = "float16" if slope == 7e4 else "float64"
+    x = Tensor([-1.0, 2.0], dtype=dtype, requires_grad=True)
+    theirs = torch.tensor([-1.0, 2.0], dtype=getattr(torch, dtype), requires_grad=True)
+    out = F.leaky_relu(x, slope)
+    expected = torch.nn.functional.leaky_relu(theirs, slope)
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+    out.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), theirs.grad.numpy())
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        nn.ReLU(),
+        nn.Sigmoid(),
+        nn.Tanh(),
+        nn.LeakyReLU(),
+        nn.Flatten(),
+        nn.Dropout(0.3),
+        nn.Neuron(3),
+    ],
+    ids=lambda layer: type(layer).__name__,
+)
+def test_layers_refuse_what_is_not_a_tensor(layer):
+    # An ndarray met AttributeErrors, NumPy's own messages, or went through unchanged.
+    for mode in (True, False):
+        layer.train(mode)
+        with pytest.raises(TypeError, match=f"{type(layer).__name__}|relu|sigmoid|tanh"):
+            layer(np.ones((2, 3)))
+
+
+def test_torchs_constructor_arguments_are_taken():
+    torch = _torch()
+    pairs = [
+        (nn.ReLU(inplace=True), torch.nn.ReLU(inplace=True)),
+        (nn.LeakyReLU(0.1, inplace=True), torch.nn.LeakyReLU(0.1, inplace=True)),
+        (nn.Dropout(0.3, inplace=True), torch.nn.Dropout(0.3, inplace=True)),
+        (nn.Identity(54, unused="x"), torch.nn.Identity(54, unused="x")),
+    ]
+    for ours, theirs in pairs:
+        assert repr(ours) == repr(theirs)
+    x = Tensor([-1.0, 2.0])
+    np.testing.assert_array_equal(nn.ReLU(inplace=True)(x).numpy(), [0.0, 2.0])
+    np.testing.assert_array_equal(x.numpy(), [-1.0, 2.0])  # computed out of place
+    for call in (lambda: nn.ReLU(inplace="yes"), lambda: nn.LeakyReLU("a")):
+        with pytest.raises(TypeError):
+            call()
+
+
+def test_activation_names_are_checked_even_without_hidden_layers():
+    with pytest.raises(ValueError, match="gelu"):
+        nn.MLP(2, [], 1, activation="gelu")  # a single Linear: the name was never looked at
+    with pytest.raises(TypeError, match="activation"):
+        nn.Neuron(3, activation=5)
+    with pytest.raises(TypeError, match="negative_slope"):
+        F.leaky_relu(Tensor([1.0]), None)

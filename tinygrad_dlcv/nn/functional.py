@@ -27,7 +27,8 @@ from ..tensor import Tensor
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _tensor(value: Any, name: str) -> Tensor:
+def check_tensor(value: Any, name: str) -> Tensor:
+    """``value`` itself if it is a Tensor, else a TypeError naming ``name``."""
     if isinstance(value, Tensor):
         return value
     raise TypeError(f"{name}: expected a Tensor, got {type(value).__name__}")
@@ -97,37 +98,37 @@ def _target_array(target: Any, like: Tensor, dtype: Any, name: str) -> Any:
 
 def relu(x: Tensor) -> Tensor:
     """max(x, 0)."""
-    return _tensor(x, "relu").relu()
+    return check_tensor(x, "relu").relu()
 
 
 def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + exp(-x))."""
-    return _tensor(x, "sigmoid").sigmoid()
+    return check_tensor(x, "sigmoid").sigmoid()
 
 
 def tanh(x: Tensor) -> Tensor:
     """Hyperbolic tangent."""
-    return _tensor(x, "tanh").tanh()
+    return check_tensor(x, "tanh").tanh()
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, negative_slope * x otherwise."""
-    return _tensor(x, "leaky_relu").leaky_relu(negative_slope)
+    return check_tensor(x, "leaky_relu").leaky_relu(negative_slope)
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``."""
-    return _tensor(x, "softmax").softmax(axis)
+    return check_tensor(x, "softmax").softmax(axis)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along ``axis``."""
-    return _tensor(x, "log_softmax").log_softmax(axis)
+    return check_tensor(x, "log_softmax").log_softmax(axis)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b, with W of shape (out_features, in_features); matmul and bias fused."""
-    x, weight = _tensor(x, "linear"), _tensor(weight, "linear")
+    x, weight = check_tensor(x, "linear"), check_tensor(weight, "linear")
     if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(
             f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape} "
@@ -135,7 +136,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     inputs = [x, weight]
     if bias is not None:
-        if _tensor(bias, "linear").shape != (weight.shape[0],):
+        if check_tensor(bias, "linear").shape != (weight.shape[0],):
             raise ValueError(
                 f"linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}"
             )
@@ -266,7 +267,7 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     IndexError
         A class index outside [0, C).
     """
-    logits = _tensor(logits, "cross_entropy")._floating()
+    logits = check_tensor(logits, "cross_entropy")._floating()
     _check_reduction(reduction, "cross_entropy")
     if logits.ndim not in (1, 2):
         raise ValueError(
@@ -297,7 +298,7 @@ def nll_loss(log_probabilities: Tensor, target: Any, reduction: str = "mean") ->
     Unbatched (C,) input takes a class index of shape () or (1,) and gives a
     0-d loss, as torch.
     """
-    log_probabilities = _tensor(log_probabilities, "nll_loss")
+    log_probabilities = check_tensor(log_probabilities, "nll_loss")
     _check_reduction(reduction, "nll_loss")
     if log_probabilities.ndim == 1:  # one unbatched sample: a batch of one, unwrapped again
         labels = _unbatched_class_target(log_probabilities, target, "nll_loss")
@@ -338,7 +339,7 @@ def binary_cross_entropy(probabilities: Tensor, target: Any, reduction: str = "m
     Probabilities or targets outside [0, 1], or NaN, are a ValueError (torch refuses
     them too: the loss would be a number without a meaning, negative for t = -1).
     """
-    probabilities = _tensor(probabilities, "binary_cross_entropy")._floating()
+    probabilities = check_tensor(probabilities, "binary_cross_entropy")._floating()
     _check_reduction(reduction, "binary_cross_entropy")
     values = _binary_target(probabilities, target, "binary_cross_entropy")
     _check_unit_interval(probabilities.data, "input probabilities")
@@ -354,7 +355,7 @@ def binary_cross_entropy_with_logits(
     logits: Tensor, target: Any, reduction: str = "mean"
 ) -> Tensor:
     """Binary cross-entropy of sigmoid(logits), fused: exact for logits of any finite size."""
-    logits = _tensor(logits, "binary_cross_entropy_with_logits")._floating()
+    logits = check_tensor(logits, "binary_cross_entropy_with_logits")._floating()
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     values = _binary_target(logits, target, "binary_cross_entropy_with_logits")
     if isinstance(target, Tensor) and target.requires_grad:  # an input: it gets a gradient
@@ -368,7 +369,7 @@ def binary_cross_entropy_with_logits(
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error (input - target)^2, reduced."""
-    input = _tensor(input, "mse_loss")
+    input = check_tensor(input, "mse_loss")
     _check_target_device(input, target, "mse_loss")  # before the subtraction names "sub"
     target_tensor = (
         target

@@ -24,43 +24,64 @@ def _check_size(owner: str, label: str, value: Any) -> None:
 # --------------------------------------------------------------------------- activations
 
 
+def _check_inplace(owner: str, inplace: Any) -> bool:
+    """torch's ``inplace`` flag, taken for its signature: the result is the same, and
+    it is always computed into a new tensor here (the graph keeps the input)."""
+    if not isinstance(inplace, bool):
+        raise TypeError(f"{owner}: inplace must be True or False, got {inplace!r}")
+    return inplace
+
+
 class ReLU(Module):
-    """max(x, 0)."""
+    """max(x, 0). ``inplace`` is accepted as torch's (see ``_check_inplace``)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = _check_inplace("ReLU", inplace)
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.relu()
+        return F.relu(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Sigmoid(Module):
     """1 / (1 + exp(-x))."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.sigmoid()
+        return F.sigmoid(x)
 
 
 class Tanh(Module):
     """Hyperbolic tangent."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.tanh()
+        return F.tanh(x)
 
 
 class LeakyReLU(Module):
-    """x for x > 0, negative_slope * x otherwise."""
+    """x for x > 0, negative_slope * x otherwise. ``inplace`` as in ``ReLU``."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
+        if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
+            raise TypeError(f"LeakyReLU: negative_slope must be a number, got {negative_slope!r}")
         self.negative_slope = negative_slope
+        self.inplace = _check_inplace("LeakyReLU", inplace)
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.leaky_relu(self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Identity(Module):
-    """Returns its input."""
+    """Returns its input; any arguments are ignored, as torch's."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
 
     def forward(self, x: Tensor) -> Tensor:
         return x
@@ -107,7 +128,7 @@ class Flatten(Module):
         return self.end_dim
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.flatten(self.start_dim, self.end_dim)
+        return F.check_tensor(x, "Flatten").flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -125,8 +146,9 @@ def _one_axis(which: str, dim: int, default: int, axis: int | None) -> int:
 class Dropout(Module):
     """In training, zero each element with probability p and scale the rest by 1/(1-p)."""
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
+        self.inplace = _check_inplace("Dropout", inplace)
         if isinstance(p, bool) or not isinstance(p, numbers.Real):
             raise TypeError(f"Dropout: p must be a real number, got {p!r}")
         if not 0 <= p <= 1:  # also refuses NaN
@@ -134,6 +156,7 @@ class Dropout(Module):
         self.p = p
 
     def forward(self, x: Tensor) -> Tensor:
+        x = F.check_tensor(x, "Dropout")
         if not self.training or self.p == 0:
             return x
         if self.p == 1:
@@ -148,7 +171,7 @@ class Dropout(Module):
         return x * Tensor._wrap(scale)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}, inplace=False"  # as torch prints it; this Dropout never works in place
+        return f"p={self.p}, inplace={self.inplace}"  # as torch prints it
 
 
 _ACTIVATIONS = {
@@ -162,7 +185,9 @@ _ACTIVATIONS = {
 
 def _activation(name: str | None, owner: str) -> Module:
     """The activation module called ``name`` (None means identity)."""
-    key = "identity" if name is None else str(name).lower()
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"{owner}: activation must be a name (str) or None, got {name!r}")
+    key = "identity" if name is None else name.lower()
     if key not in _ACTIVATIONS:
         raise ValueError(
             f"{owner}: unknown activation {name!r}; choose from {sorted(_ACTIVATIONS)}"
@@ -237,7 +262,7 @@ class Neuron(Module):
         self.b = init.uniform_(Parameter(zeros((), dtype=dtype, device=device)), -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.activation(x @ self.w + self.b)
+        return self.activation(F.check_tensor(x, "Neuron") @ self.w + self.b)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, activation={self.activation_name!r}"
@@ -311,6 +336,7 @@ class MLP(Sequential):
         labels = ["in_features", *(f"hidden[{i}]" for i in range(len(sizes) - 2)), "out_features"]
         for label, size in zip(labels, sizes, strict=True):
             _check_size("MLP", label, size)
+        _activation(activation, "MLP")  # checked also when no layer will use it (hidden=[])
         layers: list[Module] = []
         for position, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             layers.append(Linear(fan_in, fan_out, dtype=dtype, device=device))
