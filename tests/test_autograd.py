@@ -537,6 +537,27 @@ def test_a_retained_gradient_is_replaced_not_added_into_as_torch():
     assert ours[0] is not ours[1]
 
 
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_a_gradient_through_relu_alone_can_be_differentiated_again(activation):
+    # The recorded backward multiplied by a constant mask: the gradient did not require
+    # grad, and differentiating it raised where torch gives zeros.
+    torch = pytest.importorskip("torch")
+    values = [1.0, -2.0, 3.0]
+    x = _leaf(values)
+    theirs = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    ours_out = x.relu() if activation == "relu" else x.leaky_relu(0.1)
+    their_out = (
+        theirs.relu() if activation == "relu" else torch.nn.functional.leaky_relu(theirs, 0.1)
+    )
+    (first,) = tg.grad(ours_out.sum(), x, create_graph=True)
+    (their_first,) = torch.autograd.grad(their_out.sum(), theirs, create_graph=True)
+    assert first.requires_grad and their_first.requires_grad
+    np.testing.assert_array_equal(first.numpy(), their_first.detach().numpy())
+    (second,) = tg.grad((first * first).sum(), x)
+    (their_second,) = torch.autograd.grad((their_first * their_first).sum(), theirs)
+    np.testing.assert_array_equal(second.numpy(), their_second.numpy())  # zeros
+
+
 # --- no_grad, enable_grad, detach -----------------------------------------------------
 
 

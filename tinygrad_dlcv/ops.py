@@ -576,12 +576,12 @@ class ReLU(Function):
         return array_module_of(a).maximum(a, 0)
 
     def backward(self, grad):
-        # The mask is "not a <= 0", so a NaN input passes its gradient on (as PyTorch's
-        # threshold_backward). Multiplying by it is ~15x faster than where() on random
-        # signs; no float copy of the mask is made.
         (grad,) = operands(grad)
-        passes = array_module_of(self.inputs[0].data).logical_not(self.inputs[0].data <= 0)
-        return (apply(Mul, grad, constant(grad, passes)),)
+        if recording():  # the mask as a function of a, so the result stays linked to a
+            return (grad * apply(LocalSlope, self.inputs[0]),)
+        # Multiplying by the mask is ~15x faster than where() on random signs; no float
+        # copy of the mask is made.
+        return (apply(Mul, grad, constant(grad, relu_mask(self.inputs[0].data))),)
 
 
 class LeakyReLU(Function):
@@ -591,27 +591,59 @@ class LeakyReLU(Function):
         self.slope = slope
 
     def forward(self, a):
-        return a * self.factor(a)
+        return a * leaky_factor(a, self.slope)
 
     def backward(self, grad):
-        local = self.factor(self.inputs[0].data)
         (grad,) = operands(grad)
-        return (grad * constant(grad, local),)
+        if recording():  # as in ReLU
+            return (grad * apply(LocalSlope, self.inputs[0], slope=self.slope),)
+        return (grad * constant(grad, leaky_factor(self.inputs[0].data, self.slope)),)
 
-    def factor(self, a):
-        """1 where a > 0, else slope (NaN included, as PyTorch): a's local slope.
 
-        Products with masks instead of where(), which is ~15x slower on random signs;
-        exact, since each element is 0 * slope + 1 or 1 * slope + 0.
-        """
-        positive = a > 0
-        largest = float(numpy.finfo(a.dtype).max) if a.dtype.kind == "f" else math.inf
-        if not abs(self.slope) <= largest:  # inf, NaN, or inf in a's dtype: 0 * inf is NaN
-            return cast_quietly(array_module_of(a).where(positive, 1, self.slope), a.dtype)
-        factor = (~positive).astype(a.dtype)
-        factor *= self.slope
-        factor += positive
-        return factor
+def relu_mask(a):
+    """relu's local slope: "not a <= 0", so that a NaN input passes its gradient on
+    (as PyTorch's threshold_backward)."""
+    return array_module_of(a).logical_not(a <= 0)
+
+
+def leaky_factor(a, slope):
+    """leaky_relu's local slope: 1 where a > 0, else slope (NaN included, as PyTorch).
+
+    Products with masks instead of where(), which is ~15x slower on random signs;
+    exact, since each element is 0 * slope + 1 or 1 * slope + 0.
+    """
+    positive = a > 0
+    largest = float(numpy.finfo(a.dtype).max) if a.dtype.kind == "f" else math.inf
+    if not abs(slope) <= largest:  # inf, NaN, or inf in a's dtype: 0 * inf is NaN
+        return cast_quietly(array_module_of(a).where(positive, 1, slope), a.dtype)
+    factor = (~positive).astype(a.dtype)
+    factor *= slope
+    factor += positive
+    return factor
+
+
+class LocalSlope(Function):
+    """d slope(a)/da = 0  ((leaky) ReLU's local slope at a is piecewise constant)
+
+    Used by the recorded backward of ReLU and LeakyReLU: the gradient they pass
+    on stays linked to a, with derivative 0 (as torch's threshold_backward), so a
+    gradient made with ``create_graph`` can be differentiated again (to zeros)
+    instead of being a constant that nothing depends on.
+    """
+
+    reads_inputs = False
+
+    def __init__(self, slope=None):
+        self.slope = slope  # None: relu's mask
+
+    def forward(self, a):
+        if self.slope is None:
+            return relu_mask(a).astype(a.dtype)
+        return leaky_factor(a, self.slope)
+
+    def backward(self, grad):
+        (a,) = self.inputs
+        return (constant(grad, array_module_of(a.data).zeros(a.shape, dtype=a.dtype)),)
 
 
 class Clip(Function):
