@@ -1113,3 +1113,13 @@ def test_float_class_indices_are_a_type_error_that_says_so():
         F.cross_entropy(tg.zeros(5, 3), tg.tensor([0.0, 1.0, 2.0, 0.0, 1.0]))
     with pytest.raises(ValueError, match="probability target of shape"):
         F.cross_entropy(tg.zeros(5, 3), tg.zeros(5, 4))
+
+
+def test_loss_argument_names_are_the_contracts():
+    # DESIGN.md: F.binary_cross_entropy(prob, target), F.cross_entropy(logits, target, ...).
+    probabilities, targets = Tensor([0.5, 0.25]), Tensor([1.0, 0.0])
+    value = F.binary_cross_entropy(prob=probabilities, target=targets, reduction="sum")
+    np.testing.assert_allclose(value.item(), -np.log(0.5) - np.log(0.75), rtol=1e-6)
+    logits = Tensor([[2.0, 0.5]])
+    F.cross_entropy(logits=logits, target=np.array([0]), reduction="mean")
+    F.binary_cross_entropy_with_logits(logits=Tensor([0.0]), target=Tensor([1.0]))

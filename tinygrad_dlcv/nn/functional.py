@@ -333,13 +333,14 @@ def _check_unit_interval(values: Any, what: str) -> None:
             )
 
 
-def binary_cross_entropy(probabilities: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """-[t log p + (1 - t) log(1 - p)], each log clamped at -100 as PyTorch does.
+def binary_cross_entropy(prob: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """-[t log p + (1 - t) log(1 - p)] of probabilities ``prob``, each log clamped at
+    -100 as PyTorch does.
 
     Probabilities or targets outside [0, 1], or NaN, are a ValueError (torch refuses
     them too: the loss would be a number without a meaning, negative for t = -1).
     """
-    probabilities = check_tensor(probabilities, "binary_cross_entropy")._floating()
+    probabilities = check_tensor(prob, "binary_cross_entropy")._floating()
     _check_reduction(reduction, "binary_cross_entropy")
     values = _binary_target(probabilities, target, "binary_cross_entropy")
     _check_unit_interval(probabilities.data, "input probabilities")
