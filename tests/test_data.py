@@ -65,7 +65,7 @@ def test_make_seed_none_follows_manual_seed(make):
     [
         (make_blobs, 300, [100, 100, 100]),
         (make_blobs, 301, [101, 100, 100]),
-        (make_moons, 201, [101, 100]),
+        (make_moons, 201, [100, 101]),  # scikit-learn's make_moons: the inner moon gets it
         (make_spirals, 300, [100, 100, 100]),
         (make_spirals, 302, [101, 101, 100]),
         (make_xor, 200, [100, 100]),
@@ -577,3 +577,26 @@ def test_cifar_truncated_and_bad_label(tmp_path):
 def test_cifar_bad_split(tmp_path):
     with pytest.raises(ValueError, match="load_cifar10.*split.*'val'"):
         load_cifar10(tmp_path, split="val")
+
+
+def test_make_moons_splits_an_odd_total_as_scikit_learn():
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    for n in (7, 101):
+        ours = np.bincount(make_moons(n, seed=0)[1])
+        theirs = np.bincount(sklearn_datasets.make_moons(n, random_state=0)[1])
+        assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda: load_cifar10("/tmp", split=["train"]), ValueError),  # was "unhashable type"
+        (lambda: make_blobs(10, centers=2.0, seed=0), TypeError),
+        (lambda: make_blobs(10, centers=True, seed=0), TypeError),
+        (lambda: train_val_test_split([[1, 2], [3]], [0, 1]), ValueError),
+        (lambda: train_val_test_split(np.ones((4, 2)), None), TypeError),
+    ],
+)
+def test_data_functions_name_themselves_in_errors(call, error):
+    with pytest.raises(error, match="load_cifar10|make_blobs|train_val_test_split"):
+        call()

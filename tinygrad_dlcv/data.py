@@ -95,6 +95,10 @@ def make_blobs(
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
         n_centers = check_int(centers, "centers", name, 1)
         center_points = rng.uniform(-10.0, 10.0, size=(n_centers, 2))
+    elif isinstance(centers, (numbers.Number, str, bytes)):  # a float, bool or name: no K
+        raise InvalidParameterError(
+            f"{name}: centers must be an int or an array of shape (K, 2), got {centers!r}"
+        )
     else:
         try:
             center_points = numpy.asarray(centers, dtype=numpy.float64)
@@ -136,8 +140,9 @@ def make_moons(
     """Two interleaving half circles (scikit-learn's moons).
 
     Class 0 lies on the upper unit half circle, class 1 on the lower one
-    shifted by (1, -0.5); Gaussian noise of standard deviation ``noise`` is
-    added to every coordinate.
+    centred at (1, 0.5); Gaussian noise of standard deviation ``noise`` is
+    added to every coordinate. For an odd total class 1 gets the extra point,
+    as in scikit-learn.
 
     Parameters
     ----------
@@ -157,7 +162,8 @@ def make_moons(
     n_samples = check_int(n_samples, "n_samples", name, 1)
     noise = check_real(noise, "noise", name)
     rng = generator_for(seed, name)
-    n_outer, n_inner = _class_sizes(n_samples, 2)
+    n_outer = n_samples // 2  # scikit-learn's split: the inner moon takes an odd point
+    n_inner = n_samples - n_outer
     angle_outer = numpy.linspace(0.0, numpy.pi, n_outer)
     angle_inner = numpy.linspace(0.0, numpy.pi, n_inner)
     outer = numpy.stack([numpy.cos(angle_outer), numpy.sin(angle_outer)], axis=1)
@@ -264,8 +270,13 @@ def _check_fraction(value: Any, name: str, function: str) -> float:
 def _as_rows(data: Any, name: str, function: str) -> Any:
     """A Tensor or CuPy array stays as it is (NumPy cannot read a CuPy array); anything
     else becomes a NumPy array with a first axis."""
+    if data is None:
+        raise TypeError(f"{function}: {name} must be an array or a Tensor, got None")
     if not isinstance(data, Tensor) and not is_cuda_array(data):
-        data = numpy.asarray(data)
+        try:
+            data = numpy.asarray(data)
+        except ValueError as error:  # a ragged list
+            raise ValueError(f"{function}: cannot read {name} as an array ({error})") from None
     if data.ndim == 0:
         raise ValueError(f"{function}: {name} must have at least one axis, got a scalar")
     return data
@@ -586,7 +597,7 @@ def load_cifar10(
         A bad ``split``, a truncated file (size not a multiple of 3073
         bytes, or empty), or a label above 9.
     """
-    if split not in _CIFAR_FILES:
+    if not isinstance(split, str) or split not in _CIFAR_FILES:  # a list is no dict key
         raise ValueError(f"load_cifar10: split must be 'train' or 'test', got {split!r}")
     root = check_path(root, "root", "load_cifar10")
     normalize = check_bool(normalize, "normalize", "load_cifar10")
