@@ -657,3 +657,37 @@ def test_render_of_a_drawn_graph_writes_svg_by_default(tmp_path):
     assert digraph.format == "svg"  # graphviz's own default would be PDF
     written = Path(digraph.render(tmp_path / "graph"))
     assert written.suffix == ".svg" and written.read_text().lstrip().startswith("<?xml")
+
+
+@needs_dot
+def test_render_writes_only_the_file_asked_for(tmp_path):
+    # graphviz's render(cleanup=True) wrote and then deleted a .gv of the same name.
+    notes = tmp_path / "graph.gv"
+    notes.write_text("my notes")
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    written = render(draw_graph((x * x).sum()), tmp_path / "graph.svg")
+    assert Path(written).read_text().lstrip().startswith(("<?xml", "<svg"))
+    assert notes.read_text() == "my notes"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.gv", "graph.svg"]
+
+
+def test_op_nodes_show_their_arguments_and_edges_name_the_operands():
+    x = Tensor([[1.0, 2.0]], requires_grad=True)
+    layer = nn.Linear(2, 3)
+    total = (x**3).sum(axis=1, keepdims=True).clip(0, 5).sum() + F.linear(x, layer.weight).sum()
+    source = draw_graph(total - x.sum(), collapse=False).source
+    assert "exponent=3" in source  # x ** 3 and x ** 2 were both a bare PowScalar
+    assert "axis=(1,), keepdims=True" in source
+    assert "low=0, high=5" in source
+    assert "keepdims=False" not in source  # a default says nothing
+    labels = re.findall(r"-> \S+ \[label=(\w+)\]", source)
+    assert labels.count("x") == 1 and labels.count("W") == 1  # x W^T, not a and b
+    assert labels.count("a") >= 2 and labels.count("b") >= 2  # the + and the -
+
+
+def test_animate_backward_names_itself_when_the_folder_cannot_be_made(tmp_path):
+    in_the_way = tmp_path / "frames"
+    in_the_way.write_text("a file, not a folder")
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(FileExistsError, match="animate_backward.*folder of frames"):
+        animate_backward((x * x).sum(), in_the_way)

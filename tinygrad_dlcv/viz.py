@@ -181,7 +181,12 @@ def render(digraph: Any, path: str | os.PathLike, format: str | None = None) -> 
     directory = os.path.dirname(path)
     if directory:
         os.makedirs(directory, exist_ok=True)
-    return digraph.render(outfile=path, format=format, cleanup=True)
+    # dot's output written here: graphviz's render() would write (and with cleanup
+    # delete) a .gv file beside it, destroying a file of that name that was there.
+    picture = digraph.pipe(format=format)
+    with open(path, "wb") as file:
+        file.write(picture)
+    return path
 
 
 def animate_backward(
@@ -255,10 +260,14 @@ def animate_backward(
     path = check_path(path, "path", "animate_backward")
     as_gif = path.suffix.lower() == ".gif"
     image_module = _import_pillow() if as_gif else None
-    if not as_gif:
-        path.mkdir(parents=True, exist_ok=True)
-    elif path.parent != Path(""):
-        path.parent.mkdir(parents=True, exist_ok=True)
+    folder = path if not as_gif else path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file in the way, a folder that cannot be made
+        raise type(error)(
+            f"animate_backward: cannot use {str(folder)!r} as a folder of frames "
+            f"({error.strerror or error})"
+        ) from None
 
     arrived: dict[int, Tensor] = {}
     pngs = []
@@ -497,7 +506,12 @@ class _Graph:
 
         constant_count = 0
         for unit in self.units.values():
-            for parent in unit.inputs:
+            # Which operand is which (a - b, x W^T + b, where(c, a, b)): the names the
+            # op's derivative uses; a module's node takes its inputs unlabelled.
+            single = len(unit.inputs) > 1 and len(unit.functions) == 1
+            operand_names = _operand_names(unit.functions[0], len(unit.inputs)) if single else []
+            for position, parent in enumerate(unit.inputs):
+                edge_label = {"label": operand_names[position]} if operand_names else {}
                 if _is_inline_constant(parent) and parent is not self.root:
                     # Python scalars are cached and shared; one node per use reads better.
                     constant_count += 1
@@ -508,7 +522,7 @@ class _Graph:
                     )
                 else:
                     source = f"t{id(parent)}"
-                dot.edge(source, unit.node_id)
+                dot.edge(source, unit.node_id, **edge_label)
             for output in unit.outputs:
                 dot.edge(unit.node_id, f"t{id(output)}")
         return dot
@@ -578,7 +592,7 @@ class _Graph:
                 "fillcolor": _MODULE_FILL,
             }
         else:
-            lines = [op_names[0]]
+            lines = [op_names[0], *_op_parameters(unit.functions[0])]
             attributes = {"shape": "ellipse", "fillcolor": _OP_FILL}
             if show_formulas:  # an ellipse around a line of math wastes half the picture
                 attributes.update(shape="box", style="filled,rounded")
@@ -730,6 +744,61 @@ def _module_title(module: Any) -> str:
     lines = repr(module).splitlines() or [name]
     first = lines[0][:-1] if len(lines) > 1 and lines[0].endswith("(") else lines[0]
     return _escape(first if len(first) <= 40 else first[:39] + "…")
+
+
+# The op arguments worth a line in an op's node: what changes the op's meaning.
+_OP_PARAMETERS = (
+    "exponent",
+    "slope",
+    "low",
+    "high",
+    "axis",
+    "keepdims",
+    "correction",
+    "axes",
+    "shape",
+    "dtype",
+    "reduction",
+)
+
+
+# Operand names of the ops whose derivatives do not call them a, b, c.
+_OPERAND_NAMES = {
+    "Linear": ("x", "W", "b"),
+    "CrossEntropy": ("z", "t"),
+    "BinaryCrossEntropyWithLogits": ("z", "t"),
+    "BinaryCrossEntropy": ("p", "t"),
+    "GetItem": ("a", "index"),
+}
+
+
+def _operand_names(function: Any, count: int) -> list[str]:
+    """The names of an op's ``count`` operands (its inputs, then its constants), as
+    its derivative's docstring writes them."""
+    name = type(function).__name__
+    if name in ("Cat", "Stack"):
+        return [f"a_{position + 1}" for position in range(count)]
+    names = list(_OPERAND_NAMES.get(name, "abcdefgh"))
+    return names[:count] + [str(position) for position in range(len(names), count)]
+
+
+def _op_parameters(function: Any) -> list[str]:
+    """Lines such as ``axis=(1,), keepdims=True`` for an op's node (``x ** 3`` and
+    ``x.sum(axis=1)`` read differently from ``x ** 2`` and ``x.sum()``)."""
+    parts = []
+    for name in _OP_PARAMETERS:
+        value = getattr(function, name, None)
+        if name in vars(function) and (
+            value is None or isinstance(value, (bool, int, float, str, tuple, numpy.dtype))
+        ):
+            if name in ("axis", "axes") and value is None:
+                continue  # every axis: the default, said by no line
+            if (name == "slope" and value is None) or (name == "keepdims" and not value):
+                continue  # relu's slope; keepdims off, the default
+            parts.append(
+                f"{name}={_escape(str(value) if not isinstance(value, float) else _number(value))}"
+            )
+    return [", ".join(parts)] if parts else []
 
 
 def _wrap_formula(formula: str) -> list[str]:
