@@ -291,6 +291,14 @@ def test_train_linear_on_mnist_draws_the_class_templates(tmp_path, capsys):
         assert (tmp_path / "class_templates.png").stat().st_size > 1000
 
 
+def test_a_train_run_that_fails_leaves_no_empty_folder(tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["train", "--data", "mnist", "--mnist", str(tmp_path / "absent"), "--out", str(out)]
+    assert main(argv) == 1
+    assert "load_mnist" in capsys.readouterr().err
+    assert not out.exists()
+
+
 # --------------------------------------------------------------------------- kmeans
 
 

@@ -1012,7 +1012,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     _check_device(args.device)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     if args.data == "mnist":
         n_classes = 10
         X_train, y_train, X_test, y_test = _mnist(args.mnist)
@@ -1029,6 +1028,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         X_train, X_val, X_test, y_train, y_val, y_test = train_val_test_split(
             X, y, val=0.15, test=0.15, seed=args.seed
         )
+    out.mkdir(parents=True, exist_ok=True)  # once the data is there: no empty folder on failure
     # The classes the data has, not those a small split happens to hold.
     n_in = X_train.shape[1]
     tg.manual_seed(args.seed)
