@@ -556,6 +556,11 @@ def test_a_gradient_through_relu_alone_can_be_differentiated_again(activation):
     (second,) = tg.grad((first * first).sum(), x)
     (their_second,) = torch.autograd.grad((their_first * their_first).sum(), theirs)
     np.testing.assert_array_equal(second.numpy(), their_second.numpy())  # zeros
+    if activation == "relu":  # torch's leaky_relu has no third derivative at all
+        (second,) = tg.grad(first.sum(), x, create_graph=True)
+        assert second.requires_grad  # zeros, still linked: a third derivative is zeros
+        (third,) = tg.grad(second.sum(), x)
+        np.testing.assert_array_equal(third.numpy(), [0.0, 0.0, 0.0])
 
 
 # --- no_grad, enable_grad, detach -----------------------------------------------------

@@ -691,3 +691,12 @@ def test_animate_backward_names_itself_when_the_folder_cannot_be_made(tmp_path):
     x = Tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(FileExistsError, match="animate_backward.*folder of frames"):
         animate_backward((x * x).sum(), in_the_way)
+
+
+def test_module_nodes_have_unlabelled_inputs_and_several_indices_are_numbered():
+    model = nn.MLP(2, [3], 1)
+    source = draw_graph(model(Tensor(np.ones((4, 2)))).sum()).source  # collapsed modules
+    assert not re.findall(r"-> \S+ \[label=", source)
+    x = Tensor(np.ones((3, 3)), requires_grad=True)
+    source = draw_graph(x[Tensor([0, 0]), Tensor([1, 2])].sum()).source
+    assert sorted(re.findall(r"-> \S+ \[label=(\w+)\]", source)) == ["a", "index_1", "index_2"]

@@ -591,6 +591,11 @@ class LeakyReLU(Function):
         self.slope = slope
 
     def forward(self, a):
+        if a.dtype == numpy.float16 and not abs(self.slope) <= 65504.0:
+            # The slope is no float16 number: as torch, compute in float32, round once
+            # (0 times a slope cast to inf was NaN).
+            wide = a.astype(numpy.float32)
+            return cast_quietly(wide * leaky_factor(wide, self.slope), a.dtype)
         return a * leaky_factor(a, self.slope)
 
     def backward(self, grad):
@@ -643,7 +648,24 @@ class LocalSlope(Function):
 
     def backward(self, grad):
         (a,) = self.inputs
-        return (constant(grad, array_module_of(a.data).zeros(a.shape, dtype=a.dtype)),)
+        if recording():  # zeros that stay linked to a: a third derivative is zeros too
+            return (apply(ZerosLike, a),)
+        return (array_module_of(a.data).zeros(a.shape, dtype=a.dtype),)
+
+
+class ZerosLike(Function):
+    """d zeros_like(a)/da = 0  (the derivative of a piecewise constant, kept in the graph)"""
+
+    reads_inputs = False
+
+    def forward(self, a):
+        return array_module_of(a).zeros_like(a)
+
+    def backward(self, grad):
+        (a,) = self.inputs
+        if recording():
+            return (apply(ZerosLike, a),)
+        return (array_module_of(a.data).zeros(a.shape, dtype=a.dtype),)
 
 
 class Clip(Function):

@@ -508,7 +508,7 @@ class _Graph:
         for unit in self.units.values():
             # Which operand is which (a - b, x W^T + b, where(c, a, b)): the names the
             # op's derivative uses; a module's node takes its inputs unlabelled.
-            single = len(unit.inputs) > 1 and len(unit.functions) == 1
+            single = len(unit.inputs) > 1 and not unit.node_id.startswith("m")  # m: a module
             operand_names = _operand_names(unit.functions[0], len(unit.inputs)) if single else []
             for position, parent in enumerate(unit.inputs):
                 edge_label = {"label": operand_names[position]} if operand_names else {}
@@ -778,6 +778,8 @@ def _operand_names(function: Any, count: int) -> list[str]:
     name = type(function).__name__
     if name in ("Cat", "Stack"):
         return [f"a_{position + 1}" for position in range(count)]
+    if name == "GetItem" and count > 2:  # x[i, j] with Tensor indices
+        return ["a", *(f"index_{position}" for position in range(1, count))]
     names = list(_OPERAND_NAMES.get(name, "abcdefgh"))
     return names[:count] + [str(position) for position in range(len(names), count)]
 
@@ -793,8 +795,10 @@ def _op_parameters(function: Any) -> list[str]:
         ):
             if name in ("axis", "axes") and value is None:
                 continue  # every axis: the default, said by no line
-            if (name == "slope" and value is None) or (name == "keepdims" and not value):
-                continue  # relu's slope; keepdims off, the default
+            if (value is None and name in ("slope", "low", "high")) or (
+                name == "keepdims" and not value
+            ):
+                continue  # relu's slope, an open clip bound; keepdims off, the default
             parts.append(
                 f"{name}={_escape(str(value) if not isinstance(value, float) else _number(value))}"
             )

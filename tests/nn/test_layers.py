@@ -473,12 +473,14 @@ def test_sequential_slice_is_a_sequential_with_the_same_names_as_torch():
 
 
 @pytest.mark.parametrize("slope", [float("inf"), float("nan"), 7e4])
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # 0 * inf at 0, as torch
 def test_leaky_relu_with_a_slope_past_the_dtype_keeps_positive_inputs(slope):
     # 0 * inf made the positive elements NaN (value and gradient); torch gives x and 1.
     torch = _torch()
     dtype = "float16" if slope == 7e4 else "float64"
-    x = Tensor([-1.0, 2.0], dtype=dtype, requires_grad=True)
-    theirs = torch.tensor([-1.0, 2.0], dtype=getattr(torch, dtype), requires_grad=True)
+    values = [-1.0, -1e-4, 0.0, 2.0]  # 0 times a slope cast to float16's inf was NaN
+    x = Tensor(values, dtype=dtype, requires_grad=True)
+    theirs = torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=True)
     out = F.leaky_relu(x, slope)
     expected = torch.nn.functional.leaky_relu(theirs, slope)
     np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
