@@ -1281,3 +1281,15 @@ def test_a_float16_broadcast_gradient_is_summed_in_float32():
     theirs = torch.tensor([1.0], dtype=torch.float16, requires_grad=True)
     (torch.tensor(values) * theirs).sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), theirs.grad.numpy())
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # log(0) and 1/0: NumPy's words
+def test_relu_gives_zero_gradient_below_zero_even_for_an_infinite_incoming_one():
+    # torch's threshold_backward: 0 where the input is <= 0, whatever arrives; the mask
+    # product made inf * 0 = NaN (relu(x).log() at x = -1).
+    torch = pytest.importorskip("torch")
+    x = tg.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    theirs = torch.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    x.relu().log().sum().backward()
+    theirs.relu().log().sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), theirs.grad.numpy())

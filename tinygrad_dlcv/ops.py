@@ -580,8 +580,12 @@ class ReLU(Function):
         if recording():  # the mask as a function of a, so the result stays linked to a
             return (grad * apply(LocalSlope, self.inputs[0]),)
         # Multiplying by the mask is ~15x faster than where() on random signs; no float
-        # copy of the mask is made.
-        return (apply(Mul, grad, constant(grad, relu_mask(self.inputs[0].data))),)
+        # copy of the mask is made. An inf or NaN gradient at an input <= 0 must still
+        # give 0 (torch's threshold_backward), not inf * 0 = NaN: there, where().
+        xp, mask = array_module_of(grad), relu_mask(self.inputs[0].data)
+        if grad.dtype.kind == "f" and not bool(xp.isfinite(grad).all()):
+            return (xp.where(mask, grad, 0).astype(grad.dtype, copy=False),)
+        return (apply(Mul, grad, constant(grad, mask)),)
 
 
 class LeakyReLU(Function):
