@@ -760,7 +760,8 @@ class Sum(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, a):
-        return a.sum(axis=self.axis, keepdims=self.keepdims)
+        total = a.sum(axis=self.axis, keepdims=self.keepdims, dtype=accumulation_dtype(a.dtype))
+        return total.astype(a.dtype, copy=False)
 
     def backward(self, grad):
         (a,) = self.inputs
@@ -916,6 +917,8 @@ def _exp_shifted(a, axis):
     precision. The sum of float16 exps is float32 (see ``accumulation_dtype``).
     """
     xp = array_module_of(a)
+    if accumulation_dtype(a.dtype) is not None:  # float16: all of it in float32, as torch
+        a = a.astype(accumulation_dtype(a.dtype))
     if a.size == 0:  # nothing to normalise (an empty axis has no maximum); a total
         # of 1 keeps log() quiet, and no element is ever divided by it
         return a, xp.exp(a), xp.ones_like(a.sum(axis=axis, keepdims=True))
@@ -1161,6 +1164,13 @@ class Linear(Function):
     """d(x W^T + b)/dx = g W, d/dW = g^T x, d/db = sum_n g  (matmul and bias add fused)"""
 
     def forward(self, x, weight, bias=None):
+        wide = accumulation_dtype(x.dtype)
+        if wide is not None and weight.dtype == x.dtype:
+            # float16: product and bias in float32, rounded once (torch's fused addmm).
+            widened = self.forward(
+                x.astype(wide), weight.astype(wide), None if bias is None else bias.astype(wide)
+            )
+            return cast_quietly(widened, x.dtype)
         batched = x.ndim != 2  # more than one leading axis: one long batch
         out = (x.reshape(-1, x.shape[-1]) if batched else x) @ weight.T
         if bias is not None:
@@ -1261,6 +1271,11 @@ class BinaryCrossEntropyWithLogits(Loss):
 
     def forward(self, logits, target=None):
         target = self.given_target(target)
+        wide = accumulation_dtype(logits.dtype)
+        if wide is not None:  # float16: the formula in float32, rounded once (as torch)
+            with ignore_underflow(array_module_of(logits)):
+                losses = bce_with_logits_formula(logits.astype(wide), target.astype(wide))
+            return cast_quietly(self.reduce(losses), logits.dtype)
         with ignore_underflow(array_module_of(logits)):
             return self.reduce(bce_with_logits_formula(logits, target))
 
