@@ -653,10 +653,16 @@ class LocalSlope(Function):
         return leaky_factor(a, self.slope)
 
     def backward(self, grad):
-        (a,) = self.inputs
-        if recording():  # zeros that stay linked to a: a third derivative is zeros too
-            return (apply(ZerosLike, a),)
-        return (array_module_of(a.data).zeros(a.shape, dtype=a.dtype),)
+        return (zero_gradient(self.inputs[0]),)
+
+
+def zero_gradient(a):
+    """The gradient of a piecewise constant of ``a``: zeros, which a recorded backward
+    keeps linked to a (through ZerosLike), so that every further derivative is zeros
+    too (as torch's), not an error that nothing depends on a."""
+    if recording():
+        return apply(ZerosLike, a)
+    return array_module_of(a.data).zeros(a.shape, dtype=a.dtype)
 
 
 class ZerosLike(Function):
@@ -668,10 +674,7 @@ class ZerosLike(Function):
         return array_module_of(a).zeros_like(a)
 
     def backward(self, grad):
-        (a,) = self.inputs
-        if recording():
-            return (apply(ZerosLike, a),)
-        return (array_module_of(a.data).zeros(a.shape, dtype=a.dtype),)
+        return (zero_gradient(self.inputs[0]),)
 
 
 class Clip(Function):

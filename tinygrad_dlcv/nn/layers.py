@@ -183,8 +183,8 @@ _ACTIVATIONS = {
 }
 
 
-def _activation(name: str | None, owner: str) -> Module:
-    """The activation module called ``name`` (None means identity)."""
+def _activation_class(name: str | None, owner: str) -> type[Module]:
+    """The activation module class called ``name`` (None means identity)."""
     if name is not None and not isinstance(name, str):
         raise TypeError(f"{owner}: activation must be a name (str) or None, got {name!r}")
     key = "identity" if name is None else name.lower()
@@ -192,7 +192,7 @@ def _activation(name: str | None, owner: str) -> Module:
         raise ValueError(
             f"{owner}: unknown activation {name!r}; choose from {sorted(_ACTIVATIONS)}"
         )
-    return _ACTIVATIONS[key]()
+    return _ACTIVATIONS[key]
 
 
 # --------------------------------------------------------------------------- layers
@@ -254,7 +254,7 @@ class Neuron(Module):
         _check_size("Neuron", "in_features", in_features)
         self.in_features = in_features
         self.activation_name = activation
-        self.activation = _activation(activation, "Neuron")
+        self.activation = _activation_class(activation, "Neuron")()
         bound = 1 / math.sqrt(in_features)
         self.w = init.uniform_(
             Parameter(zeros(in_features, dtype=dtype, device=device)), -bound, bound
@@ -336,12 +336,12 @@ class MLP(Sequential):
         labels = ["in_features", *(f"hidden[{i}]" for i in range(len(sizes) - 2)), "out_features"]
         for label, size in zip(labels, sizes, strict=True):
             _check_size("MLP", label, size)
-        _activation(activation, "MLP")  # checked also when no layer will use it (hidden=[])
+        make_activation = _activation_class(activation, "MLP")  # checked also for hidden=[]
         layers: list[Module] = []
         for position, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             layers.append(Linear(fan_in, fan_out, dtype=dtype, device=device))
             if position < len(sizes) - 2:
-                layers.append(_activation(activation, "MLP"))
+                layers.append(make_activation())
         super().__init__(*layers)
 
 
