@@ -181,6 +181,26 @@ def test_int_sum_stays_int():
     assert r.dtype == np.int64 and r.item() == 6
 
 
+@pytest.mark.parametrize(
+    "data, axis, expected",
+    [
+        (np.array([True, True, False]), None, 2),  # a count of matches, as accuracy needs
+        (np.array([[True, True], [True, False]]), 1, [2, 1]),
+        (np.array([200, 200], np.uint8), None, 400),  # no wrap-around of small ints
+        (np.array([2**31 - 1, 1], np.int32), 0, 2**31),
+        (np.array([-3, 1], np.int8), None, -2),
+    ],
+)
+def test_bool_and_integer_sums_are_int64_as_torch(data, axis, expected):
+    result = Tensor(data).sum(axis=axis)
+    assert result.dtype == np.int64
+    np.testing.assert_array_equal(result.numpy(), expected)
+    torch = pytest.importorskip("torch")
+    want = torch.from_numpy(data).sum() if axis is None else torch.from_numpy(data).sum(axis)
+    assert str(want.dtype) == "torch.int64"
+    np.testing.assert_array_equal(result.numpy(), want.numpy())
+
+
 def test_mixed_float_tensors_promote():
     a = Tensor([1.0], dtype="float32")
     b = Tensor([1.0], dtype="float64")

@@ -224,6 +224,15 @@ def accumulation_dtype(dtype: Any) -> Any:
     return numpy.float32 if dtype == numpy.float16 else None
 
 
+def sum_dtype(dtype: Any) -> Any:
+    """The dtype of a sum of ``dtype`` values, as torch: int64 for bool and every
+    integer kind (a count of True values, no wrap-around of small ints; uint64 stays
+    uint64), the values' own dtype otherwise."""
+    if dtype.kind == "b" or (dtype.kind in "iu" and dtype != numpy.uint64):
+        return numpy.int64
+    return dtype
+
+
 def summed_over(values: Any, axis: Any) -> Any:
     """``values.sum(axis, keepdims=True)`` in a backward formula, float16 added up in
     float32 (the sum stays float32; the walk casts the gradient back); a Tensor in a
@@ -763,8 +772,11 @@ class Sum(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, a):
-        total = a.sum(axis=self.axis, keepdims=self.keepdims, dtype=accumulation_dtype(a.dtype))
-        return total.astype(a.dtype, copy=False)
+        wide = accumulation_dtype(a.dtype)
+        if wide is not None:  # float16: added up in float32, rounded once
+            total = a.sum(axis=self.axis, keepdims=self.keepdims, dtype=wide)
+            return total.astype(a.dtype, copy=False)
+        return a.sum(axis=self.axis, keepdims=self.keepdims, dtype=sum_dtype(a.dtype))
 
     def backward(self, grad):
         (a,) = self.inputs
