@@ -1336,3 +1336,48 @@ def test_float16_results_are_the_float32_ones_rounded_once():
         F.binary_cross_entropy_with_logits(ours(logits), ours(targets), reduction="none").numpy(),
         rounded_once(reference.numpy()),
     )
+
+
+# ------------------------------------------------------------------ masks and infinite gradients
+
+
+MASKING_OPS = {
+    "where": (lambda m, x: m.where(x > 0, x, 0.0), lambda x: x.where(x > 0, 0.0)),
+    "clip": (lambda m, x: x.clip(0, None), lambda x: x.clamp(0, None)),
+    "maximum": (
+        lambda m, x: m.maximum(x, m.zeros(3, dtype="float64")),
+        lambda x: x.maximum(x.new_zeros(3)),
+    ),
+    "minimum": (
+        lambda m, x: 0.0 - m.minimum(-x, m.zeros(3, dtype="float64")),  # 0.0 - : no -0.0
+        lambda x: 0.0 - (-x).minimum(x.new_zeros(3)),
+    ),
+    "relu": (lambda m, x: x.relu(), lambda x: x.relu()),
+    "pow 0": (lambda m, x: x**0 + x.relu() - 1, lambda x: x**0 + x.relu() - 1),
+}
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("name", list(MASKING_OPS))
+def test_an_infinite_gradient_is_not_turned_into_nan_by_a_mask(name, create_graph):
+    """The safe-sqrt idiom: sqrt's infinite gradient at 0 meets a 0 of the mask; torch
+    selects (where / masked_fill), so the masked-out entries get 0, not inf * 0 = NaN."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = MASKING_OPS[name]
+    values = np.array([-1.0, 0.0, 4.0])
+    x = tg.Tensor(values, dtype="float64", requires_grad=True)
+    (got,) = tg.grad(ours(tg, x).sqrt().sum(), x, create_graph=create_graph)
+    xt = torch.tensor(values, requires_grad=True)
+    (want,) = torch.autograd.grad(theirs(xt).sqrt().sum(), xt)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("op", ["abs", "relu", "pow 0"])
+def test_second_derivative_of_a_piecewise_linear_op_is_zeros(op):
+    """d/da of d|a|/da (and of relu's mask, and of d(a^0)/da) is 0, as torch's, not an
+    error saying that nothing depends on a."""
+    function = {"abs": lambda a: a.abs(), "relu": lambda a: a.relu(), "pow 0": lambda a: a**0}[op]
+    a = tg.Tensor([-2.0, 3.0], dtype="float64", requires_grad=True)
+    (first,) = tg.grad(function(a).sum(), a, create_graph=True)
+    (second,) = tg.grad(first.sum(), a)
+    np.testing.assert_array_equal(second.numpy(), [0.0, 0.0])

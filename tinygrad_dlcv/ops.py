@@ -165,6 +165,31 @@ def zero_where(mask: Any, values: Any) -> Any:
     return apply(Where, zero, values, condition=mask)
 
 
+def gradient_where(keep: Any, grad: Any, linked_to: Any = None) -> Any:
+    """``grad`` where the array ``keep`` holds and 0 elsewhere, whatever arrives there:
+    an inf or NaN gradient included, which a product with a 0/1 mask would turn into
+    NaN (torch's where / masked_fill in these backwards; the safe-sqrt idiom
+    ``where(x > 0, x, 0).sqrt()`` needs it).
+
+    ``linked_to``: in a recorded backward, the input Tensor that ``keep`` is a
+    piecewise constant of; the zeros are made from it (derivative 0), so the result
+    stays a function of it and can be differentiated again, to zeros.
+    """
+    if isinstance(grad, _tensor_module.Tensor):  # a recorded backward
+        if linked_to is not None:
+            zeros = apply(ZerosLike, linked_to)
+        else:
+            zeros = constant(grad, array_module_of(keep).zeros((), dtype=grad.dtype))
+        return apply(Where, grad, zeros, condition=keep)
+    xp = array_module_of(grad)
+    # On the CPU the product is ~15x faster than where() on random signs, and equal to
+    # it for finite gradients; on a GPU where() costs no more, and the finiteness test
+    # would stop the device for a host round trip.
+    if xp is numpy and bool(numpy.isfinite(grad).all()):
+        return grad * keep
+    return xp.where(keep, grad, 0).astype(grad.dtype, copy=False)
+
+
 def unbroadcast(grad: Any, shape: tuple) -> Any:
     """Sum ``grad`` back down to ``shape``: the adjoint of NumPy broadcasting.
 
@@ -380,12 +405,11 @@ class Pow(Function):
         with errstate(array_module_of(a_data), divide="ignore", invalid="ignore"):
             if needs_a:
                 # d(a^0)/da = 0 everywhere, also at 0^0, where b a^(b-1) would be 0 * inf.
-                local = zero_where(b_data == 0, b * a ** (b - 1))
-                grad_a = unbroadcast(grad * local, a.shape)
+                grad_a = unbroadcast(zero_where(b_data == 0, grad * b * a ** (b - 1)), a.shape)
             if needs_b:
                 # a^b ln(a) tends to 0 as a -> 0 for b > 0 (and 0^0 = 1 is constant in b).
-                local = zero_where((a_data == 0) & (b_data >= 0), out * apply(Log, a))
-                grad_b = unbroadcast(grad * local, b.shape)
+                constant_in_b = (a_data == 0) & (b_data >= 0)
+                grad_b = unbroadcast(zero_where(constant_in_b, grad * out * apply(Log, a)), b.shape)
         return grad_a, grad_b
 
 
@@ -417,15 +441,16 @@ def _split_by_winner(grad, a, b, a_loses, b_loses):
     Written as "all but what is lost", as PyTorch does: a NaN compares false with
     everything, so where either input is NaN both get the whole gradient.
     """
-    # In the gradient's dtype throughout: bool arithmetic would make int64 and
-    # float64 temporaries, four times the memory traffic for float32.
-    half_ties = (a.data == b.data).astype(grad.dtype)
-    half_ties *= 0.5
+    (grad,) = operands(grad)
+    # In the gradient's dtype: bool arithmetic would make int64 and float64
+    # temporaries, four times the memory traffic for float32.
+    halves = (a.data == b.data).astype(grad.dtype)  # 1 where tied
+    halves *= -0.5
+    halves += 1  # 1/2 where tied, else 1
+    halved = grad * constant(grad, halves)
 
     def share(tensor, loses):
-        weight = (~loses).astype(grad.dtype)  # 1 - [loses]
-        weight -= half_ties
-        return unbroadcast(grad * constant(grad, weight), tensor.shape)
+        return unbroadcast(gradient_where(~loses, halved), tensor.shape)
 
     return (
         share(a, a_loses) if a.requires_grad else None,
@@ -447,10 +472,12 @@ class Where(Function):
     def backward(self, grad):
         a, b = self.inputs
         (grad,) = operands(grad)
-        chosen = constant(grad, self.condition.astype(grad.dtype))
+        xp = array_module_of(self.condition)
         return (
-            unbroadcast(grad * chosen, a.shape) if a.requires_grad else None,
-            unbroadcast(grad * (1 - chosen), b.shape) if b.requires_grad else None,
+            unbroadcast(gradient_where(self.condition, grad), a.shape) if a.requires_grad else None,
+            unbroadcast(gradient_where(xp.logical_not(self.condition), grad), b.shape)
+            if b.requires_grad
+            else None,
         )
 
 
@@ -480,9 +507,9 @@ class PowScalar(Function):
         return a**self.exponent
 
     def backward(self, grad):
+        if self.exponent == 0:  # a^0 = 1 is constant: zeros, whatever the gradient
+            return (zero_gradient(self.inputs[0]),)
         grad, a = operands(grad, *self.inputs)
-        if self.exponent == 0:
-            return (grad * 0,)
         return (grad * self.exponent * a ** (self.exponent - 1),)
 
 
@@ -534,11 +561,18 @@ class Abs(Function):
         return array_module_of(a).abs(a)
 
     def backward(self, grad):
-        a = self.inputs[0].data
-        # (a > 0) - (a < 0): NumPy's sign(nan) is nan, PyTorch's gradient there is 0.
-        sign = (a > 0).astype(a.dtype) - (a < 0)
         (grad,) = operands(grad)
-        return (grad * constant(grad, sign),)
+        if recording():  # the sign as a function of a, as in ReLU
+            return (grad * apply(LocalSlope, self.inputs[0], of="abs"),)
+        return (grad * abs_slope(self.inputs[0].data),)
+
+
+def abs_slope(a):
+    """abs's local slope, (a > 0) - (a < 0): NumPy's sign(nan) is nan, PyTorch's
+    gradient there is 0."""
+    sign = (a > 0).astype(a.dtype)
+    sign -= a < 0
+    return sign
 
 
 @fused
@@ -586,17 +620,10 @@ class ReLU(Function):
 
     def backward(self, grad):
         (grad,) = operands(grad)
-        if recording():  # the mask as a function of a, so the result stays linked to a
-            return (grad * apply(LocalSlope, self.inputs[0]),)
-        # An inf or NaN gradient at an input <= 0 must give 0 (torch's threshold_backward),
-        # not inf * 0 = NaN: where() does that. On the CPU multiplying by the mask is ~15x
-        # faster than where() on random signs, so there the product is kept for finite
-        # gradients; on a GPU where() costs no more, and the finiteness test would stop
-        # the device for a host round trip.
-        xp, mask = array_module_of(grad), relu_mask(self.inputs[0].data)
-        if xp is not numpy or not bool(xp.isfinite(grad).all()):
-            return (xp.where(mask, grad, 0).astype(grad.dtype, copy=False),)
-        return (apply(Mul, grad, constant(grad, mask)),)
+        # An inf or NaN gradient at an input <= 0 gives 0 (torch's threshold_backward);
+        # recorded, the result stays linked to a (differentiated again: zeros).
+        a = self.inputs[0]
+        return (gradient_where(relu_mask(a.data), grad, linked_to=a),)
 
 
 class LeakyReLU(Function):
@@ -615,8 +642,8 @@ class LeakyReLU(Function):
 
     def backward(self, grad):
         (grad,) = operands(grad)
-        if recording():  # as in ReLU
-            return (grad * apply(LocalSlope, self.inputs[0], slope=self.slope),)
+        if recording():  # the slope as a function of a, so the result stays linked to a
+            return (grad * apply(LocalSlope, self.inputs[0], of="leaky_relu", slope=self.slope),)
         return (grad * constant(grad, leaky_factor(self.inputs[0].data, self.slope)),)
 
 
@@ -643,22 +670,22 @@ def leaky_factor(a, slope):
 
 
 class LocalSlope(Function):
-    """d slope(a)/da = 0  ((leaky) ReLU's local slope at a is piecewise constant)
+    """d slope(a)/da = 0  (the local slope of leaky_relu or abs is piecewise constant)
 
-    Used by the recorded backward of ReLU and LeakyReLU: the gradient they pass
-    on stays linked to a, with derivative 0 (as torch's threshold_backward), so a
-    gradient made with ``create_graph`` can be differentiated again (to zeros)
-    instead of being a constant that nothing depends on.
+    Used by the recorded backward of LeakyReLU and Abs: the gradient they pass on
+    stays linked to a, with derivative 0 (as torch's), so a gradient made with
+    ``create_graph`` can be differentiated again (to zeros) instead of being a
+    constant that nothing depends on.
     """
 
     reads_inputs = False
 
-    def __init__(self, slope=None):
-        self.slope = slope  # None: relu's mask
+    def __init__(self, of, slope=None):
+        self.of, self.slope = of, slope  # "leaky_relu" (with its slope) or "abs"
 
     def forward(self, a):
-        if self.slope is None:
-            return relu_mask(a).astype(a.dtype)
+        if self.of == "abs":
+            return abs_slope(a)
         return leaky_factor(a, self.slope)
 
     def backward(self, grad):
@@ -703,7 +730,7 @@ class Clip(Function):
         if self.high is not None:
             inside &= a <= self.high
         (grad,) = operands(grad)
-        return (grad * constant(grad, inside.astype(grad.dtype)),)
+        return (gradient_where(inside, grad),)
 
 
 class Cast(Function):
