@@ -1280,6 +1280,8 @@ def test_remainder_has_torchs_gradient_and_floor_division_none():
     for call in (lambda: tg.tensor([1, 2]) // 0, lambda: tg.tensor([1, 2]) % 0):
         with pytest.raises(ZeroDivisionError):
             call()
+        with pytest.raises(RuntimeError, match="division by zero"):  # torch's type
+            call()
     for call in (lambda: tg.tensor([True]) % True, lambda: tg.tensor([True]) // True):
         with pytest.raises(TypeError, match="bool"):  # torch: not implemented for bool
             call()
@@ -1381,3 +1383,70 @@ def test_float16_scaled_in_place_as_torch():
     ours *= 1e4
     theirs *= 1e4
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_a_tuple_inside_an_index_is_a_list_of_indices_whose_repeats_add_up():
+    x = tg.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    x[(0, 0),].sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 0.0, 0.0, 0.0])
+    y = tg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y[(0, 0), (1, 1)].sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [[0.0, 2.0], [0.0, 0.0]])
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16])
+def test_small_integer_index_arrays_back_propagate_on_long_axes(dtype):
+    x = tg.tensor(np.arange(300.0), requires_grad=True)
+    rows = [1, 5, 5, 127] if dtype == np.uint8 else [1, 5, 5, -1]
+    x[np.array(rows, dtype)].sum().backward()  # rows + 300 overflowed in their own dtype
+    expected = np.zeros(300)
+    np.add.at(expected, rows, 1.0)
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+def test_a_torch_tensor_indexes_as_its_values():
+    torch = pytest.importorskip("torch")
+    x = tg.tensor([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(x[torch.tensor([2, 0, 2])].numpy(), [3.0, 1.0, 3.0])
+    np.testing.assert_array_equal(x[torch.tensor([True, False, True])].numpy(), [1.0, 3.0])
+    with pytest.raises(IndexError):
+        x[torch.tensor([0.5])]
+
+
+def test_a_view_with_a_new_axis_changes_in_place_as_numpy():
+    base = tg.tensor([5.0, 6.0, 7.0])
+    view = base[None]
+    view += 1
+    np.testing.assert_array_equal(base.numpy(), [6.0, 7.0, 8.0])
+    with pytest.raises(ValueError, match="broadcast"):  # one element seen many times
+        expanded = base[None].expand(2, 3)
+        expanded += 1
+
+
+@pytest.mark.parametrize(
+    "make, given, change",
+    [
+        (lambda x, i: x[i], [0, 0], 1),  # the index
+        (lambda x, c: tg.where(c, x, 0.0), [True, False, False], True),  # the condition
+        (lambda x, t: tg.nn.functional.cross_entropy(x.reshape(1, 3), t), [0], 2),  # the target
+    ],
+    ids=["index", "condition", "target"],
+)
+def test_changing_an_ops_index_condition_or_target_before_backward_is_refused(make, given, change):
+    """Backward reads them: a gradient for the changed values would be silently wrong
+    (torch saves them and raises)."""
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    given = tg.tensor(given)
+    result = make(x, given).sum()
+    given += change
+    with pytest.raises(RuntimeError, match="in place"):
+        result.backward()
+    assert x.grad is None
+
+
+def test_a_cached_scalar_constant_cannot_be_changed_through_the_graph():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    shared = (x * 2.0).grad_fn.inputs[1]
+    with tg.no_grad(), pytest.raises(ValueError):
+        shared += 1
+    np.testing.assert_array_equal((tg.ones(2) * 2.0).numpy(), [2.0, 2.0])

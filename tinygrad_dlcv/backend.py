@@ -278,6 +278,7 @@ def _add_rows(target: Any, rows: Any, values: Any) -> None:
     """
     if rows.size == 0:
         return
+    rows = rows.astype(numpy.intp, copy=False)  # uint8 rows + 300 would overflow
     rows = numpy.where(rows < 0, rows + target.shape[0], rows)  # -1 and n - 1: one row
     order = numpy.argsort(rows, kind="stable")
     ordered = rows[order]
@@ -343,9 +344,12 @@ def is_writable(array: Any) -> bool:
     """True when writing into ``array`` changes only its own elements.
 
     NumPy marks broadcast views read-only; CuPy has no such flag, so a zero
-    stride (one element seen many times) says it there.
+    stride along an axis of more than one element (one element seen many times)
+    says it there. A new axis of size 1 (``t[None]``) may have stride 0 and is fine.
     """
-    return getattr(array.flags, "writeable", True) and 0 not in array.strides
+    if not getattr(array.flags, "writeable", True):
+        return False
+    return all(stride or size < 2 for stride, size in zip(array.strides, array.shape, strict=True))
 
 
 def is_float_dtype(dtype: numpy.dtype) -> bool:

@@ -312,6 +312,8 @@ def _scalar_constant(value: Any, dtype: numpy.dtype, like: Any, op: Any) -> Tens
                 f"{op_label(op)}: the scalar {value!r} does not fit in the tensor's dtype {dtype}; "
                 "cast the tensor first (e.g. .astype('int64'))"
             ) from None
+        if xp is numpy:  # shared by every expression with this number: never written
+            array.flags.writeable = False
         constant = Tensor._wrap(array)
         _scalar_constants[key] = constant
     return constant
@@ -1355,6 +1357,9 @@ def _has_huge_int(data: Any) -> bool:
     return False
 
 
+_BASIC_INDEX_TYPES = (int, float, slice, type(None), type(Ellipsis))
+
+
 def _normalize_index(index: Any, tensor: Tensor) -> tuple:
     """Turn an index into a tuple of ints, slices, None, Ellipsis and device arrays."""
     if not isinstance(index, tuple):
@@ -1365,11 +1370,15 @@ def _normalize_index(index: Any, tensor: Tensor) -> tuple:
         if isinstance(part, Tensor):
             check_same_device("index", tensor.data, part.data)
             part = part.data
-        elif isinstance(part, list):
+        elif isinstance(part, (list, tuple)):  # a tuple inside the index is a list to NumPy
             # An empty list selects nothing: an integer index (NumPy would make it float64).
             part = xp.asarray(part) if part else xp.zeros(0, dtype=numpy.int64)
         elif xp is not numpy and isinstance(part, numpy.ndarray):
             part = xp.asarray(part)
+        elif not isinstance(part, _BASIC_INDEX_TYPES) and not hasattr(
+            getattr(part, "dtype", None), "kind"
+        ):  # another library's array (a torch tensor): indexes as its NumPy values
+            part = xp.asarray(numpy.asarray(part))
         if hasattr(part, "dtype") and part.dtype.kind not in "biu":
             raise IndexError(
                 f"index: arrays used as indices must be integer or bool, got {part.dtype}"
@@ -1572,7 +1581,9 @@ def _written_since(tensor: Tensor, count: int) -> bool:
 
 def _check_unchanged(function: ops.Function) -> None:
     """Raise if a value ``function``'s backward reads was written in place after it ran."""
-    read = function.values_read()
+    # The constants too: backward reads an index, a target or a condition (as torch,
+    # which saves them).
+    read = function.values_read() + list(function.constants)
     if function.needs_output and function.output is not None:
         read.append(function.output)
     for tensor in read:
@@ -2017,14 +2028,20 @@ def _check_bitwise(tensor: Tensor, op_name: str) -> None:
         raise TypeError(f"{op_name}: needs bool or integer tensors, got {tensor.dtype}")
 
 
+class IntegerDivisionByZero(ZeroDivisionError, RuntimeError):
+    """An integer tensor divided (``//``, ``%``) by zero: torch raises a RuntimeError
+    saying "ZeroDivisionError", Python a ZeroDivisionError; this is both, so either
+    ``except`` works."""
+
+
 def _check_integer_divisor(a: Tensor, b: Tensor, op_name: str) -> None:
     """Bool tensors do not divide (torch refuses; NumPy would give int8). An integer
-    division by zero is a ZeroDivisionError (as torch); NumPy would give 0 with a
-    warning. Floats divide by zero into inf or nan."""
+    division by zero is an error (as torch); NumPy would give 0 with a warning.
+    Floats divide by zero into inf or nan."""
     if a.dtype.kind == "b":
         raise TypeError(f"{op_name}: not defined for bool tensors")
     if a.dtype.kind in "iu" and bool((b.data == 0).any()):
-        raise ZeroDivisionError(f"{op_name}: integer division by zero")
+        raise IntegerDivisionByZero(f"{op_name}: integer division by zero")
 
 
 def _operand_tensor(value: Any, like: numpy.dtype | None, device: str | None) -> Tensor:
