@@ -1161,3 +1161,15 @@ def test_requires_grad_takes_only_bools_and_pickles_keep_it():
     linear = pickle.loads(pickle.dumps(nn.Linear(2, 2)))
     linear(tg.ones(1, 2)).sum().backward()
     assert linear.weight.grad is not None
+
+
+def test_retain_graph_is_taken_for_torch_code_and_the_graph_survives_anyway():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward(retain_graph=False)
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 8.0])
+    (again,) = tg.grad(y, x, retain_graph=True)
+    np.testing.assert_array_equal(again.numpy(), [2.0, 4.0])
+    with pytest.raises(TypeError, match="retain_graph"):
+        y.backward(retain_graph="yes")

@@ -1294,3 +1294,69 @@ def test_a_set_of_parameters_and_a_tensor_as_data_are_refused_before_any_change(
     with pytest.raises(TypeError, match=r"\.data must be an array"):
         optimizer.step()
     np.testing.assert_array_equal(layer.bias.numpy(), bias)  # nothing half-stepped
+
+
+class _MomentumByHand(optim.Optimizer):
+    """A user's optimizer: its state entries are its own."""
+
+    def __init__(self, params, lr=0.1):
+        super().__init__(params, {"lr": lr})
+
+    def step(self):
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                state = self.state[param]
+                state["velocity"] = 0.9 * state.get("velocity", 0) + param.grad.data
+                state["count"] = state.get("count", 0) + 1
+                param.data -= group["lr"] * state["velocity"]
+
+
+def test_a_users_optimizer_subclass_saves_and_loads_its_own_state():
+    """torch loads whatever entries an Optimizer subclass keeps."""
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    first = _MomentumByHand([w])
+    (w * w).sum().backward()
+    first.step()
+    second = _MomentumByHand([w])
+    second.load_state_dict(first.state_dict())
+    np.testing.assert_array_equal(second.state[w]["velocity"], [2.0, 4.0])
+    assert second.state[w]["velocity"].dtype == np.float32
+    assert second.state[w]["count"] == 1
+    saved = first.state_dict()["state"][0]["velocity"]
+    saved += 1  # a copy was loaded
+    np.testing.assert_array_equal(second.state[w]["velocity"], [2.0, 4.0])
+
+
+def test_a_users_scheduler_subclass_loads_its_own_attributes():
+    class Halving(lr_scheduler.LRScheduler):
+        def __init__(self, optimizer, factor=0.5):
+            self.factor = factor
+            super().__init__(optimizer)
+
+        def get_lr(self):
+            return [group["lr"] * self.factor for group in self.optimizer.param_groups]
+
+    w = tg.tensor([1.0], requires_grad=True)
+    scheduler = Halving(optim.SGD([w], lr=1.0), factor=0.25)
+    other = Halving(optim.SGD([w], lr=1.0))
+    other.load_state_dict(scheduler.state_dict())
+    assert other.factor == 0.25
+    with pytest.raises(RuntimeError, match="unknown entry"):
+        other.load_state_dict({**scheduler.state_dict(), "not_an_attribute": 1})
+
+
+def test_a_scheduler_step_that_cannot_set_every_group_changes_nothing():
+    w, v = tg.tensor([1.0], requires_grad=True), tg.tensor([1.0], requires_grad=True)
+    optimizer = optim.SGD([w], lr=1.0)
+    scheduler = lr_scheduler.StepLR(optimizer, 2, gamma=0.5)
+    optimizer.add_param_group({"params": [v], "lr": 0.3})
+    before = (scheduler.state_dict(), [group["lr"] for group in optimizer.param_groups])
+    # The closed form of step(epoch) knows the first group's base_lr only.
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="1 learning rates for 2"):
+        scheduler.step(4)
+    assert (scheduler.state_dict(), [g["lr"] for g in optimizer.param_groups]) == before
+    scheduler.step()  # the chained form scales every group's lr as it is (at epoch 2)
+    scheduler.step()
+    assert [g["lr"] for g in optimizer.param_groups] == [0.5, 0.15]

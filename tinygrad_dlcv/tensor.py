@@ -1251,7 +1251,12 @@ class Tensor:
         return _HookHandle(self._hooks, key)
 
     def backward(
-        self, grad: Any = None, retain_grad: bool = False, create_graph: bool = False
+        self,
+        grad: Any = None,
+        retain_grad: bool = False,
+        create_graph: bool = False,
+        *,
+        retain_graph: bool | None = None,
     ) -> None:
         """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
 
@@ -1259,7 +1264,8 @@ class Tensor:
         may be omitted only when this tensor has a single element. With
         ``retain_grad`` every non-leaf keeps its ``.grad`` too; with
         ``create_graph`` the backward pass is recorded so gradients can be
-        differentiated again.
+        differentiated again. ``retain_graph`` is taken for torch code and
+        changes nothing: the graph always survives backward.
         """
         if not self.requires_grad:
             raise RuntimeError(
@@ -1268,6 +1274,8 @@ class Tensor:
             )
         check_bool(retain_grad, "retain_grad", "backward")
         check_bool(create_graph, "create_graph", "backward")
+        if retain_graph is not None:
+            check_bool(retain_graph, "retain_graph", "backward")
         seed = _seed_gradient(self, grad, "backward", create_graph)
         _backpropagate([self], [seed], create_graph=create_graph, retain_all=retain_grad)
 
@@ -1732,14 +1740,20 @@ def grad(
     inputs: Tensor | Sequence[Tensor],
     grad_outputs: Any = None,
     create_graph: bool = False,
+    *,
+    retain_graph: bool | None = None,
 ) -> tuple[Tensor, ...]:
     """Return d(outputs)/d(inputs) as a tuple, without touching any ``.grad``.
 
     ``grad_outputs`` plays the role of backward's ``grad`` for each output.
     An input that the outputs do not depend on is a RuntimeError.
+    ``retain_graph`` is taken for torch code and changes nothing (the graph
+    always survives).
     """
     outputs, inputs = _tensor_list(outputs, "outputs"), _tensor_list(inputs, "inputs")
     check_bool(create_graph, "create_graph", "grad")
+    if retain_graph is not None:
+        check_bool(retain_graph, "retain_graph", "grad")
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     else:  # a Tensor (the gradient of the one output), or one per output

@@ -152,7 +152,14 @@ class LRScheduler:
         closed_form = getattr(self, "_closed_form_lr", None) if epoch is not None else None
         self._get_lr_called_within_step = True
         try:
-            rates = closed_form() if closed_form is not None else self.get_lr()
+            rates = list(closed_form() if closed_form is not None else self.get_lr())
+            groups = len(self.optimizer.param_groups)
+            if len(rates) != groups:
+                raise ValueError(
+                    f"{type(self).__name__}.step: {len(rates)} learning rates for {groups} "
+                    "parameter groups (a group added after the scheduler was made has no "
+                    "base_lrs entry: make the scheduler after adding it)"
+                )
         except BaseException:
             self.last_epoch = previous  # a failed step changes nothing
             raise
@@ -213,12 +220,13 @@ class LRScheduler:
                 continue
             if hasattr(value, "ndim") and hasattr(value, "tolist"):  # as tg.load gives it back
                 value = value.item() if value.ndim == 0 else value.tolist()
-            if key not in checks:
+            if key not in checks and (key == "optimizer" or key not in vars(self)):
                 raise _UnfittingStateDict(
                     f"{name}: unknown entry {key!r}; the state holds {sorted(checks)}"
                 )
             try:
-                checks[key](name, key, value)
+                if key in checks:  # else a subclass's own attribute: loaded as saved (torch)
+                    checks[key](name, key, value)
             except TypeError:  # a wrong type stays a TypeError (InvalidParameterError is both)
                 raise
             except ValueError as error:

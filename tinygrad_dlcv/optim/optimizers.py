@@ -156,6 +156,17 @@ def _loaded_array(name: str, key: str, index: int, value: Any, param: Tensor) ->
     return move_to_device(array.astype(param.dtype, copy=True), device_of(param.data))
 
 
+def _loaded_any(value: Any, param: Tensor) -> Any:
+    """An entry of a user optimizer's saved state, as torch loads it: arrays copied onto
+    the parameter's device (in its dtype when it is floating), anything else copied."""
+    if not hasattr(value, "shape"):
+        return copy.deepcopy(value)
+    array = numpy.asarray(to_host(value.data if isinstance(value, Tensor) else value))
+    if array.dtype.kind == "f" and param.dtype.kind == "f":
+        array = array.astype(param.dtype)
+    return move_to_device(array.copy(), device_of(param.data))
+
+
 def _host_copy(array: Any) -> numpy.ndarray:
     """A NumPy copy of a backend array (``.get()`` already copies from the GPU)."""
     return array.get() if is_cuda_array(array) else numpy.array(array, copy=True)
@@ -194,8 +205,9 @@ class Optimizer:
     """
 
     # The state of a parameter that has stepped: all of these entries, or none
-    # (a parameter that never stepped). Subclasses name theirs.
-    _state_keys: frozenset[str] = frozenset()
+    # (a parameter that never stepped). Subclasses name theirs; None (a user's
+    # subclass that does not) loads whatever entries were saved, as torch.
+    _state_keys: frozenset[str] | None = None
     # torch.optim options that change the update rule and that this engine does
     # not implement: a loaded group may carry them only switched off.
     _unsupported_options = ("maximize",)
@@ -522,6 +534,8 @@ class Optimizer:
             )
         # None stands for an entry never set (torch's SGD once saved momentum_buffer=None).
         values = {key: value for key, value in values.items() if value is not None}
+        if self._state_keys is None:
+            return {key: _loaded_any(value, param) for key, value in values.items()}
         if values and values.keys() != self._state_keys:
             raise _UnfittingStateDict(
                 f"{name}: the state of parameter {index} has entries {sorted(values)}; "
