@@ -1360,3 +1360,27 @@ def test_a_scheduler_step_that_cannot_set_every_group_changes_nothing():
     scheduler.step()  # the chained form scales every group's lr as it is (at epoch 2)
     scheduler.step()
     assert [g["lr"] for g in optimizer.param_groups] == [0.5, 0.15]
+
+
+def test_a_parameter_that_cannot_be_written_fails_the_step_before_any_moves():
+    first = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    expanded = tg.zeros(1).expand(3).requires_grad_()
+    first.grad = expanded.grad = tg.ones(3)
+    with pytest.raises(ValueError, match="SGD.step: .*broadcast view"):
+        optim.SGD([first, expanded], lr=0.1).step()
+    np.testing.assert_array_equal(first.numpy(), [1.0, 2.0, 3.0])
+
+
+def test_an_optimizer_that_loaded_a_torch_checkpoint_saves_again(tmp_path):
+    torch = pytest.importorskip("torch")
+    weight = torch.nn.Parameter(torch.ones(2))
+    torch_adam = torch.optim.Adam([weight], lr=0.01)
+    weight.sum().backward()
+    torch_adam.step()
+    w = tg.tensor([1.0, 1.0], requires_grad=True)
+    adam = optim.Adam([w], lr=0.01)
+    adam.load_state_dict(torch_adam.state_dict())  # foreach=None, fused=None, ...
+    tg.save(adam.state_dict(), tmp_path / "adam.npz")
+    again = optim.Adam([w], lr=0.01)
+    again.load_state_dict(tg.load(tmp_path / "adam.npz"))
+    np.testing.assert_allclose(again.state[w]["exp_avg"], torch_adam.state[weight]["exp_avg"])

@@ -1450,3 +1450,15 @@ def test_a_cached_scalar_constant_cannot_be_changed_through_the_graph():
     with tg.no_grad(), pytest.raises(ValueError):
         shared += 1
     np.testing.assert_array_equal((tg.ones(2) * 2.0).numpy(), [2.0, 2.0])
+
+
+def test_an_in_place_power_that_fails_changes_nothing():
+    x = tg.tensor([2, 3, 4])
+    with pytest.raises(ValueError, match="negative integer powers"):
+        x **= tg.tensor([2, -1, 2])  # NumPy meets the -1 after writing 4 into x[0]
+    np.testing.assert_array_equal(x.numpy(), [2, 3, 4])
+    with pytest.raises(TypeError, match="cannot be stored"):
+        x **= 0.5
+    np.testing.assert_array_equal(x.numpy(), [2, 3, 4])
+    x **= 2
+    np.testing.assert_array_equal(x.numpy(), [4, 9, 16])

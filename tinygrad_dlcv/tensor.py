@@ -820,6 +820,12 @@ class Tensor:
             if ufunc in ("multiply", "true_divide") and _scales_half(self, other):
                 wide = getattr(xp, ufunc)(self.data.astype(numpy.float32), other)
                 self.data[...] = ops.cast_quietly(wide, _FLOAT16)
+            elif ufunc == "power":
+                # Into a new array first: NumPy finds a negative integer exponent halfway
+                # through, after writing the elements before it.
+                result = xp.empty_like(self.data)
+                xp.power(self.data, other, out=result, casting="same_kind")
+                self.data[...] = result
             else:
                 getattr(xp, ufunc)(self.data, other, out=self.data, casting="same_kind")
             note_in_place_write(self)

@@ -30,6 +30,7 @@ from ..backend import (
     device_of,
     holds_real_numbers,
     is_cuda_array,
+    is_writable,
     move_to_device,
     to_host,
 )
@@ -356,6 +357,7 @@ class Optimizer:
                 and grad.data.shape == param.data.shape
                 and grad.data.dtype.kind == "f" == param.data.dtype.kind
                 and type(grad.data) is type(param.data) is numpy.ndarray
+                and param.data.flags.writeable
             ):
                 self._check_gradient(param)
         for param, group in pending:
@@ -386,6 +388,11 @@ class Optimizer:
             raise TypeError(
                 f"{name}: can only update floating parameters with floating gradients, got a "
                 f"gradient of dtype {grad.dtype} for a parameter of dtype {param.dtype}"
+            )
+        if not is_writable(param.data):
+            raise ValueError(
+                f"{name}: a parameter of shape {param.shape} is a broadcast view (from expand) "
+                "or read-only memory and cannot be updated in place; optimize a copy"
             )
 
     def _update(self, param: Any, grad: Any, state: dict, group: dict) -> None:
@@ -504,7 +511,17 @@ class Optimizer:
             )
         # Saved hyper-parameters win; the group keeps its own Tensors.
         new_group = {key: value for key, value in group.items() if key != "params"}
-        new_group.update(copy.deepcopy({k: v for k, v in saved.items() if k != "params"}))
+        # torch's switches left unset (foreach=None, fused=None) mean its default: not kept,
+        # so the loaded optimizer saves again (tg.save has no None).
+        new_group.update(
+            copy.deepcopy(
+                {
+                    key: value
+                    for key, value in saved.items()
+                    if key != "params" and (value is not None or key in group)
+                }
+            )
+        )
         new_group["params"] = group["params"]
         try:
             self._check_group(new_group)
