@@ -110,22 +110,29 @@ def test_one_training_step_makes_no_hidden_host_round_trip(monkeypatch):
     """Inside a step only the class-index check may synchronise, and it does so once."""
     cupyx = pytest.importorskip("cupyx")
     checks = []
-    original = backend.value_range
 
-    def counted(array):
-        checks.append(array.shape)
-        with cupyx.allow_synchronize(True):
-            return original(array)
+    def counting(original):
+        def counted(*arrays):
+            checks.append([array.shape for array in arrays])
+            with cupyx.allow_synchronize(True):
+                return original(*arrays)
 
-    monkeypatch.setattr(F, "value_range", counted)
+        return counted
+
+    monkeypatch.setattr(F, "value_range", counting(backend.value_range))
+    monkeypatch.setattr(F, "value_ranges", counting(backend.value_ranges))
     _, model = mlp_pair()
     optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     inputs = tg.randn(64, 20, dtype="float64", device="cuda")
     targets = tg.tensor(np.random.default_rng(0).integers(0, 5, 64), device="cuda")
     binary_targets = tg.tensor(np.ones((64, 5)), dtype="float64", device="cuda")
-    for loss_fn, target in (
-        (F.cross_entropy, targets),
-        (F.binary_cross_entropy_with_logits, binary_targets),
+    binary_cross_entropy = lambda logits, target: F.binary_cross_entropy(  # noqa: E731
+        logits.sigmoid(), target
+    )
+    for loss_fn, target, synchronisations in (
+        (F.cross_entropy, targets, 1),
+        (F.binary_cross_entropy_with_logits, binary_targets, 0),
+        (binary_cross_entropy, binary_targets, 1),  # probabilities and targets checked together
     ):
         optimizer.zero_grad()
         loss_fn(model(inputs), target).backward()  # warm-up: kernels compile, memory pools fill
@@ -135,7 +142,7 @@ def test_one_training_step_makes_no_hidden_host_round_trip(monkeypatch):
             optimizer.zero_grad()
             loss_fn(model(inputs), target).backward()
             optimizer.step()
-        assert len(checks) == (1 if loss_fn is F.cross_entropy else 0)
+        assert len(checks) == synchronisations
 
 
 @pytest.mark.parametrize("formula", [ops.sigmoid_formula, ops.bce_with_logits_formula])
@@ -151,3 +158,21 @@ def test_fused_kernels_equal_their_plain_fallback(formula):
     np.testing.assert_allclose(fused.get(), plain.get(), rtol=1e-12, atol=1e-15)
     host = formula(*[a.get() for a in arrays])
     np.testing.assert_allclose(fused.get(), host, rtol=1e-12, atol=1e-15)
+
+
+def test_one_hot_checks_its_labels_with_one_synchronisation(monkeypatch):
+    cupyx = pytest.importorskip("cupyx")
+    checks = []
+    original = backend.value_range
+
+    def counted(array):
+        checks.append(array.shape)
+        with cupyx.allow_synchronize(True):
+            return original(array)
+
+    monkeypatch.setattr(F, "value_range", counted)
+    labels = tg.tensor([2, 0, 1], device="cuda")
+    with cupyx.allow_synchronize(False):
+        encoded = F.one_hot(labels)  # the number of classes inferred: still one
+    assert len(checks) == 1
+    assert encoded.tolist() == [[0, 0, 1], [1, 0, 0], [0, 1, 0]]

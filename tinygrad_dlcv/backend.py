@@ -179,16 +179,23 @@ def move_to_device(array: Any, device: str) -> Any:
 
 
 def value_range(array: Any) -> tuple[Any, Any]:
-    """(min, max) of a non-empty array as Python numbers: one device-to-host copy on a GPU.
+    """(min, max) of a non-empty array as Python numbers: one device-to-host copy on a GPU."""
+    return value_ranges(array)[0]
 
-    Used where input must be validated (class indices, probabilities): both
-    bounds travel together, so a check costs one synchronisation, not two.
+
+def value_ranges(*arrays: Any) -> list[tuple[Any, Any]]:
+    """(min, max) of each non-empty array as Python numbers: one device-to-host copy on a
+    GPU for all of them.
+
+    Used where input must be validated (class indices, probabilities and targets):
+    the bounds travel together, so a check costs one synchronisation, not one per bound.
     """
-    if type(array) is numpy.ndarray:
-        return array.min().item(), array.max().item()
-    xp = array_module_of(array)
-    low, high = xp.stack([array.min(), array.max()]).get().tolist()
-    return low, high
+    if all(type(array) is numpy.ndarray for array in arrays):
+        return [(array.min().item(), array.max().item()) for array in arrays]
+    xp = array_module_of(arrays[0])
+    bounds = xp.stack([bound for array in arrays for bound in (array.min(), array.max())])
+    flat = bounds.get().tolist()
+    return list(zip(flat[::2], flat[1::2], strict=True))
 
 
 def fused(formula: Callable) -> Callable:

@@ -476,6 +476,15 @@ def test_mse_loss_keeps_a_float64_numpy_target_exact():
     np.testing.assert_allclose(out.item(), ((x - y) ** 2).mean(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("target", [[0, 1], [False, True]])
+def test_mse_loss_with_an_integer_target_keeps_the_inputs_dtype(target):
+    torch = _torch()
+    out = F.mse_loss(Tensor([0.5, 2.0]), Tensor(target))
+    want = torch.nn.functional.mse_loss(torch.tensor([0.5, 2.0]), torch.tensor(target))
+    assert out.dtype == np.float32 and str(want.dtype) == "torch.float32"
+    np.testing.assert_allclose(out.item(), want.item(), rtol=1e-7)
+
+
 # --------------------------------------------------------------------------- loss modules
 
 

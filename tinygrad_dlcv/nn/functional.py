@@ -21,6 +21,7 @@ from ..backend import (
     holds_real_numbers,
     move_to_device,
     value_range,
+    value_ranges,
 )
 from ..tensor import Tensor
 
@@ -170,11 +171,12 @@ def one_hot(target: Any, num_classes: int = -1) -> Tensor:
                 f"one_hot: cannot infer the number of classes from an empty tensor of shape "
                 f"{values.shape}; pass num_classes"
             )
-        num_classes = int(values.max()) + 1
-    if values.size and (int(values.min()) < 0 or int(values.max()) >= num_classes):
+    low, high = value_range(values) if values.size else (0, -1)  # one synchronisation
+    if num_classes == -1:
+        num_classes = int(high) + 1
+    if low < 0 or high >= num_classes:
         raise IndexError(
-            f"one_hot: class labels must lie in [0, {num_classes}), "
-            f"got values in [{int(values.min())}, {int(values.max())}]"
+            f"one_hot: class labels must lie in [0, {num_classes}), got values in [{low}, {high}]"
         )
     encoded = xp.zeros(values.shape + (num_classes,), dtype=numpy.int64)
     # A 1 in column label_n of row n of the (size, C) view: no put_along_axis, which
@@ -323,10 +325,12 @@ def _binary_target(input: Tensor, target: Any, name: str) -> Any:
     return values
 
 
-def _check_unit_interval(values: Any, what: str) -> None:
-    """ValueError unless every value lies in [0, 1] (NaN fails too)."""
-    if values.size:
-        low, high = value_range(values)
+def _check_unit_interval(named_values: dict[str, Any]) -> None:
+    """ValueError unless every value of each array lies in [0, 1] (NaN fails too); the
+    bounds of all the arrays come from the GPU together (one synchronisation)."""
+    present = {what: values for what, values in named_values.items() if values.size}
+    bounds = value_ranges(*present.values()) if present else []
+    for what, (low, high) in zip(present, bounds, strict=True):
         if not (low >= 0 and high <= 1):  # written so that NaN (which min/max pass on) fails too
             raise ValueError(
                 f"binary_cross_entropy: {what} must lie in [0, 1], got [{low}, {high}]"
@@ -343,8 +347,7 @@ def binary_cross_entropy(prob: Tensor, target: Any, reduction: str = "mean") -> 
     probabilities = check_tensor(prob, "binary_cross_entropy")._floating()
     _check_reduction(reduction, "binary_cross_entropy")
     values = _binary_target(probabilities, target, "binary_cross_entropy")
-    _check_unit_interval(probabilities.data, "input probabilities")
-    _check_unit_interval(values, "targets")
+    _check_unit_interval({"input probabilities": probabilities.data, "targets": values})
     if isinstance(target, Tensor) and target.requires_grad:  # an input: it gets a gradient
         target = target.astype(probabilities.dtype)
         return Tensor._apply(ops.BinaryCrossEntropy, probabilities, target, reduction=reduction)
@@ -382,6 +385,9 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
             f"mse_loss: target of shape {target_tensor.shape} does not match input of shape "
             f"{input.shape}"
         )
+    if target_tensor.dtype.kind in "biu" and input.dtype.kind == "f":
+        # torch: integer targets take the input's float dtype (NumPy would widen to float64).
+        target_tensor = target_tensor.astype(input.dtype)
     difference = input - target_tensor
     return _reduce(difference * difference, reduction, "mse_loss")
 
