@@ -2,6 +2,7 @@
 repr, NumPy/DLPack interop and the errors bad input gets."""
 
 import importlib
+import inspect
 
 import numpy as np
 import pytest
@@ -1147,6 +1148,9 @@ def test_function_forms_forward_to_the_methods():
     tg.mean(tg.relu(x)).backward()
     assert x.grad.tolist() == [[0.25, 0.0], [0.25, 0.25]]
     assert tg.exp.__name__ == "exp" and "x.exp(" in tg.exp.__doc__
+    # The whole first paragraph of the method's docstring, and its parameters.
+    assert tg.var.__doc__.endswith("or nan for constant data.")
+    assert list(inspect.signature(tg.var).parameters) == ["input", "axis", "correction", "keepdims"]
     # Kept out of __all__: a star import must not replace Python's abs and sum.
     assert "abs" not in tg.__all__ and "sum" not in tg.__all__ and "exp" in tg.__all__
 

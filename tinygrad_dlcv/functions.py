@@ -11,6 +11,7 @@ several tensors and live in ``tensor.py`` with the rest of the Tensor class.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -24,10 +25,16 @@ def _function_form(name: str) -> Callable[..., Any]:
     def function(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002  (torch's name)
         return method(input if isinstance(input, Tensor) else Tensor(input), *args, **kwargs)
 
-    lines = (method.__doc__ or "").strip().splitlines()  # none under python -OO
-    summary = lines[0] if lines else ""
+    # The method's first paragraph (none under python -OO), joined into one line.
+    summary = " ".join(inspect.getdoc(method).split("\n\n")[0].split()) if method.__doc__ else ""
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"``tg.{name}(x, ...)`` is ``x.{name}(...)``. {summary}"
+    # help() and inspect show the method's parameters, the tensor first as ``input``.
+    signature = inspect.signature(method)
+    parameters = list(signature.parameters.values())
+    function.__signature__ = signature.replace(
+        parameters=[parameters[0].replace(name="input", annotation=Any), *parameters[1:]]
+    )
     return function
 
 
