@@ -508,6 +508,31 @@ def test_outputs_keep_the_float_dtype(dtype, expected):
     assert isinstance(model.inertia_, float) and isinstance(model.n_iter_, int)
 
 
+def test_another_librarys_float64_array_keeps_float64():
+    """A torch tensor (any object with __array__) is an array, not a list of Python
+    numbers: its float64 is kept, as scikit-learn keeps it."""
+    torch = pytest.importorskip("torch")
+    from tinygrad_dlcv.decomposition import PCA
+
+    X, _ = blobs(60, 3, 4, 1.0, 20)
+    data = torch.from_numpy(X.astype(np.float64))
+    model = KMeans(3, init=X[:3], tol=0).fit(data)
+    assert model.cluster_centers_.dtype == np.float64
+    np.testing.assert_array_equal(
+        model.cluster_centers_, KMeans(3, init=X[:3], tol=0).fit(X).cluster_centers_
+    )
+    assert PCA(2).fit(data).components_.dtype == np.float64
+    assert pairwise_distances(data).dtype == np.float64
+    assert pairwise_distances(data.float()).dtype == np.float32
+
+
+def test_sparse_data_is_refused_by_name():
+    sparse = pytest.importorskip("scipy.sparse")
+    X, _ = blobs(30, 3, 2, 1.0, 21)
+    with pytest.raises(TypeError, match="sparse matrices are not supported"):
+        KMeans(3).fit(sparse.csr_matrix(X))
+
+
 def test_integer_data_gives_the_default_float_dtype():
     X = np.random.default_rng(1).integers(0, 50, size=(100, 2))
     model = KMeans(3, random_state=0).fit(X)

@@ -95,13 +95,20 @@ def _as_data(
     elif isinstance(X, numpy.ndarray) or backend.is_cuda_array(X):
         array = X
     else:
+        if type(X).__module__.startswith("scipy.sparse"):
+            raise TypeError(
+                f"{who}: sparse matrices are not supported; pass {name}.toarray() (dense)"
+            )
         try:
             array = numpy.asarray(X)
         except (TypeError, ValueError) as error:
             raise TypeError(f"{who}: cannot read {name} as an array ({error})") from None
+        # Another library's array (a torch tensor, a DataFrame) keeps its float dtype, as
+        # in scikit-learn; plain Python numbers follow the Tensor convention.
+        array_like = hasattr(X, "__array__") or hasattr(X, "__array_interface__")
         if list_dtype is not None and array.dtype.kind in "biuf":  # next to X: in X's dtype
             array = array.astype(list_dtype)
-        elif array.dtype.kind == "f":  # plain Python numbers follow the Tensor convention
+        elif array.dtype.kind == "f" and not array_like:
             array = array.astype(backend.default_dtype())
     if not backend.holds_real_numbers(array.dtype):
         raise TypeError(f"{who}: {name} must hold numbers, got dtype {array.dtype}")
