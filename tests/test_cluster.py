@@ -847,3 +847,15 @@ def test_near_points_of_huge_norm_have_their_true_distances():
         warnings.simplefilter("error")  # the expected overflow is mended, not reported
         distances = host(pairwise_distances(X, X[[2, 0]]))
     np.testing.assert_array_equal(distances, cdist(X, X[[2, 0]]))
+
+
+def test_pairwise_distances_with_p_inf_is_the_max_norm():
+    rng = np.random.default_rng(22)
+    X, Y = rng.normal(size=(40, 5)), rng.normal(size=(7, 5)) * 1e200
+    for Y_given in (None, Y):
+        got = pairwise_distances(X * 1e200, Y_given, metric=np.inf)
+        want = cdist(X * 1e200, X * 1e200 if Y_given is None else Y, "chebyshev")
+        np.testing.assert_allclose(got, want, rtol=1e-15)
+    assert pairwise_distances(X.astype(np.float32), metric=float("inf")).dtype == np.float32
+    with pytest.raises(ValueError, match="finite"):  # sums of d^inf: no estimator takes it
+        KMeans(2, metric=np.inf).fit(X)

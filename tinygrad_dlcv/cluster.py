@@ -133,8 +133,10 @@ def _as_data(
     return work, numpy.dtype(out_dtype)
 
 
-def _metric_power(metric: Any, who: str) -> float:
-    """The exponent p of a metric: 2 (euclidean), 1 (manhattan) or the number given."""
+def _metric_power(metric: Any, who: str, allow_inf: bool = False) -> float:
+    """The exponent p of a metric: 2 (euclidean), 1 (manhattan) or the number given;
+    ``allow_inf``: p = inf (the max-norm, SciPy's "chebyshev") is taken too (distances
+    only: the estimators' sums of d^p have no meaning for it)."""
     if isinstance(metric, str):
         if metric not in _METRIC_POWERS:
             raise ValueError(
@@ -147,6 +149,8 @@ def _metric_power(metric: Any, who: str) -> float:
             f"{who}: metric must be 'euclidean', 'manhattan' or a number p >= 1, got {metric!r}"
         )
     p = float(metric)
+    if allow_inf and p == math.inf:
+        return p
     if not math.isfinite(p) or p < 1:
         # Below 1 the "p-norm" breaks the triangle inequality; it is no metric.
         raise ValueError(f"{who}: the p of a p-norm metric must be finite and >= 1, got {metric}")
@@ -497,6 +501,17 @@ def _nearest_by_scaled_norm(xp: ModuleType, X: Any, centers: Any, p: float) -> A
     return nearest
 
 
+def _max_norm_distances(xp: ModuleType, X: Any, Y: Any) -> Any:
+    """``max_j |x_j - y_j|`` for every pair (the p-norm as p -> inf), in (rows, M, D)
+    chunks of at most 2^22 elements: no power, so no over- or underflow."""
+    result = xp.empty((X.shape[0], Y.shape[0]), dtype=X.dtype)
+    step = max(1, 2**22 // max(Y.shape[0] * Y.shape[1], 1))
+    for start in range(0, X.shape[0], step):
+        differences = xp.abs(X[start : start + step, None, :] - Y[None])
+        result[start : start + step] = differences.max(axis=2)
+    return result
+
+
 def _centered(xp: ModuleType, X: Any, p: float, precise: bool = False) -> tuple[_Data, Any]:
     """``_Data`` of X less its mean, and that mean (what to take off the centers too).
 
@@ -537,9 +552,10 @@ def pairwise_distances(X: Any, Y: Any = None, metric: Any = "euclidean") -> Any:
     Y : same kinds, shape (M, D), optional
         Defaults to X. When Y is X (None, or the same object) the diagonal is
         exactly 0; a list Y is read in X's float dtype.
-    metric : "euclidean", "manhattan" or a number p >= 1
-        The p-norm ``(sum_j |x_j - y_j|^p)^(1/p)``; "euclidean" is p = 2 and
-        "manhattan" p = 1.
+    metric : "euclidean", "manhattan" or a number p >= 1 (``math.inf`` included)
+        The p-norm ``(sum_j |x_j - y_j|^p)^(1/p)``; "euclidean" is p = 2,
+        "manhattan" p = 1 and p = inf the max-norm ``max_j |x_j - y_j|``
+        (SciPy's "chebyshev").
 
     Returns
     -------
@@ -548,7 +564,7 @@ def pairwise_distances(X: Any, Y: Any = None, metric: Any = "euclidean") -> Any:
         ``||x||^2 - 2 x.y + ||y||^2`` is clamped at 0 before the square root.
     """
     who = "pairwise_distances"
-    p = _metric_power(metric, who)
+    p = _metric_power(metric, who, allow_inf=True)
     X_given = X
     X, out_dtype = _as_data(X, who)
     xp = backend.array_module_of(X)
@@ -563,8 +579,11 @@ def pairwise_distances(X: Any, Y: Any = None, metric: Any = "euclidean") -> Any:
                 f"{tuple(X.shape)} and {tuple(Y_work.shape)}"
             )
         Y_work = Y_work.astype(X.dtype, copy=False)
-    data, offset = _centered(xp, X, p, precise=True)
-    result = data.distances(Y_work - offset, out_dtype)
+    if p == math.inf:
+        result = _max_norm_distances(xp, X, Y_work).astype(out_dtype, copy=False)
+    else:
+        data, offset = _centered(xp, X, p, precise=True)
+        result = data.distances(Y_work - offset, out_dtype)
     if Y is None or Y is X_given:
         # Rounding in the GEMM form leaves tiny positive self-distances; a point is 0 from
         # itself (scikit-learn zeroes the diagonal for Y is X too).
