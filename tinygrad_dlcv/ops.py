@@ -213,7 +213,7 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
         if grad.dtype.itemsize >= 4 and count < 2**24:
             first = tuple(slice(0, 1) if axis in axes else slice(None) for axis in range(grad.ndim))
             return (grad[first] * count).reshape(shape)
-    if strides is None:  # a Tensor (a recorded backward): summed in its own dtype
+    if strides is None:  # a Tensor (a recorded backward): summed by recorded ops
         return grad.sum(axis=axes, keepdims=True).reshape(shape)
     # float16 copies added up in float32, rounded once (see accumulation_dtype).
     total = grad.sum(axis=axes, keepdims=True, dtype=accumulation_dtype(grad.dtype))
@@ -302,7 +302,10 @@ class Add(Function):
 
     def backward(self, grad):
         a, b = self.inputs
-        # No operands(): the gradient usually passes through as it is, with nothing to compute.
+        if a.shape != grad.shape or b.shape != grad.shape:
+            # A broadcast input's copies are summed: on raw arrays unless recorded (the
+            # zero-stride fast path of unbroadcast). Otherwise the gradient passes as it is.
+            (grad,) = operands(grad)
         return (
             unbroadcast(grad, a.shape) if a.requires_grad else None,
             unbroadcast(grad, b.shape) if b.requires_grad else None,

@@ -97,12 +97,14 @@ class Flatten(Module):
         torch's names and defaults.
     start_axis, end_axis : int, optional
         The same, by the NumPy-style names of ``Tensor.flatten``; give one
-        name or the other.
+        name or the other (the ``_axis`` name wins over a ``_dim`` left at its
+        default, which cannot be told from one given equal to it).
 
     Raises
     ------
     TypeError
-        An axis given under both names, with different values.
+        An axis given under both names, the ``_dim`` one not at its default,
+        with different values.
     """
 
     def __init__(
