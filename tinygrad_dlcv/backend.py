@@ -229,6 +229,11 @@ def to_host(array: Any) -> numpy.ndarray:
     return array.get() if is_cuda_array(array) else numpy.asarray(array)
 
 
+def host_copy(array: Any) -> numpy.ndarray:
+    """A NumPy copy of a backend array (``.get()`` already copies from the GPU: once)."""
+    return array.get() if is_cuda_array(array) else numpy.array(array, copy=True)
+
+
 def errstate(xp: ModuleType, **settings: str) -> contextlib.AbstractContextManager:
     """``numpy.errstate(**settings)`` on the CPU; CuPy never reports such errors."""
     return numpy.errstate(**settings) if xp is numpy else contextlib.nullcontext()

@@ -1827,13 +1827,17 @@ def _factory(
     return result
 
 
-def zeros(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
+def zeros(
+    *shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor of zeros; shape as a tuple or separate ints."""
     shape = _shape_argument(shape, "zeros", lowest=0)
     return _factory("zeros", lambda xp, dt: xp.zeros(shape, dtype=dt), dtype, device, requires_grad)
 
 
-def ones(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
+def ones(
+    *shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor of ones; shape as a tuple or separate ints."""
     shape = _shape_argument(shape, "ones", lowest=0)
     return _factory("ones", lambda xp, dt: xp.ones(shape, dtype=dt), dtype, device, requires_grad)
@@ -1951,7 +1955,8 @@ _generator = numpy.random.default_rng()
 
 
 def manual_seed(seed: int) -> None:
-    """Seed the generator behind rand, randn and every estimator with random_state=None."""
+    """Seed the generator behind rand and randn, nn.init, Dropout, DataLoader and the
+    make_* data sets when given no seed, and every estimator with random_state=None."""
     global _generator
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"manual_seed: seed must be an int, got {seed!r}")
@@ -2009,7 +2014,9 @@ def _random(
     return result.requires_grad_(True) if requires_grad else result
 
 
-def rand(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
+def rand(
+    *shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False
+) -> Tensor:
     """Uniform samples in [0, 1)."""
     shape = _shape_argument(shape, "rand", lowest=0)
     return _random("rand", shape, _uniform_sample, dtype, device, requires_grad)
@@ -2027,7 +2034,9 @@ def _uniform_sample(shape: Shape, dtype: numpy.dtype) -> numpy.ndarray:
     return _generator.integers(0, steps, size=shape) / steps
 
 
-def randn(*shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False):
+def randn(
+    *shape: Any, dtype: Any = None, device: str | None = None, requires_grad: bool = False
+) -> Tensor:
     """Standard normal samples."""
     shape = _shape_argument(shape, "randn", lowest=0)
     return _random("randn", shape, _normal_sample, dtype, device, requires_grad)

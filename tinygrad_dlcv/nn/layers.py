@@ -328,7 +328,7 @@ class MLP(Sequential):
         in_features: int,
         hidden: list[int],
         out_features: int,
-        activation: str = "relu",
+        activation: str | None = "relu",
         dtype: Any = None,
         device: str | None = None,
     ) -> None:

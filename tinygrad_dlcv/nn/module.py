@@ -9,7 +9,14 @@ from typing import Any, NamedTuple
 import numpy
 
 from ..arguments import InvalidParameterError
-from ..backend import holds_real_numbers, is_writable, move_to_device, normalize_device, to_host
+from ..backend import (
+    holds_real_numbers,
+    host_copy,
+    is_writable,
+    move_to_device,
+    normalize_device,
+    to_host,
+)
 from ..tensor import Tensor, clear_grad, module_call, note_in_place_write
 
 
@@ -284,8 +291,7 @@ class Module:
     def state_dict(self) -> OrderedDict[str, numpy.ndarray]:
         """Parameter name -> a NumPy copy of its values (a shared one under each of its names)."""
         return OrderedDict(
-            (name, to_host(parameter.data).copy())
-            for name, parameter in self._every_parameter_name()
+            (name, host_copy(parameter.data)) for name, parameter in self._every_parameter_name()
         )
 
     def load_state_dict(

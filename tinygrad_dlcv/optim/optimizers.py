@@ -29,6 +29,7 @@ from ..backend import (
     check_same_device,
     device_of,
     holds_real_numbers,
+    host_copy,
     is_cuda_array,
     is_writable,
     move_to_device,
@@ -166,11 +167,6 @@ def _loaded_any(value: Any, param: Tensor) -> Any:
     if array.dtype.kind == "f" and param.dtype.kind == "f":
         array = array.astype(param.dtype)
     return move_to_device(array.copy(), device_of(param.data))
-
-
-def _host_copy(array: Any) -> numpy.ndarray:
-    """A NumPy copy of a backend array (``.get()`` already copies from the GPU)."""
-    return array.get() if is_cuda_array(array) else numpy.array(array, copy=True)
 
 
 class Optimizer:
@@ -424,7 +420,7 @@ class Optimizer:
         state = {}
         for param, values in self.state.items():
             state[index_of[id(param)]] = {
-                key: _host_copy(value) if hasattr(value, "shape") else copy.deepcopy(value)
+                key: host_copy(value) if hasattr(value, "shape") else copy.deepcopy(value)
                 for key, value in values.items()
             }
         return {"state": state, "param_groups": groups}
@@ -620,10 +616,10 @@ class SGD(Optimizer):
         self,
         params: Iterable[Tensor] | Iterable[dict],
         lr: float,
-        momentum: float = 0.0,
-        dampening: float = 0.0,
+        momentum: float = 0,
+        dampening: float = 0,
         nesterov: bool = False,
-        weight_decay: float = 0.0,
+        weight_decay: float = 0,
     ) -> None:
         defaults = dict(
             lr=lr,
@@ -699,7 +695,7 @@ class Adam(Optimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float = 0,
     ) -> None:
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
         self._check_group(defaults)
