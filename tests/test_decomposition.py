@@ -194,3 +194,22 @@ def test_whiten_as_sklearn():
     )
     with pytest.raises(TypeError, match="whiten"):
         PCA(2, whiten="yes").fit(X)
+
+
+@pytest.mark.parametrize("scale", [1e19, 1e30, 1e-30])
+@pytest.mark.parametrize("shape", [(200, 5), (4, 10)])
+def test_float32_data_whose_squares_leave_the_range_is_fitted_as_sklearn(scale, shape):
+    """The covariance of float32 data of size 1e19 overflows (NaN components), of size
+    1e-30 underflows to 0; scikit-learn's SVD never squares the data."""
+    sklearn_decomposition = pytest.importorskip("sklearn.decomposition")
+    rng = np.random.default_rng(5)
+    X = (rng.normal(size=shape) * np.arange(1, shape[1] + 1)).astype(np.float32)
+    X *= np.float32(scale)
+    ours = PCA(2).fit(X)
+    theirs = sklearn_decomposition.PCA(2).fit(X.astype(np.float64))
+    np.testing.assert_allclose(np.abs(ours.components_), np.abs(theirs.components_), atol=1e-5)
+    np.testing.assert_allclose(
+        ours.explained_variance_ratio_, theirs.explained_variance_ratio_, rtol=1e-5
+    )
+    np.testing.assert_allclose(ours.singular_values_, theirs.singular_values_, rtol=1e-5)
+    assert np.isfinite(ours.transform(X)).all()

@@ -108,17 +108,34 @@ class PCA(_Estimator):
             )
         xp = backend.array_module_of(work)
         mean = work.mean(axis=0)
+        # Variances are found in units of scale^2: 1 unless the squares of the data leave
+        # the dtype's range (float32 data of size 1e19 or 1e-30), when the centered data is
+        # divided by its largest magnitude first, as an SVD of it would never square it.
+        scale = 1.0
         if n >= d:
-            covariance, far = self._covariance(xp, work, mean)
+            with backend.errstate(xp, over="ignore", invalid="ignore", under="ignore"):
+                covariance, far = self._covariance(xp, work, mean)
+            info = numpy.finfo(work.dtype)
+            largest = float(xp.diagonal(covariance).max())
+            if not (info.tiny / info.eps <= largest <= info.max):  # NaN (inf - inf) too
+                centered = work - mean
+                scale = float(xp.abs(centered).max())
+                if scale > 0:  # else constant data: its covariance is 0 whatever the scale
+                    centered /= scale
+                    covariance, far = centered.T @ centered / (n - 1), True
+                else:
+                    scale = 1.0
             # eigh returns ascending eigenvalues; rounding can leave ~0 ones slightly negative.
             values, vectors = xp.linalg.eigh(covariance)
             variance = xp.maximum(values[::-1], 0)
             components = vectors[:, ::-1].T
             total = float(xp.trace(covariance))
         else:
-            far = _far_from_origin(xp, mean, work.var(axis=0))
+            with backend.errstate(xp, over="ignore", invalid="ignore"):  # inf: not far
+                far = _far_from_origin(xp, mean, work.var(axis=0))
             _, singular, components = xp.linalg.svd(work - mean, full_matrices=False)
-            variance = singular**2 / (n - 1)
+            scale = float(singular[0]) or 1.0
+            variance = (singular / scale) ** 2 / (n - 1)
             total = float(variance.sum())
         if fraction is None:
             k = int(k)
@@ -137,10 +154,11 @@ class PCA(_Estimator):
         components = components * xp.where(signs == 0, 1, signs)[:, None]
         self.mean_ = mean.astype(out_dtype)
         self.components_ = xp.ascontiguousarray(components).astype(out_dtype)
-        self.explained_variance_ = variance.astype(out_dtype)
         ratio = variance / total if total > 0 else xp.zeros_like(variance)  # constant data
         self.explained_variance_ratio_ = ratio.astype(out_dtype)
-        self.singular_values_ = xp.sqrt(variance * (n - 1)).astype(out_dtype)
+        self.singular_values_ = (xp.sqrt(variance * (n - 1)) * scale).astype(out_dtype)
+        with backend.errstate(xp, over="ignore"):  # a variance past the dtype's range is inf
+            self.explained_variance_ = (variance.astype(numpy.float64) * scale**2).astype(out_dtype)
         self.n_components_ = k
         self.n_features_in_ = d
         self._far = far
