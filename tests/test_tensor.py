@@ -1466,3 +1466,30 @@ def test_an_in_place_power_that_fails_changes_nothing():
     np.testing.assert_array_equal(x.numpy(), [2, 3, 4])
     x **= 2
     np.testing.assert_array_equal(x.numpy(), [4, 9, 16])
+
+
+@pytest.mark.parametrize(
+    "call, who",
+    [
+        (lambda: tg.tensor([1.0], device="gpu"), "Tensor"),
+        (lambda: tg.ones(2).to("float64"), "Tensor.to"),
+        (lambda: tg.zeros(2, device="tpu"), "zeros"),
+        (lambda: tg.set_default_device("tpu"), "set_default_device"),
+        (lambda: tg.nn.Linear(2, 2).to("gpu"), "Linear.to"),
+    ],
+)
+def test_an_unknown_device_string_is_named_with_its_caller(call, who):
+    with pytest.raises(ValueError, match=f"^{who}: unknown device"):
+        call()
+
+
+def test_arange_to_infinity_is_refused_by_name():
+    with pytest.raises(ValueError, match="arange: .*finite"):
+        tg.arange(float("inf"))
+    with pytest.raises(ValueError, match="arange: .*finite"):
+        tg.arange(0, 1, float("nan"))
+
+
+def test_a_sequential_index_out_of_range_names_the_container():
+    with pytest.raises(IndexError, match="Sequential: index 3 .* 2 modules"):
+        tg.nn.Sequential(tg.nn.ReLU(), tg.nn.ReLU())[3]

@@ -58,24 +58,26 @@ def cuda_available() -> bool:
         return False
 
 
-def normalize_device(device: str | None) -> str:
+def normalize_device(device: str | None, who: str | None = None) -> str:
     """Return the canonical form of a device string: ``"cpu"`` or ``"cuda:N"``.
 
     ``None`` means the default device. ``"cuda"`` means the current GPU. A
     CUDA device is checked here, so a missing CuPy or GPU fails early with a
-    RuntimeError that says which is missing.
+    RuntimeError that says which is missing. ``who`` (the caller) starts the
+    messages of a device string that is not one.
     """
     if device is None:
         return default_device()
+    prefix = f"{who}: " if who else ""
     if not isinstance(device, str):
-        raise TypeError(f"device must be a string like 'cpu' or 'cuda:0', got {device!r}")
+        raise TypeError(f"{prefix}device must be a string like 'cpu' or 'cuda:0', got {device!r}")
     match = _DEVICE_PATTERN.match(device.strip().lower())
     if match is None:
-        raise ValueError(f"unknown device {device!r}; expected 'cpu', 'cuda' or 'cuda:N'")
+        raise ValueError(f"{prefix}unknown device {device!r}; expected 'cpu', 'cuda' or 'cuda:N'")
     kind, index = match.groups()
     if kind == "cpu":
         if index is not None:
-            raise ValueError(f"unknown device {device!r}; the CPU has no index")
+            raise ValueError(f"{prefix}unknown device {device!r}; the CPU has no index")
         return "cpu"
     cupy = _import_cupy()
     try:
@@ -111,7 +113,7 @@ def default_device() -> str:
 def set_default_device(device: str) -> None:
     """Make ``device`` the default for new tensors; CUDA is checked at once."""
     global _default_device, _default_device_checked
-    _default_device = normalize_device(device)
+    _default_device = normalize_device(device, "set_default_device")
     _default_device_checked = True
 
 

@@ -394,7 +394,7 @@ class DataLoader:
         self.batch_size = check_int(batch_size, "batch_size", name, 1)
         if device is None:
             device = X.device if isinstance(X, Tensor) else None
-        self.device = normalize_device(device)
+        self.device = normalize_device(device, "DataLoader")
         self.X = self._to_tensor(X, "X")
         self.y = None if y is None else self._to_tensor(y, "y")
         if self.y is not None and len(self.y) != len(self.X):

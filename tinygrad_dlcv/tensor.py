@@ -12,6 +12,7 @@ import copy
 import functools
 import inspect
 import itertools
+import math
 import numbers
 import operator
 import re
@@ -550,7 +551,7 @@ class Tensor:
 
     def to(self, device: str) -> Tensor:
         """Return this tensor on ``device`` (itself when it is already there)."""
-        device = normalize_device(device)
+        device = normalize_device(device, "Tensor.to")
         if device == self.device:
             return self
         return Tensor._apply(ops.ToDevice, self, device=device)
@@ -1343,7 +1344,7 @@ def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
         stays = isinstance(data, Tensor) or is_cuda_array(source)
         device = device_of(source) if stays else default_device()
     else:
-        device = normalize_device(device)
+        device = normalize_device(device, "Tensor")
     if from_python and target_dtype.kind in "iu" and source.dtype.kind in "iuf" and source.size:
         # Numbers written out must fit (as PyTorch): a cast of arrays would wrap them silently.
         info, low, high = numpy.iinfo(target_dtype), source.min(), source.max()
@@ -1810,7 +1811,7 @@ def _factory(
 ) -> Tensor:
     """Build a tensor with ``make(xp, dtype)`` on the requested device (``op_name``: the
     factory, for errors)."""
-    device = normalize_device(device)
+    device = normalize_device(device, op_name)
     dtype = to_dtype(dtype, op_name) if dtype is not None else (fallback_dtype or default_dtype())
     xp = array_module(device)
     try:
@@ -1927,6 +1928,10 @@ def arange(
         start, stop = 0, start
     if step == 0:
         raise ValueError("arange: step must not be zero")
+    if not all(math.isfinite(value) for value in (start, stop, step)):
+        raise ValueError(
+            f"arange: start, stop and step must be finite, got {start}, {stop}, {step}"
+        )
     all_ints = all(isinstance(v, (int, numpy.integer)) for v in (start, stop, step))
     inferred = numpy.dtype("int64") if all_ints else default_dtype()
     return _factory(

@@ -306,7 +306,13 @@ class Sequential(Module):
         their names (as torch)."""
         if isinstance(index, slice):
             return Sequential(OrderedDict(list(self._modules.items())[index]))
-        return list(self._modules.values())[index]
+        modules = list(self._modules.values())
+        try:
+            return modules[index]
+        except IndexError:
+            raise IndexError(
+                f"Sequential: index {index} is out of range for {len(modules)} modules"
+            ) from None
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -360,7 +360,7 @@ class Module:
 
     def to(self, device: str) -> Module:
         """Move every parameter (and its gradient) to ``device``, in place; returns self."""
-        device = normalize_device(device)
+        device = normalize_device(device, f"{type(self).__name__}.to")
         for parameter in self.parameters():
             parameter.data = move_to_device(parameter.data, device)
             if parameter.grad is not None:
