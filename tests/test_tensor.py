@@ -1493,3 +1493,18 @@ def test_arange_to_infinity_is_refused_by_name():
 def test_a_sequential_index_out_of_range_names_the_container():
     with pytest.raises(IndexError, match="Sequential: index 3 .* 2 modules"):
         tg.nn.Sequential(tg.nn.ReLU(), tg.nn.ReLU())[3]
+
+
+def test_an_int_for_every_axis_gives_a_0d_view_as_torch():
+    base = tg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    element = base[0, 1]
+    element += 10
+    np.testing.assert_array_equal(base.numpy(), [[1.0, 12.0], [3.0, 4.0]])
+    # So changing it is seen by the in-place check of a graph that read it.
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    weights = tg.tensor([5.0, 6.0])
+    loss = (x * weights).sum()
+    changed = weights[1]
+    changed += 1
+    with pytest.raises(RuntimeError, match="in place"):
+        loss.backward()

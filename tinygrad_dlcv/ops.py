@@ -1082,7 +1082,12 @@ class GetItem(Function):
         self.index = index
 
     def forward(self, a):
-        return a[self.index]
+        picked = a[self.index]
+        if isinstance(picked, numpy.generic):
+            # An int for every axis: NumPy gives a scalar (a copy); with "..." appended it
+            # gives the same element as a 0-d view, as torch does (t[1] += 1 changes t).
+            return a[(*self.index, Ellipsis)]
+        return picked
 
     def backward(self, grad):
         (grad,) = operands(grad)
