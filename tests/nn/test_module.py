@@ -826,3 +826,59 @@ def test_parameters_take_attributes_and_deepcopy_of_a_model_trains_on_its_own():
     twin(tg.ones(4, 2)).sum().backward()
     assert all(p.grad is None for p in model.parameters())
     assert all(p.grad is not None for p in twin.parameters())
+
+
+def test_train_and_eval_call_each_childs_own_train_as_torch():
+    calls = []
+
+    class Frozen(nn.Module):
+        def train(self, mode=True):
+            calls.append(mode)
+            return super().train(False)  # this part stays in evaluation mode
+
+    model = nn.Sequential(nn.Linear(2, 2), Frozen())
+    model.train()
+    model.eval()
+    model.train()
+    assert calls == [True, False, True]
+    assert model.training and model[0].training and not model[1].training
+
+
+def test_apply_visits_children_first_then_self_and_returns_self():
+    seen = []
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.ReLU(), nn.Linear(3, 1)))
+    assert model.apply(lambda module: seen.append(type(module).__name__)) is model
+    torch = pytest.importorskip("torch")
+    expected = []
+    torch.nn.Sequential(
+        torch.nn.Linear(2, 3), torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    ).apply(lambda module: expected.append(type(module).__name__))
+    assert seen == expected
+
+
+def test_apply_initialises_weights_the_torch_way():
+    def init_weights(module):
+        if isinstance(module, nn.Linear):
+            nn.init.zeros_(module.weight)
+
+    model = nn.MLP(3, [4], 2).apply(init_weights)
+    assert all((layer.weight.numpy() == 0).all() for layer in model if isinstance(layer, nn.Linear))
+
+
+def test_requires_grad_freezes_every_parameter_and_returns_self():
+    model = nn.MLP(3, [4], 2)
+    assert model.requires_grad_(False) is model
+    assert not any(parameter.requires_grad for parameter in model.parameters())
+    model[0].requires_grad_()
+    assert [p.requires_grad for p in model.parameters()] == [True, True, False, False]
+    with pytest.raises(TypeError):
+        model.requires_grad_("no")
+
+
+def test_a_linear_without_bias_keeps_a_slot_only_a_parameter_fits():
+    layer = nn.Linear(3, 2, bias=False)
+    with pytest.raises(TypeError, match="parameter 'bias'"):
+        layer.bias = tg.zeros(2)
+    assert layer.bias is None and list(layer.state_dict()) == ["weight"]
+    layer.bias = nn.Parameter(tg.zeros(2))
+    assert list(layer.state_dict()) == ["weight", "bias"]

@@ -225,7 +225,7 @@ class Linear(Module):
             bound = 1 / math.sqrt(in_features)
             init.uniform_(self.bias, -bound, bound)
         else:
-            self.bias = None
+            self.register_parameter("bias", None)  # a slot: only a Parameter fits it
 
     def forward(self, x: Tensor) -> Tensor:
         return F.linear(x, self.weight, self.bias)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy
 
-from ..arguments import InvalidParameterError
+from ..arguments import InvalidParameterError, check_bool
 from ..backend import (
     holds_real_numbers,
     host_copy,
@@ -262,13 +262,32 @@ class Module:
                 f"{type(self).__name__}.train: training mode is expected to be boolean, "
                 f"got {mode!r}"
             )
-        for module in self.modules():
-            object.__setattr__(module, "training", mode)
+        object.__setattr__(self, "training", mode)
+        for child in self.children():  # each child's own train(), which it may override
+            child.train(mode)
         return self
 
     def eval(self) -> Module:
         """Set evaluation mode; returns self."""
         return self.train(False)
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every submodule, then on this module (as torch, children
+        first: ``model.apply(init_weights)``); returns self."""
+        if not callable(fn):
+            raise TypeError(f"{type(self).__name__}.apply: expected a function, got {fn!r}")
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Turn gradients of every parameter on or off (freezing a part of a model);
+        returns self."""
+        check_bool(requires_grad, "requires_grad", f"{type(self).__name__}.requires_grad_")
+        for parameter in self.parameters():
+            parameter.requires_grad_(requires_grad)
+        return self
 
     def _every_parameter_name(self) -> Iterator[tuple[str, Parameter]]:
         """Every name under which a parameter is registered, shared ones under each name.
