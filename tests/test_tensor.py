@@ -1472,7 +1472,7 @@ def test_an_in_place_power_that_fails_changes_nothing():
     "call, who",
     [
         (lambda: tg.tensor([1.0], device="gpu"), "Tensor"),
-        (lambda: tg.ones(2).to("float64"), "Tensor.to"),
+        (lambda: tg.ones(2).to("gpu"), "Tensor.to"),
         (lambda: tg.zeros(2, device="tpu"), "zeros"),
         (lambda: tg.set_default_device("tpu"), "set_default_device"),
         (lambda: tg.nn.Linear(2, 2).to("gpu"), "Linear.to"),
@@ -1508,3 +1508,32 @@ def test_an_int_for_every_axis_gives_a_0d_view_as_torch():
     changed += 1
     with pytest.raises(RuntimeError, match="in place"):
         loss.backward()
+
+
+@pytest.mark.parametrize("dtype", [">i4", ">f8", "<f4"])
+def test_a_foreign_byte_order_becomes_the_machines(dtype):
+    data = np.array([1, 2], dtype=dtype)
+    made = [Tensor(data, dtype=dtype), Tensor([1, 2], dtype=dtype), tg.ones(2).astype(dtype)]
+    for tensor in made + ([Tensor(data)] if data.dtype.kind == "i" else []):
+        assert tensor.dtype.isnative and tensor.dtype == np.dtype(dtype).newbyteorder("=")
+    w = Tensor([1.0, 2.0], dtype=">f4", requires_grad=True)
+    (w * w).sum().backward()  # the gradient's dtype is the tensor's
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 4.0])
+    torch = pytest.importorskip("torch")
+    assert torch.from_dlpack(Tensor(data)).tolist() == [1, 2]
+
+
+def test_a_torch_tensor_that_requires_grad_is_copied_by_value():
+    torch = pytest.importorskip("torch")
+    weight = torch.nn.Linear(3, 2).weight
+    for made in (Tensor(weight), tg.tensor(weight), tg.nn.Parameter(weight)):
+        np.testing.assert_array_equal(made.numpy(), weight.detach().numpy())
+
+
+def test_to_takes_a_dtype_as_torch():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    for dtype in (tg.float64, "float64", np.float64):
+        assert x.to(dtype).dtype == np.float64
+    x.to(np.float64).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])
+    assert x.to("int32").dtype == np.int32 and x.to("cpu") is x

@@ -327,6 +327,15 @@ def set_default_dtype(dtype: Any) -> None:
     _default_dtype = resolved
 
 
+def values_of(data: Any) -> Any:
+    """Another library's tensor that records gradients (torch's ``requires_grad``)
+    detached: its values are what a copy into this library takes (``torch.tensor``
+    copies them too); NumPy could not read it otherwise. Anything else as it is."""
+    if getattr(data, "requires_grad", False) is True and callable(getattr(data, "detach", None)):
+        return data.detach()
+    return data
+
+
 def to_dtype(dtype: Any, op_name: str = "dtype") -> numpy.dtype:
     """Turn a dtype name, NumPy dtype or scalar type into a ``numpy.dtype``.
 
@@ -345,7 +354,13 @@ def to_dtype(dtype: Any, op_name: str = "dtype") -> numpy.dtype:
             f"{op_name}: unsupported dtype {resolved} ({dtype!r}); a tensor holds "
             "booleans, integers or floats"
         )
-    return resolved
+    return native_order(resolved)
+
+
+def native_order(dtype: numpy.dtype) -> numpy.dtype:
+    """``dtype`` in the machine's byte order (">f4" is float32 here): DLPack and every
+    dtype comparison expect it. The dtype object itself when already native."""
+    return dtype if dtype.isnative else dtype.newbyteorder("=")
 
 
 def holds_real_numbers(dtype: numpy.dtype) -> bool:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy
 
 from .arguments import check_path
-from .backend import is_cuda_array
+from .backend import is_cuda_array, values_of
 from .tensor import Tensor
 
 __all__ = ["load", "save"]
@@ -36,7 +36,7 @@ def _to_numpy(key: str, value: Any) -> numpy.ndarray:
         array = value.get()
     else:
         try:
-            array = numpy.asarray(value)
+            array = numpy.asarray(values_of(value))
         except (TypeError, ValueError) as error:
             raise TypeError(
                 f"save: value for key {key!r} ({type(value).__name__}) is not an array ({error})"

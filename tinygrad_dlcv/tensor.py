@@ -38,10 +38,12 @@ from .backend import (
     is_cuda_array,
     is_float_dtype,
     is_writable,
+    native_order,
     normalize_device,
     op_label,
     to_dtype,
     to_host,
+    values_of,
 )
 
 Shape = tuple[int, ...]
@@ -549,8 +551,16 @@ class Tensor:
         """Return the values as (nested) Python lists."""
         return to_host(self.data).tolist()
 
-    def to(self, device: str) -> Tensor:
-        """Return this tensor on ``device`` (itself when it is already there)."""
+    def to(self, device: Any) -> Tensor:
+        """Return this tensor on ``device`` (itself when it is already there); given a
+        dtype instead (``x.to(tg.float64)``, as torch), the tensor cast to it (``astype``)."""
+        if not isinstance(device, str) or device.strip().lower() in _DTYPE_NAMES:
+            try:
+                dtype = to_dtype(device, "Tensor.to")
+            except TypeError:
+                dtype = None  # neither a dtype nor a string: the device check names it
+            if dtype is not None:
+                return self.astype(dtype)
         device = normalize_device(device, "Tensor.to")
         if device == self.device:
             return self
@@ -1303,6 +1313,12 @@ _hook_ids = itertools.count()
 
 # --------------------------------------------------------------------------- construction helpers
 
+# Strings Tensor.to reads as dtypes rather than devices.
+_DTYPE_NAMES = frozenset(
+    ["bool", "float16", "float32", "float64", "half", "double"]
+    + [f"{kind}int{bits}" for kind in ("", "u") for bits in (8, 16, 32, 64)]
+)
+
 
 def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
     """Copy ``data`` into a backend array of the right dtype on the right device."""
@@ -1313,7 +1329,7 @@ def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
         source, keeps_dtype = data, False
     else:
         try:
-            source = numpy.asarray(data)
+            source = numpy.asarray(values_of(data))
         except (ValueError, TypeError) as error:  # ragged lists are a ValueError (a shape)
             kind = ValueError if isinstance(error, ValueError) else TypeError
             raise kind(f"Tensor: cannot make a tensor from {data!r} ({error})") from None
@@ -1336,8 +1352,8 @@ def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
         target_dtype = to_dtype(dtype, "Tensor")
     elif source.dtype.kind == "f" and not keeps_dtype:
         target_dtype = default_dtype()
-    else:
-        target_dtype = source.dtype
+    else:  # in the machine's byte order (DLPack and the gradient checks need it)
+        target_dtype = native_order(source.dtype)
     if device is None:
         # A Tensor or CuPy array stays where it is: Tensor(cpu_tensor) must not move
         # to a CUDA default device (gradcheck's float64 copies rely on it).
