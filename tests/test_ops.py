@@ -1381,3 +1381,29 @@ def test_second_derivative_of_a_piecewise_linear_op_is_zeros(op):
     (first,) = tg.grad(function(a).sum(), a, create_graph=True)
     (second,) = tg.grad(first.sum(), a)
     np.testing.assert_array_equal(second.numpy(), [0.0, 0.0])
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+def test_pow_gradients_multiply_the_local_derivative_by_the_gradient_last(dtype):
+    """As torch: grad * (b a^(b-1)), not (grad * b) * a^(b-1), whose first product can
+    overflow although the result does not."""
+    torch = pytest.importorskip("torch")
+    big = 1000.0 if dtype == "float16" else 1e37
+    cases = [  # (function, a, b, upstream gradient)
+        (lambda a, b: a**b, [0.9], [100.0], big),  # the base's gradient
+        # The exponent's: 1.5^27 ln 1.5 times the gradient fits, 1.5^27 times it does not.
+        (lambda a, b: b**a, [27.0], [1.5], 2.0 if dtype == "float16" else 1e34),
+    ]
+    for function, a_values, b_values, upstream in cases:
+        a = tg.tensor(a_values, dtype=dtype, requires_grad=True)
+        b = tg.tensor(b_values, dtype=dtype)
+        function(a, b).backward(tg.tensor([upstream], dtype=dtype))
+        ta = torch.tensor(a_values, dtype=getattr(torch, dtype), requires_grad=True)
+        function(ta, torch.tensor(b_values, dtype=getattr(torch, dtype))).backward(
+            torch.tensor([upstream], dtype=getattr(torch, dtype))
+        )
+        assert np.isfinite(a.grad.numpy()).all()
+        np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=2e-3)
+    x = tg.tensor([0.9], dtype=dtype, requires_grad=True)
+    (x**100.0).backward(tg.tensor([big], dtype=dtype))  # the scalar exponent too
+    assert np.isfinite(x.grad.numpy()).all()

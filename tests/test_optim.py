@@ -1329,6 +1329,23 @@ def test_a_users_optimizer_subclass_saves_and_loads_its_own_state():
     np.testing.assert_array_equal(second.state[w]["velocity"], [2.0, 4.0])
 
 
+def test_a_users_optimizer_state_survives_tg_save_and_load(tmp_path):
+    """Numbers and text come back from tg.load as 0-d arrays: loaded as Python values."""
+    w = tg.tensor([1.0, 2.0], dtype="float16", requires_grad=True)
+    first = _MomentumByHand([w])
+    (w * w).sum().backward()
+    first.step()
+    first.state[w]["note"] = "warm"
+    first.state[w]["step"] = 1.5
+    tg.save(first.state_dict(), tmp_path / "state.npz")
+    second = _MomentumByHand([w])
+    second.load_state_dict(tg.load(tmp_path / "state.npz"))
+    state = second.state[w]
+    assert state["count"] == 1 and isinstance(state["count"], int)
+    assert state["note"] == "warm" and state["step"] == 1.5 and isinstance(state["step"], float)
+    assert state["velocity"].dtype == np.float16
+
+
 def test_a_users_scheduler_subclass_loads_its_own_attributes():
     class Halving(lr_scheduler.LRScheduler):
         def __init__(self, optimizer, factor=0.5):

@@ -378,6 +378,8 @@ def is_writable(array: Any) -> bool:
     """
     if not getattr(array.flags, "writeable", True):
         return False
+    if array.size == 0:  # NumPy 2 gives empty arrays zero strides: nothing is shared
+        return True
     return all(stride or size < 2 for stride, size in zip(array.strides, array.shape, strict=True))
 
 

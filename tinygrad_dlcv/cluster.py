@@ -153,7 +153,8 @@ def _metric_power(metric: Any, who: str, allow_inf: bool = False) -> float:
         return p
     if not math.isfinite(p) or p < 1:
         # Below 1 the "p-norm" breaks the triangle inequality; it is no metric.
-        raise ValueError(f"{who}: the p of a p-norm metric must be finite and >= 1, got {metric}")
+        allowed = ">= 1 (or inf)" if allow_inf else "finite and >= 1"
+        raise ValueError(f"{who}: the p of a p-norm metric must be {allowed}, got {metric}")
     return p
 
 

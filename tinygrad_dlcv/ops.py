@@ -41,7 +41,8 @@ class Function:
     of their result (exp, sigmoid, tanh, softmax, ...). ``constants`` are
     Tensors the user handed the op as arguments rather than inputs (a loss's
     target, an index, a condition; see :func:`keep_constants`): ``viz`` draws
-    them, while the backward walk never looks at them, so they cost it nothing.
+    them, and the backward walk's in-place check looks at them (backward reads
+    their values), but it sends them no gradient.
     """
 
     needs_output = False
@@ -68,9 +69,10 @@ class Function:
     def values_read(self) -> list:
         """The input Tensors whose values backward reads (the rest: only their shapes).
 
-        The in-place check of the backward walk looks at these alone, as PyTorch
-        checks only the tensors an op saved: changing an input no gradient reads
-        (a weight after its update, when only the weight's gradient is wanted)
+        The in-place check of the backward walk looks at these (and at the
+        op's ``constants`` and, where it is read, its output), as PyTorch checks
+        only the tensors an op saved: changing an input no gradient reads (a
+        weight after its update, when only the weight's gradient is wanted)
         leaves the gradients right.
         """
         return list(self.inputs) if self.reads_inputs else []
@@ -157,15 +159,7 @@ def constant(like: Any, array: Any) -> Any:
     return array
 
 
-def zero_where(mask: Any, values: Any) -> Any:
-    """``values`` with 0 where the array ``mask`` holds (a nan or inf there included,
-    which multiplying by a 0/1 mask would keep); differentiable where ``values`` is
-    kept."""
-    zero = constant(values, array_module_of(mask).zeros((), dtype=values.dtype))
-    return apply(Where, zero, values, condition=mask)
-
-
-def gradient_where(keep: Any, grad: Any, linked_to: Any = None) -> Any:
+def gradient_where(keep: Any, grad: Any, linked_to: Any = None, finite: bool | None = None) -> Any:
     """``grad`` where the array ``keep`` holds and 0 elsewhere, whatever arrives there:
     an inf or NaN gradient included, which a product with a 0/1 mask would turn into
     NaN (torch's where / masked_fill in these backwards; the safe-sqrt idiom
@@ -173,7 +167,8 @@ def gradient_where(keep: Any, grad: Any, linked_to: Any = None) -> Any:
 
     ``linked_to``: in a recorded backward, the input Tensor that ``keep`` is a
     piecewise constant of; the zeros are made from it (derivative 0), so the result
-    stays a function of it and can be differentiated again, to zeros.
+    stays a function of it and can be differentiated again, to zeros. ``finite``:
+    :func:`finite_on_cpu` of ``grad`` when the caller has it (two sides, one test).
     """
     if isinstance(grad, _tensor_module.Tensor):  # a recorded backward
         if linked_to is not None:
@@ -181,13 +176,18 @@ def gradient_where(keep: Any, grad: Any, linked_to: Any = None) -> Any:
         else:
             zeros = constant(grad, array_module_of(keep).zeros((), dtype=grad.dtype))
         return apply(Where, grad, zeros, condition=keep)
-    xp = array_module_of(grad)
-    # On the CPU the product is ~15x faster than where() on random signs, and equal to
-    # it for finite gradients; on a GPU where() costs no more, and the finiteness test
-    # would stop the device for a host round trip.
-    if xp is numpy and bool(numpy.isfinite(grad).all()):
+    if finite is None:
+        finite = finite_on_cpu(grad)
+    if finite:
         return grad * keep
-    return xp.where(keep, grad, 0).astype(grad.dtype, copy=False)
+    return array_module_of(grad).where(keep, grad, 0).astype(grad.dtype, copy=False)
+
+
+def finite_on_cpu(values: Any) -> bool:
+    """True for a NumPy array without inf or NaN: there a product with a 0/1 mask equals
+    where() and is ~15x faster on random signs. False on a GPU, where where() costs no
+    more and the test would stop the device for a host round trip."""
+    return type(values) is numpy.ndarray and bool(numpy.isfinite(values).all())
 
 
 def unbroadcast(grad: Any, shape: tuple) -> Any:
@@ -250,9 +250,10 @@ def accumulation_dtype(dtype: Any) -> Any:
 
 
 def sum_dtype(dtype: Any) -> Any:
-    """The dtype of a sum of ``dtype`` values, as torch: int64 for bool and every
-    integer kind (a count of True values, no wrap-around of small ints; uint64 stays
-    uint64), the values' own dtype otherwise."""
+    """The dtype of a sum of ``dtype`` values: int64 for bool and every integer kind,
+    as torch (a count of True values, no wrap-around of small ints), except uint64,
+    which stays uint64 as in NumPy (torch would wrap values past 2^63); the values'
+    own dtype otherwise."""
     if dtype.kind == "b" or (dtype.kind in "iu" and dtype != numpy.uint64):
         return numpy.int64
     return dtype
@@ -408,11 +409,13 @@ class Pow(Function):
         with errstate(array_module_of(a_data), divide="ignore", invalid="ignore"):
             if needs_a:
                 # d(a^0)/da = 0 everywhere, also at 0^0, where b a^(b-1) would be 0 * inf.
-                grad_a = unbroadcast(zero_where(b_data == 0, grad * b * a ** (b - 1)), a.shape)
+                local = b * a ** (b - 1)
+                grad_a = unbroadcast(gradient_where(b_data != 0, grad * local), a.shape)
             if needs_b:
                 # a^b ln(a) tends to 0 as a -> 0 for b > 0 (and 0^0 = 1 is constant in b).
-                constant_in_b = (a_data == 0) & (b_data >= 0)
-                grad_b = unbroadcast(zero_where(constant_in_b, grad * out * apply(Log, a)), b.shape)
+                varies_with_b = (a_data != 0) | (b_data < 0)
+                local = out * apply(Log, a)
+                grad_b = unbroadcast(gradient_where(varies_with_b, grad * local), b.shape)
         return grad_a, grad_b
 
 
@@ -451,9 +454,10 @@ def _split_by_winner(grad, a, b, a_loses, b_loses):
     halves *= -0.5
     halves += 1  # 1/2 where tied, else 1
     halved = grad * constant(grad, halves)
+    finite = finite_on_cpu(halved)
 
     def share(tensor, loses):
-        return unbroadcast(gradient_where(~loses, halved), tensor.shape)
+        return unbroadcast(gradient_where(~loses, halved, finite=finite), tensor.shape)
 
     return (
         share(a, a_loses) if a.requires_grad else None,
@@ -475,10 +479,13 @@ class Where(Function):
     def backward(self, grad):
         a, b = self.inputs
         (grad,) = operands(grad)
-        xp = array_module_of(self.condition)
+        condition, finite = self.condition, finite_on_cpu(grad)
+        not_condition = array_module_of(condition).logical_not(condition)
         return (
-            unbroadcast(gradient_where(self.condition, grad), a.shape) if a.requires_grad else None,
-            unbroadcast(gradient_where(xp.logical_not(self.condition), grad), b.shape)
+            unbroadcast(gradient_where(condition, grad, finite=finite), a.shape)
+            if a.requires_grad
+            else None,
+            unbroadcast(gradient_where(not_condition, grad, finite=finite), b.shape)
             if b.requires_grad
             else None,
         )
@@ -513,7 +520,7 @@ class PowScalar(Function):
         if self.exponent == 0:  # a^0 = 1 is constant: zeros, whatever the gradient
             return (zero_gradient(self.inputs[0]),)
         grad, a = operands(grad, *self.inputs)
-        return (grad * self.exponent * a ** (self.exponent - 1),)
+        return (grad * (self.exponent * a ** (self.exponent - 1)),)  # local derivative first
 
 
 class Exp(Function):
@@ -564,10 +571,7 @@ class Abs(Function):
         return array_module_of(a).abs(a)
 
     def backward(self, grad):
-        (grad,) = operands(grad)
-        if recording():  # the sign as a function of a, as in ReLU
-            return (grad * apply(LocalSlope, self.inputs[0], of="abs"),)
-        return (grad * abs_slope(self.inputs[0].data),)
+        return (times_local_slope(grad, self.inputs[0], "abs"),)
 
 
 def abs_slope(a):
@@ -644,10 +648,7 @@ class LeakyReLU(Function):
         return a * leaky_factor(a, self.slope)
 
     def backward(self, grad):
-        (grad,) = operands(grad)
-        if recording():  # the slope as a function of a, so the result stays linked to a
-            return (grad * apply(LocalSlope, self.inputs[0], of="leaky_relu", slope=self.slope),)
-        return (grad * constant(grad, leaky_factor(self.inputs[0].data, self.slope)),)
+        return (times_local_slope(grad, self.inputs[0], "leaky_relu", self.slope),)
 
 
 def relu_mask(a):
@@ -670,6 +671,16 @@ def leaky_factor(a, slope):
     factor *= slope
     factor += positive
     return factor
+
+
+def times_local_slope(grad: Any, a: Any, of: str, slope: float | None = None) -> Any:
+    """``grad`` times the local slope of ``of`` ("abs", "leaky_relu") at the Tensor
+    ``a``; recorded, the slope is a function of a (LocalSlope), so the result stays
+    linked to a and differentiates again, to zeros."""
+    (grad,) = operands(grad)
+    if recording():
+        return grad * apply(LocalSlope, a, of=of, slope=slope)
+    return grad * LocalSlope(of, slope).forward(a.data)
 
 
 class LocalSlope(Function):

@@ -287,6 +287,8 @@ def _python_scalar(value: Any) -> Any:
 # are immutable and recur in every training step, so each is made once per dtype
 # and device: no allocation and, on a GPU, no host-to-device copy per op.
 _scalar_constants: dict[tuple, Tensor] = {}
+# ids of the cached constants' GPU arrays: CuPy has no read-only flag to set on them.
+_device_constant_ids: set[int] = set()
 
 
 def _scalar_constant(value: Any, dtype: numpy.dtype, like: Any, op: Any) -> Tensor:
@@ -304,6 +306,7 @@ def _scalar_constant(value: Any, dtype: numpy.dtype, like: Any, op: Any) -> Tens
     if constant is None:
         if len(_scalar_constants) >= 4096:  # bounded: a loop over many values must not leak
             _scalar_constants.clear()
+            _device_constant_ids.clear()
         try:
             # As a Python number: NumPy wraps np.int64(1000) into int8 silently, 1000 it
             # refuses. A float past a float dtype's range is inf, quietly (as torch).
@@ -315,8 +318,11 @@ def _scalar_constant(value: Any, dtype: numpy.dtype, like: Any, op: Any) -> Tens
                 f"{op_label(op)}: the scalar {value!r} does not fit in the tensor's dtype {dtype}; "
                 "cast the tensor first (e.g. .astype('int64'))"
             ) from None
-        if xp is numpy:  # shared by every expression with this number: never written
+        # Shared by every expression with this number: never written.
+        if xp is numpy:
             array.flags.writeable = False
+        else:
+            _device_constant_ids.add(id(array))
         constant = Tensor._wrap(array)
         _scalar_constants[key] = constant
     return constant
@@ -822,7 +828,7 @@ class Tensor:
             return NotImplemented
         else:
             check_same_device(name, self.data, other) if is_cuda_array(other) else None
-        if not is_writable(self.data):
+        if not is_writable(self.data) or id(self.data) in _device_constant_ids:
             # A broadcast (expanded) view: NumPy refuses, CuPy would write every element
             # of the source many times over. Or memory another library lent read-only.
             what = "a broadcast view (from expand)" if 0 in self.data.strides else "read-only"
@@ -831,7 +837,7 @@ class Tensor:
             if ufunc in ("multiply", "true_divide") and _scales_half(self, other):
                 wide = getattr(xp, ufunc)(self.data.astype(numpy.float32), other)
                 self.data[...] = ops.cast_quietly(wide, _FLOAT16)
-            elif ufunc == "power":
+            elif ufunc == "power" and self.dtype.kind in "iu":
                 # Into a new array first: NumPy finds a negative integer exponent halfway
                 # through, after writing the elements before it.
                 result = xp.empty_like(self.data)
@@ -1401,21 +1407,25 @@ def _normalize_index(index: Any, tensor: Tensor) -> tuple:
         if isinstance(part, Tensor):
             check_same_device("index", tensor.data, part.data)
             part = part.data
-        elif isinstance(part, (list, tuple)):  # a tuple inside the index is a list to NumPy
-            # An empty list selects nothing: an integer index (NumPy would make it float64).
-            part = xp.asarray(part) if part else xp.zeros(0, dtype=numpy.int64)
-        elif xp is not numpy and isinstance(part, numpy.ndarray):
-            part = xp.asarray(part)
-        elif not isinstance(part, _BASIC_INDEX_TYPES) and not hasattr(
-            getattr(part, "dtype", None), "kind"
-        ):  # another library's array (a torch tensor): indexes as its NumPy values
-            part = xp.asarray(numpy.asarray(part))
+        elif isinstance(part, (list, tuple)) or not (
+            isinstance(part, _BASIC_INDEX_TYPES) or hasattr(getattr(part, "dtype", None), "kind")
+        ):
+            # A list, a tuple inside the index (a list to NumPy) or another library's array
+            # (a torch tensor): its values as a NumPy array, checked before any device sees
+            # them. An empty list selects nothing: an integer index (NumPy: float64).
+            try:
+                empty = isinstance(part, (list, tuple)) and not part
+                part = numpy.zeros(0, numpy.int64) if empty else numpy.asarray(values_of(part))
+            except ValueError as error:  # ragged lists
+                raise IndexError(f"index: {error}") from None
         if hasattr(part, "dtype") and part.dtype.kind not in "biu":
             raise IndexError(
                 f"index: arrays used as indices must be integer or bool, got {part.dtype}"
             )
         if isinstance(part, float):
             raise IndexError(f"index: {part!r} is a float; indices must be integers")
+        if xp is not numpy and isinstance(part, numpy.ndarray):
+            part = xp.asarray(part)
         parts.append(part)
     return tuple(parts)
 

@@ -159,11 +159,17 @@ def _loaded_array(name: str, key: str, index: int, value: Any, param: Tensor) ->
 
 
 def _loaded_any(value: Any, param: Tensor) -> Any:
-    """An entry of a user optimizer's saved state, as torch loads it: arrays copied onto
-    the parameter's device (in its dtype when it is floating), anything else copied."""
+    """An entry of a user optimizer's saved state, as torch loads it: arrays of numbers
+    copied onto the parameter's device (in its dtype when both are floating); a 0-d
+    array (a number or text as ``tg.load`` gives it back) as the Python value; anything
+    else copied."""
     if not hasattr(value, "shape"):
         return copy.deepcopy(value)
     array = numpy.asarray(to_host(value.data if isinstance(value, Tensor) else value))
+    if array.ndim == 0:
+        return array.item()
+    if array.dtype.kind not in "biuf":  # text: stays on the host
+        return array.copy()
     if array.dtype.kind == "f" and param.dtype.kind == "f":
         array = array.astype(param.dtype)
     return move_to_device(array.copy(), device_of(param.data))
