@@ -1173,3 +1173,24 @@ def test_retain_graph_is_taken_for_torch_code_and_the_graph_survives_anyway():
     np.testing.assert_array_equal(again.numpy(), [2.0, 4.0])
     with pytest.raises(TypeError, match="retain_graph"):
         y.backward(retain_graph="yes")
+
+
+def test_a_leaf_switched_to_requires_grad_after_the_forward_gets_no_gradient_from_it():
+    """torch's graph has no edge to a tensor that did not require grad when the op ran."""
+    x, w = tg.tensor([1.0, 2.0]), tg.tensor([3.0, 4.0], requires_grad=True)
+    y = (x * w).sum()
+    x.requires_grad_(True)
+    y.backward()
+    assert x.grad is None
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 2.0])
+    with pytest.raises(RuntimeError, match="not used"):
+        tg.grad(y, x)
+    (x * w).sum().backward()  # a graph recorded after the switch reaches it
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
+    # Unfreezing a layer between its forward and backward, as torch.
+    layer = tg.nn.Linear(2, 1)
+    layer.weight.requires_grad_(False)
+    out = layer(tg.ones(1, 2)).sum()
+    layer.weight.requires_grad = True
+    out.backward()
+    assert layer.weight.grad is None and layer.bias.grad is not None

@@ -593,7 +593,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Switch gradient recording on a leaf tensor, in place; returns self."""
-        self._switch_requires_grad(requires_grad, "requires_grad_")
+        self._switch_requires_grad(requires_grad, "requires_grad_", later=True)
         return self
 
     def __getstate__(self) -> tuple:
@@ -646,18 +646,21 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        self._switch_requires_grad(value, "requires_grad")
+        self._switch_requires_grad(value, "requires_grad", later=True)
 
-    def _switch_requires_grad(self, requires_grad: Any, who: str) -> None:
+    def _switch_requires_grad(self, requires_grad: Any, who: str, later: bool = False) -> None:
         """The checks of both spellings (torch makes them too): a bool; an int tensor that
         required grad would get truncated int gradients, a non-leaf switched off would cut
-        the graph."""
+        the graph. ``later``: a switch after the tensor was made (not at construction),
+        which ops recorded before it do not see."""
         if not isinstance(requires_grad, (bool, numpy.bool_)):
             raise TypeError(f"{who}: must be True or False, got {requires_grad!r}")
         if requires_grad and not is_float_dtype(self.dtype):
             raise TypeError(f"{who}: only floating tensors can require gradients, got {self.dtype}")
         if not requires_grad and not self.is_leaf:
             raise RuntimeError(f"{who}: cannot switch off gradients of a non-leaf tensor")
+        if later and requires_grad and not self._requires_grad:
+            _note_switched_on(self)
         self._requires_grad = bool(requires_grad)
 
     def retain_grad(self) -> None:
@@ -1472,9 +1475,17 @@ def topological_order(roots: Sequence[Tensor], constants: bool = False) -> list[
             continue
         visited.add(id(node))
         stack.append((node, True))
-        if node.grad_fn is not None:
-            for parent in node.grad_fn.inputs:
-                if (constants or parent._requires_grad) and id(parent) not in visited:
+        function = node.grad_fn
+        if function is not None:
+            for parent in function.inputs:
+                # _sends_gradient_to, its common case inline (this runs for every edge).
+                if id(parent) not in visited and (
+                    constants
+                    or (
+                        parent._requires_grad
+                        and (not _switched_on or _sends_gradient_to(parent, function))
+                    )
+                ):
                     stack.append((parent, False))
     return order
 
@@ -1541,7 +1552,11 @@ def _backpropagate(
             input_grads = function.backward(grad)
             del grad
             for parent, parent_grad in zip(function.inputs, input_grads, strict=True):
-                if parent_grad is None or not parent._requires_grad:
+                if (
+                    parent_grad is None
+                    or not parent._requires_grad  # _sends_gradient_to's common case, inline
+                    or (_switched_on and not _sends_gradient_to(parent, function))
+                ):
                     continue
                 if not isinstance(parent_grad, Tensor):  # an unrecorded backward's raw array
                     parent_grad = Tensor._wrap(_as_array(parent_grad))
@@ -1606,6 +1621,34 @@ def note_in_place_write(tensor: Tensor) -> None:
         for key in [key for key, (ref, _) in _written.items() if ref is not None and ref() is None]:
             del _written[key]
     _written[id(root)] = (reference, _in_place_writes)
+
+
+# Leaves whose gradients were switched on after they were made: id -> (weak ref, clock).
+# An op recorded before the switch did not need their gradient, and backward sends it
+# none (torch's graph has no edge to them); an op recorded after it does.
+_switched_on: dict[int, tuple[Any, int]] = {}
+
+
+def _note_switched_on(tensor: Tensor) -> None:
+    """Record that ``tensor``'s gradients were switched on now (a tick of the clock)."""
+    global _in_place_writes
+    _in_place_writes += 1
+    if len(_switched_on) >= 4096:  # bounded: forget tensors that no longer exist
+        for key in [key for key, (ref, _) in _switched_on.items() if ref() is None]:
+            del _switched_on[key]
+    _switched_on[id(tensor)] = (weakref.ref(tensor), _in_place_writes)
+
+
+def _sends_gradient_to(parent: Tensor, function: ops.Function) -> bool:
+    """Whether backward through ``function`` passes a gradient on to its input ``parent``:
+    it requires grad now (torch: a leaf switched off gets none) and did when the op was
+    recorded."""
+    if not parent._requires_grad:
+        return False
+    if not _switched_on or parent.grad_fn is not None:  # the common case, at once
+        return True
+    entry = _switched_on.get(id(parent))
+    return entry is None or entry[0]() is not parent or entry[1] <= function.recorded_at
 
 
 def _written_since(tensor: Tensor, count: int) -> bool:
