@@ -1194,3 +1194,46 @@ def test_a_leaf_switched_to_requires_grad_after_the_forward_gets_no_gradient_fro
     layer.weight.requires_grad = True
     out.backward()
     assert layer.weight.grad is None and layer.bias.grad is not None
+
+
+def test_relu_reads_its_output_so_its_input_may_change_before_backward():
+    """torch's relu saves its result: changing the input in place is no error."""
+    x = tg.tensor([[0.5, 1.5], [-2.5, 0.7]], requires_grad=True)
+    y = x.relu()
+    with tg.no_grad():
+        x *= 2
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 1.0], [0.0, 1.0]])
+
+
+def test_torch_keywords_gradient_and_allow_unused():
+    x, unused = tg.tensor([1.0, 2.0], requires_grad=True), tg.tensor([1.0], requires_grad=True)
+    (x * 3).backward(gradient=tg.tensor([1.0, 2.0]))
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 6.0])
+    with pytest.raises(TypeError, match="both"):
+        (x * 3).backward(tg.tensor([1.0, 1.0]), gradient=tg.tensor([1.0, 1.0]))
+    first, second = tg.grad((x * x).sum(), [x, unused], allow_unused=True)
+    np.testing.assert_array_equal(first.numpy(), [2.0, 4.0])
+    assert second is None
+    with pytest.raises(RuntimeError, match="not used"):
+        tg.grad((x * x).sum(), [x, unused])
+
+
+def test_set_grad_enabled_switches_at_once_in_a_block_and_as_a_decorator():
+    x = tg.tensor([1.0], requires_grad=True)
+    try:
+        tg.set_grad_enabled(False)
+        assert not tg.is_grad_enabled() and not (x * 2).requires_grad
+    finally:
+        tg.set_grad_enabled(True)
+    with tg.set_grad_enabled(False):
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+
+    @tg.set_grad_enabled(False)
+    def frozen():
+        return (x * 2).requires_grad
+
+    assert tg.is_grad_enabled() and frozen() is False and tg.is_grad_enabled()
+    with pytest.raises(TypeError):
+        tg.set_grad_enabled("no")

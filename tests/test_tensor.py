@@ -1549,3 +1549,13 @@ def test_to_takes_a_dtype_as_torch():
 def test_an_index_that_is_no_index_is_an_index_error_on_every_device(index, device):
     with pytest.raises(IndexError, match="index"):
         tg.tensor([[1.0, 2.0], [3.0, 4.0]], device=device)[index]
+
+
+def test_bfloat16_torch_tensors_are_read_as_float32():
+    torch = pytest.importorskip("torch")
+    values = torch.tensor([1.5, -2.0], dtype=torch.bfloat16)
+    made = Tensor(values)
+    assert made.dtype == np.float32 and made.tolist() == [1.5, -2.0]
+    layer, theirs = tg.nn.Linear(3, 2), torch.nn.Linear(3, 2).bfloat16()
+    layer.load_state_dict(theirs.state_dict())
+    np.testing.assert_array_equal(layer.weight.numpy(), theirs.weight.float().detach().numpy())

@@ -328,11 +328,15 @@ def set_default_dtype(dtype: Any) -> None:
 
 
 def values_of(data: Any) -> Any:
-    """Another library's tensor that records gradients (torch's ``requires_grad``)
-    detached: its values are what a copy into this library takes (``torch.tensor``
-    copies them too); NumPy could not read it otherwise. Anything else as it is."""
+    """Another library's tensor as NumPy can read it: detached when it records gradients
+    (torch's ``requires_grad``; ``torch.tensor`` copies the values too), and bfloat16,
+    which NumPy has no dtype for, widened to float32 (exact). Anything else as it is."""
     if getattr(data, "requires_grad", False) is True and callable(getattr(data, "detach", None)):
-        return data.detach()
+        data = data.detach()
+    if str(getattr(data, "dtype", "")).endswith("bfloat16") and callable(
+        getattr(data, "float", None)
+    ):
+        data = data.float()
     return data
 
 

@@ -622,6 +622,11 @@ class Tanh(Function):
 class ReLU(Function):
     """d relu(a)/da = [a > 0]"""
 
+    # The mask is read from the output (relu(a) > 0 exactly where a > 0), as torch saves
+    # it: the input may then change in place before backward (x *= 2 under no_grad).
+    needs_output = True
+    reads_inputs = False
+
     def forward(self, a):
         return array_module_of(a).maximum(a, 0)
 
@@ -629,8 +634,8 @@ class ReLU(Function):
         (grad,) = operands(grad)
         # An inf or NaN gradient at an input <= 0 gives 0 (torch's threshold_backward);
         # recorded, the result stays linked to a (differentiated again: zeros).
-        a = self.inputs[0]
-        return (gradient_where(relu_mask(a.data), grad, linked_to=a),)
+        mask = relu_mask(self.output.data)
+        return (gradient_where(mask, grad, linked_to=self.inputs[0]),)
 
 
 class LeakyReLU(Function):

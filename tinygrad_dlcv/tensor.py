@@ -83,7 +83,7 @@ class _GradMode:
 
     def __call__(self, function: Callable) -> Callable:
         function = _decorated(function, type(self).__name__)
-        mode = type(self)
+        mode = self._fresh
         if inspect.isgeneratorfunction(function):
             return _generator_in_mode(function, mode)
 
@@ -93,6 +93,10 @@ class _GradMode:
                 return function(*args, **kwargs)
 
         return wrapper
+
+    def _fresh(self) -> _GradMode:
+        """A new context of the same mode, for each call of a decorated function."""
+        return type(self)()
 
 
 def _generator_in_mode(function: Callable, mode: type) -> Callable:
@@ -154,6 +158,29 @@ class enable_grad(_GradMode):  # noqa: N801  (PyTorch's name)
 
     def __init__(self, function: Callable | None = None) -> None:
         super().__init__(True)
+
+
+class set_grad_enabled(_GradMode):  # noqa: N801  (PyTorch's name)
+    """Switch graph recording on or off (in this thread), as torch: at once when called
+    (``tg.set_grad_enabled(False)``), for a ``with`` block (restored after it), or
+    for a decorated function."""
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__(check_bool(mode, "mode", "set_grad_enabled"))
+        self.previous.append(_thread.grad_enabled)
+        _thread.grad_enabled = self.enabled
+
+    def __enter__(self) -> None:
+        return None  # switched already, when made
+
+    def __call__(self, function: Callable) -> Callable:
+        # Used as a decorator: making it switched the mode for the caller, which it must
+        # not; each call of the function switches it instead.
+        _thread.grad_enabled = self.previous.pop()
+        return super().__call__(function)
+
+    def _fresh(self) -> _GradMode:
+        return set_grad_enabled(self.enabled)
 
 
 def is_grad_enabled() -> bool:
@@ -1283,6 +1310,7 @@ class Tensor:
         create_graph: bool = False,
         *,
         retain_graph: bool | None = None,
+        gradient: Any = None,
     ) -> None:
         """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
 
@@ -1291,7 +1319,8 @@ class Tensor:
         ``retain_grad`` every non-leaf keeps its ``.grad`` too; with
         ``create_graph`` the backward pass is recorded so gradients can be
         differentiated again. ``retain_graph`` is taken for torch code and
-        changes nothing: the graph always survives backward.
+        changes nothing: the graph always survives backward; ``gradient`` is
+        torch's name for ``grad``.
         """
         if not self.requires_grad:
             raise RuntimeError(
@@ -1302,6 +1331,10 @@ class Tensor:
         check_bool(create_graph, "create_graph", "backward")
         if retain_graph is not None:
             check_bool(retain_graph, "retain_graph", "backward")
+        if gradient is not None:
+            if grad is not None:
+                raise TypeError("backward: got both grad and gradient (torch's name for it)")
+            grad = gradient
         seed = _seed_gradient(self, grad, "backward", create_graph)
         _backpropagate([self], [seed], create_graph=create_graph, retain_all=retain_grad)
 
@@ -1818,18 +1851,20 @@ def grad(
     create_graph: bool = False,
     *,
     retain_graph: bool | None = None,
-) -> tuple[Tensor, ...]:
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
     """Return d(outputs)/d(inputs) as a tuple, without touching any ``.grad``.
 
     ``grad_outputs`` plays the role of backward's ``grad`` for each output.
-    An input that the outputs do not depend on is a RuntimeError.
-    ``retain_graph`` is taken for torch code and changes nothing (the graph
-    always survives).
+    An input that the outputs do not depend on is a RuntimeError, or (with
+    ``allow_unused``, as torch) None in its place. ``retain_graph`` is taken
+    for torch code and changes nothing (the graph always survives).
     """
     outputs, inputs = _tensor_list(outputs, "outputs"), _tensor_list(inputs, "inputs")
     check_bool(create_graph, "create_graph", "grad")
     if retain_graph is not None:
         check_bool(retain_graph, "retain_graph", "grad")
+    check_bool(allow_unused, "allow_unused", "grad")
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     else:  # a Tensor (the gradient of the one output), or one per output
@@ -1851,7 +1886,7 @@ def grad(
     results = []
     for position, tensor in enumerate(inputs):
         value = captured[id(tensor)]
-        if value is None:
+        if value is None and not allow_unused:
             raise RuntimeError(
                 f"grad: input {position} (shape {tensor.shape}) was not used to compute the "
                 "outputs, or does not require grad"

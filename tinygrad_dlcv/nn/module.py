@@ -16,6 +16,7 @@ from ..backend import (
     move_to_device,
     normalize_device,
     to_host,
+    values_of,
 )
 from ..tensor import Tensor, clear_grad, module_call, note_in_place_write
 
@@ -413,7 +414,7 @@ def _as_host_array(value: Any, name: str) -> numpy.ndarray:
     if isinstance(value, Tensor):
         return value.numpy()
     if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
-        return value.detach().cpu().numpy()
+        return values_of(value.detach()).cpu().numpy()
     try:
         return numpy.asarray(to_host(value))
     except (TypeError, ValueError):
