@@ -1559,3 +1559,15 @@ def test_bfloat16_torch_tensors_are_read_as_float32():
     layer, theirs = tg.nn.Linear(3, 2), torch.nn.Linear(3, 2).bfloat16()
     layer.load_state_dict(theirs.state_dict())
     np.testing.assert_array_equal(layer.weight.numpy(), theirs.weight.float().detach().numpy())
+
+
+def test_from_dlpack_takes_the_array_apis_copy_and_device():
+    torch = pytest.importorskip("torch")
+    source = torch.ones(3)
+    shared, copied = tg.from_dlpack(source), tg.from_dlpack(source, copy=True)
+    here = tg.from_dlpack(source, device="cpu")
+    source += 1
+    assert shared.tolist() == here.tolist() == [2.0, 2.0, 2.0]
+    assert copied.tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(TypeError, match="from_dlpack: the source's dtype"):
+        tg.from_dlpack(torch.ones(2, dtype=torch.bfloat16))

@@ -2286,17 +2286,32 @@ def minimum(a: Any, b: Any) -> Tensor:
     return a.minimum(b) if isinstance(a, Tensor) else Tensor(a).minimum(b)
 
 
-def from_dlpack(source: Any) -> Tensor:
-    """Wrap another library's array (PyTorch, CuPy, NumPy, JAX) without copying."""
+def from_dlpack(source: Any, *, device: str | None = None, copy: bool | None = None) -> Tensor:
+    """Wrap another library's array (PyTorch, CuPy, NumPy, JAX) without copying.
+
+    As the array API's ``from_dlpack``: ``copy=True`` copies the values (False or
+    None shares them); ``device``, when given and not the source's, moves a copy there.
+    """
     if not hasattr(source, "__dlpack_device__"):
         raise TypeError(f"from_dlpack: {type(source).__name__} does not support DLPack")
+    if copy is not None:
+        check_bool(copy, "copy", "from_dlpack")
     device_type, _ = source.__dlpack_device__()
-    if device_type == 1:  # kDLCPU
-        array = numpy.from_dlpack(source)
-    elif device_type == 2:  # kDLCUDA
-        array = array_module("cuda:0").from_dlpack(source)
-    else:
-        raise RuntimeError(f"from_dlpack: unsupported DLPack device type {device_type}")
+    try:
+        if device_type == 1:  # kDLCPU
+            array = numpy.from_dlpack(source)
+        elif device_type == 2:  # kDLCUDA
+            array = array_module("cuda:0").from_dlpack(source)
+        else:
+            raise RuntimeError(f"from_dlpack: unsupported DLPack device type {device_type}")
+    except (BufferError, RuntimeError, TypeError) as error:
+        if "dtype" not in str(error).lower():
+            raise
+        # bfloat16, float8, ...: no NumPy dtype (a dtype kind this engine cannot hold)
+        raise TypeError(f"from_dlpack: the source's dtype is not supported ({error})") from None
     if not holds_real_numbers(array.dtype):  # as Tensor(): ops would drop imaginary parts
         raise TypeError(f"from_dlpack: expected numbers or booleans, got dtype {array.dtype}")
-    return Tensor._wrap(array)
+    tensor = Tensor._wrap(array)
+    if device is not None and normalize_device(device, "from_dlpack") != tensor.device:
+        return tensor.to(device).detach()
+    return Tensor._wrap(array.copy()) if copy else tensor
