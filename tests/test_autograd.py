@@ -1237,3 +1237,28 @@ def test_set_grad_enabled_switches_at_once_in_a_block_and_as_a_decorator():
     assert tg.is_grad_enabled() and frozen() is False and tg.is_grad_enabled()
     with pytest.raises(TypeError):
         tg.set_grad_enabled("no")
+
+
+def test_a_leaf_switched_off_and_on_again_keeps_its_gradient_from_earlier_ops():
+    layer = tg.nn.Linear(2, 1)
+    loss = layer(tg.ones(1, 2)).sum()
+    layer.requires_grad_(False)
+    layer.requires_grad_(True)
+    loss.backward()
+    np.testing.assert_array_equal(layer.weight.grad.numpy(), [[1.0, 1.0]])
+
+
+def test_set_grad_enabled_objects_can_be_entered_twice_as_torchs():
+    switch = tg.set_grad_enabled(False)
+    tg.set_grad_enabled(True)
+    for _ in range(2):
+        with switch:
+            assert not tg.is_grad_enabled()
+        assert tg.is_grad_enabled()
+
+
+def test_grad_refuses_an_input_that_does_not_require_grad_even_if_unused_is_allowed():
+    x, constant = tg.tensor([1.0], requires_grad=True), tg.tensor([2.0])
+    with pytest.raises(RuntimeError, match="input 1 .* does not require grad"):
+        tg.grad((x * constant).sum(), [x, constant], allow_unused=True)
+    assert tg.grad((x * constant).sum(), [x], allow_unused=None)[0].tolist() == [2.0]

@@ -176,3 +176,22 @@ def test_one_hot_checks_its_labels_with_one_synchronisation(monkeypatch):
         encoded = F.one_hot(labels)  # the number of classes inferred: still one
     assert len(checks) == 1
     assert encoded.tolist() == [[0, 0, 1], [1, 0, 0], [0, 1, 0]]
+
+
+def test_from_dlpack_refuses_to_copy_to_another_device_when_told_not_to():
+    source = np.ones(3, np.float32)
+    with pytest.raises(ValueError, match="copy=False"):
+        tg.from_dlpack(source, device="cuda", copy=False)
+    assert tg.from_dlpack(source, device="cuda").device.startswith("cuda")
+
+
+def test_a_list_of_gpu_scalars_indexes_and_cached_constants_stay_read_only_through_views():
+    import cupy
+
+    t = tg.tensor([[1.0, 2.0], [3.0, 4.0]], device="cuda")
+    assert t[[cupy.array(1), cupy.array(0)]].tolist() == [[3.0, 4.0], [1.0, 2.0]]
+    x = tg.tensor([1.0, 2.0], device="cuda", requires_grad=True)
+    view = (x * 2.0).grad_fn.inputs[1].reshape(1)
+    with tg.no_grad(), pytest.raises(ValueError, match="read-only"):
+        view += 1
+    assert (tg.ones(2, device="cuda") * 2.0).tolist() == [2.0, 2.0]

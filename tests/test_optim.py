@@ -1330,7 +1330,8 @@ def test_a_users_optimizer_subclass_saves_and_loads_its_own_state():
 
 
 def test_a_users_optimizer_state_survives_tg_save_and_load(tmp_path):
-    """Numbers and text come back from tg.load as 0-d arrays: loaded as Python values."""
+    """tg.load gives numbers and text back as 0-d arrays: text is loaded as the string,
+    numbers as 0-d arrays (torch keeps 0-d tensors), a step count as the number."""
     w = tg.tensor([1.0, 2.0], dtype="float16", requires_grad=True)
     first = _MomentumByHand([w])
     (w * w).sum().backward()
@@ -1341,9 +1342,14 @@ def test_a_users_optimizer_state_survives_tg_save_and_load(tmp_path):
     second = _MomentumByHand([w])
     second.load_state_dict(tg.load(tmp_path / "state.npz"))
     state = second.state[w]
-    assert state["count"] == 1 and isinstance(state["count"], int)
-    assert state["note"] == "warm" and state["step"] == 1.5 and isinstance(state["step"], float)
+    assert state["count"] == 1 and state["note"] == "warm"
+    assert state["step"] == 1.5 and isinstance(state["step"], float)  # a count: not float16
     assert state["velocity"].dtype == np.float16
+    # Without a file a 0-d array stays one, cast to the parameter's dtype.
+    first.state[w]["scale"] = np.ones((), np.float32)
+    third = _MomentumByHand([w])
+    third.load_state_dict(first.state_dict())
+    assert third.state[w]["scale"].dtype == np.float16 and third.state[w]["scale"].ndim == 0
 
 
 def test_a_users_scheduler_subclass_loads_its_own_attributes():

@@ -1569,5 +1569,19 @@ def test_from_dlpack_takes_the_array_apis_copy_and_device():
     source += 1
     assert shared.tolist() == here.tolist() == [2.0, 2.0, 2.0]
     assert copied.tolist() == [1.0, 1.0, 1.0]
-    with pytest.raises(TypeError, match="from_dlpack: the source's dtype"):
-        tg.from_dlpack(torch.ones(2, dtype=torch.bfloat16))
+    # bfloat16 has no NumPy dtype: its values come as float32 (exact), as in Tensor().
+    assert tg.from_dlpack(torch.ones(2, dtype=torch.bfloat16)).dtype == np.float32
+    weight = torch.nn.Linear(2, 1).weight  # requires grad: exported detached, still shared
+    shared_weight = tg.from_dlpack(weight)
+    with torch.no_grad():
+        weight += 1
+    np.testing.assert_array_equal(shared_weight.numpy(), weight.detach().numpy())
+
+
+def test_to_takes_torchs_device_and_dtype_spellings():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    assert x.to("cpu", tg.float64).dtype == np.float64
+    assert x.to(dtype="float64").dtype == np.float64
+    assert x.to(" Float64 ").dtype == np.float64
+    with pytest.raises(TypeError, match="two dtypes"):
+        x.to(tg.float64, tg.float32)

@@ -8,6 +8,7 @@ its inputs become the edges of the graph that ``backward()`` walks in reverse.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import functools
 import inspect
@@ -167,16 +168,19 @@ class set_grad_enabled(_GradMode):  # noqa: N801  (PyTorch's name)
 
     def __init__(self, mode: bool) -> None:
         super().__init__(check_bool(mode, "mode", "set_grad_enabled"))
-        self.previous.append(_thread.grad_enabled)
+        self.before = _thread.grad_enabled  # restored by a block's end, as torch
         _thread.grad_enabled = self.enabled
 
     def __enter__(self) -> None:
-        return None  # switched already, when made
+        _thread.grad_enabled = self.enabled  # again, for a second block
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _thread.grad_enabled = self.before
 
     def __call__(self, function: Callable) -> Callable:
         # Used as a decorator: making it switched the mode for the caller, which it must
         # not; each call of the function switches it instead.
-        _thread.grad_enabled = self.previous.pop()
+        _thread.grad_enabled = self.before
         return super().__call__(function)
 
     def _fresh(self) -> _GradMode:
@@ -584,20 +588,24 @@ class Tensor:
         """Return the values as (nested) Python lists."""
         return to_host(self.data).tolist()
 
-    def to(self, device: Any) -> Tensor:
-        """Return this tensor on ``device`` (itself when it is already there); given a
-        dtype instead (``x.to(tg.float64)``, as torch), the tensor cast to it (``astype``)."""
-        if not isinstance(device, str) or device.strip().lower() in _DTYPE_NAMES:
-            try:
-                dtype = to_dtype(device, "Tensor.to")
-            except TypeError:
-                dtype = None  # neither a dtype nor a string: the device check names it
+    def to(self, device: Any = None, dtype: Any = None) -> Tensor:
+        """Return this tensor on ``device`` (itself when it is already there) and, when
+        given, cast to ``dtype``: torch's spellings ``x.to("cuda")``, ``x.to(tg.float64)``,
+        ``x.to("cuda", tg.float64)``, ``x.to(dtype=tg.float64)`` (differentiable)."""
+        if device is not None and _reads_as_dtype(device):
             if dtype is not None:
-                return self.astype(dtype)
-        device = normalize_device(device, "Tensor.to")
-        if device == self.device:
-            return self
-        return Tensor._apply(ops.ToDevice, self, device=device)
+                raise TypeError(f"Tensor.to: got two dtypes, {device!r} and {dtype!r}")
+            device, dtype = None, device
+        moved = self
+        if device is not None:
+            device = normalize_device(device, "Tensor.to")
+            if device != self.device:
+                moved = Tensor._apply(ops.ToDevice, self, device=device)
+        if dtype is not None:
+            if isinstance(dtype, str):
+                dtype = dtype.strip().lower()
+            moved = moved.astype(to_dtype(dtype, "Tensor.to"))
+        return moved
 
     def cpu(self) -> Tensor:
         """Return this tensor on the CPU."""
@@ -686,8 +694,8 @@ class Tensor:
             raise TypeError(f"{who}: only floating tensors can require gradients, got {self.dtype}")
         if not requires_grad and not self.is_leaf:
             raise RuntimeError(f"{who}: cannot switch off gradients of a non-leaf tensor")
-        if later and requires_grad and not self._requires_grad:
-            _note_switched_on(self)
+        if later and self.grad_fn is None and bool(requires_grad) != self._requires_grad:
+            _note_switch(self, bool(requires_grad))
         self._requires_grad = bool(requires_grad)
 
     def retain_grad(self) -> None:
@@ -858,7 +866,7 @@ class Tensor:
             return NotImplemented
         else:
             check_same_device(name, self.data, other) if is_cuda_array(other) else None
-        if not is_writable(self.data) or id(self.data) in _device_constant_ids:
+        if not is_writable(self.data) or id(_root_buffer(self.data)) in _device_constant_ids:
             # A broadcast (expanded) view: NumPy refuses, CuPy would write every element
             # of the source many times over. Or memory another library lent read-only.
             what = "a broadcast view (from expand)" if 0 in self.data.strides else "read-only"
@@ -1355,6 +1363,18 @@ _hook_ids = itertools.count()
 
 # --------------------------------------------------------------------------- construction helpers
 
+
+def _reads_as_dtype(value: Any) -> bool:
+    """Whether Tensor.to's first argument is a dtype rather than a device."""
+    if isinstance(value, str):
+        return value.strip().lower() in _DTYPE_NAMES
+    try:
+        to_dtype(value, "Tensor.to")
+    except TypeError:
+        return False  # neither: the device check names it
+    return True
+
+
 # Strings Tensor.to reads as dtypes rather than devices.
 _DTYPE_NAMES = frozenset(
     ["bool", "float16", "float32", "float64", "half", "double"]
@@ -1454,6 +1474,10 @@ def _normalize_index(index: Any, tensor: Tensor) -> tuple:
                 part = numpy.zeros(0, numpy.int64) if empty else numpy.asarray(values_of(part))
             except ValueError as error:  # ragged lists
                 raise IndexError(f"index: {error}") from None
+            except TypeError:  # a list of GPU scalars: NumPy may not read them
+                if xp is numpy:
+                    raise
+                part = xp.asarray(part)
         if hasattr(part, "dtype") and part.dtype.kind not in "biu":
             raise IndexError(
                 f"index: arrays used as indices must be integer or bool, got {part.dtype}"
@@ -1516,7 +1540,7 @@ def topological_order(roots: Sequence[Tensor], constants: bool = False) -> list[
                     constants
                     or (
                         parent._requires_grad
-                        and (not _switched_on or _sends_gradient_to(parent, function))
+                        and (not _switched or _sends_gradient_to(parent, function))
                     )
                 ):
                     stack.append((parent, False))
@@ -1588,7 +1612,7 @@ def _backpropagate(
                 if (
                     parent_grad is None
                     or not parent._requires_grad  # _sends_gradient_to's common case, inline
-                    or (_switched_on and not _sends_gradient_to(parent, function))
+                    or (_switched and not _sends_gradient_to(parent, function))
                 ):
                     continue
                 if not isinstance(parent_grad, Tensor):  # an unrecorded backward's raw array
@@ -1656,20 +1680,30 @@ def note_in_place_write(tensor: Tensor) -> None:
     _written[id(root)] = (reference, _in_place_writes)
 
 
-# Leaves whose gradients were switched on after they were made: id -> (weak ref, clock).
-# An op recorded before the switch did not need their gradient, and backward sends it
-# none (torch's graph has no edge to them); an op recorded after it does.
-_switched_on: dict[int, tuple[Any, int]] = {}
+# Leaves whose requires_grad was switched after they were made: id -> (weak ref, the
+# clock times at which it was switched, alternately on and off, starting with the first
+# switch). An op recorded while a leaf did not require grad sends it no gradient (torch's
+# graph has no edge there), even if the leaf requires grad by the time of backward.
+_switched: dict[int, tuple[Any, list[int]]] = {}
+_switched_limit = 4096  # entries before the dead ones are pruned (doubles as needed)
+_switched_lock = threading.Lock()
 
 
-def _note_switched_on(tensor: Tensor) -> None:
-    """Record that ``tensor``'s gradients were switched on now (a tick of the clock)."""
-    global _in_place_writes
-    _in_place_writes += 1
-    if len(_switched_on) >= 4096:  # bounded: forget tensors that no longer exist
-        for key in [key for key, (ref, _) in _switched_on.items() if ref() is None]:
-            del _switched_on[key]
-    _switched_on[id(tensor)] = (weakref.ref(tensor), _in_place_writes)
+def _note_switch(tensor: Tensor, requires_grad: bool) -> None:
+    """Record that the leaf ``tensor`` starts or stops requiring grad now (a clock tick)."""
+    global _in_place_writes, _switched_limit
+    with _switched_lock:
+        _in_place_writes += 1
+        entry = _switched.get(id(tensor))
+        if entry is None or entry[0]() is not tensor:
+            if len(_switched) >= _switched_limit:  # forget tensors that no longer exist
+                for key, (ref, _) in list(_switched.items()):
+                    if ref() is None:
+                        del _switched[key]
+                _switched_limit = max(4096, 2 * len(_switched))
+            # A leaf made requiring grad has done so since the clock's start.
+            entry = _switched[id(tensor)] = (weakref.ref(tensor), [] if requires_grad else [0])
+        entry[1].append(_in_place_writes)
 
 
 def _sends_gradient_to(parent: Tensor, function: ops.Function) -> bool:
@@ -1678,10 +1712,15 @@ def _sends_gradient_to(parent: Tensor, function: ops.Function) -> bool:
     recorded."""
     if not parent._requires_grad:
         return False
-    if not _switched_on or parent.grad_fn is not None:  # the common case, at once
+    if not _switched or parent.grad_fn is not None:  # the common case, at once
         return True
-    entry = _switched_on.get(id(parent))
-    return entry is None or entry[0]() is not parent or entry[1] <= function.recorded_at
+    entry = _switched.get(id(parent))
+    if entry is None or entry[0]() is not parent:
+        return True
+    # The switch times alternate on, off, on, ...: after an odd number of them that
+    # were made by the op's recording, the leaf required grad then.
+    made_by_then = bisect.bisect_right(entry[1], function.recorded_at)
+    return made_by_then % 2 == 1
 
 
 def _written_since(tensor: Tensor, count: int) -> bool:
@@ -1851,7 +1890,7 @@ def grad(
     create_graph: bool = False,
     *,
     retain_graph: bool | None = None,
-    allow_unused: bool = False,
+    allow_unused: bool | None = None,
 ) -> tuple[Tensor | None, ...]:
     """Return d(outputs)/d(inputs) as a tuple, without touching any ``.grad``.
 
@@ -1864,7 +1903,9 @@ def grad(
     check_bool(create_graph, "create_graph", "grad")
     if retain_graph is not None:
         check_bool(retain_graph, "retain_graph", "grad")
-    check_bool(allow_unused, "allow_unused", "grad")
+    allow_unused = (
+        False if allow_unused is None else check_bool(allow_unused, "allow_unused", "grad")
+    )
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     else:  # a Tensor (the gradient of the one output), or one per output
@@ -1877,6 +1918,11 @@ def grad(
     for output in outputs:
         if not output.requires_grad:
             raise RuntimeError("grad: an output does not require grad (it has no grad_fn)")
+    for position, tensor in enumerate(inputs):
+        if not tensor.requires_grad:  # torch's error, allow_unused or not
+            raise RuntimeError(
+                f"grad: input {position} (shape {tensor.shape}) does not require grad"
+            )
     seeds = [
         _seed_gradient(output, seed, "grad", create_graph)
         for output, seed in zip(outputs, grad_outputs, strict=True)
@@ -2120,7 +2166,9 @@ def _random(
         raise TypeError(f"{op_name}: random tensors must be floating, got {dtype}")
     values = sample(shape, dtype)
     result = Tensor(values, dtype=dtype, device=device)
-    return result.requires_grad_(True) if requires_grad else result
+    if requires_grad:  # at construction: no op can have used it yet
+        result._switch_requires_grad(True, f"{op_name}: requires_grad")
+    return result
 
 
 def rand(
@@ -2296,6 +2344,7 @@ def from_dlpack(source: Any, *, device: str | None = None, copy: bool | None = N
         raise TypeError(f"from_dlpack: {type(source).__name__} does not support DLPack")
     if copy is not None:
         check_bool(copy, "copy", "from_dlpack")
+    source = values_of(source)  # a torch tensor that requires grad exports only detached
     device_type, _ = source.__dlpack_device__()
     try:
         if device_type == 1:  # kDLCPU
@@ -2313,5 +2362,9 @@ def from_dlpack(source: Any, *, device: str | None = None, copy: bool | None = N
         raise TypeError(f"from_dlpack: expected numbers or booleans, got dtype {array.dtype}")
     tensor = Tensor._wrap(array)
     if device is not None and normalize_device(device, "from_dlpack") != tensor.device:
+        if copy is False:  # the array API's rule: refuse rather than copy
+            raise ValueError(
+                f"from_dlpack: copy=False, but the source is on {tensor.device}, not {device}"
+            )
         return tensor.to(device).detach()
     return Tensor._wrap(array.copy()) if copy else tensor

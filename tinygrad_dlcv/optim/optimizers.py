@@ -158,19 +158,18 @@ def _loaded_array(name: str, key: str, index: int, value: Any, param: Tensor) ->
     return move_to_device(array.astype(param.dtype, copy=True), device_of(param.data))
 
 
-def _loaded_any(value: Any, param: Tensor) -> Any:
+def _loaded_any(key: str, value: Any, param: Tensor) -> Any:
     """An entry of a user optimizer's saved state, as torch loads it: arrays of numbers
-    copied onto the parameter's device (in its dtype when both are floating); a 0-d
-    array (a number or text as ``tg.load`` gives it back) as the Python value; anything
-    else copied."""
+    copied onto the parameter's device (in its dtype when both are floating, but for
+    a ``"step"`` count, as torch); text (a
+    0-d array of it is how ``tg.load`` gives a string back) as the string; anything else
+    copied."""
     if not hasattr(value, "shape"):
         return copy.deepcopy(value)
     array = numpy.asarray(to_host(value.data if isinstance(value, Tensor) else value))
-    if array.ndim == 0:
-        return array.item()
     if array.dtype.kind not in "biuf":  # text: stays on the host
-        return array.copy()
-    if array.dtype.kind == "f" and param.dtype.kind == "f":
+        return array.item() if array.ndim == 0 else array.copy()
+    if array.dtype.kind == "f" and param.dtype.kind == "f" and key not in _SCALAR_STATE:
         array = array.astype(param.dtype)
     return move_to_device(array.copy(), device_of(param.data))
 
@@ -554,7 +553,7 @@ class Optimizer:
         # None stands for an entry never set (torch's SGD once saved momentum_buffer=None).
         values = {key: value for key, value in values.items() if value is not None}
         if self._state_keys is None:
-            return {key: _loaded_any(value, param) for key, value in values.items()}
+            return {key: _loaded_any(key, value, param) for key, value in values.items()}
         if values and values.keys() != self._state_keys:
             raise _UnfittingStateDict(
                 f"{name}: the state of parameter {index} has entries {sorted(values)}; "
