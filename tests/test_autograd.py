@@ -1262,3 +1262,9 @@ def test_grad_refuses_an_input_that_does_not_require_grad_even_if_unused_is_allo
     with pytest.raises(RuntimeError, match="input 1 .* does not require grad"):
         tg.grad((x * constant).sum(), [x, constant], allow_unused=True)
     assert tg.grad((x * constant).sum(), [x], allow_unused=None)[0].tolist() == [2.0]
+
+
+def test_grad_outputs_given_as_one_array_is_the_one_outputs_gradient():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    (result,) = tg.grad(x * 3, x, grad_outputs=np.ones(2))
+    np.testing.assert_array_equal(result.numpy(), [3.0, 3.0])

@@ -1151,8 +1151,9 @@ def test_function_forms_forward_to_the_methods():
     # The whole first paragraph of the method's docstring, and its parameters.
     assert tg.var.__doc__.endswith("or nan for constant data.")
     assert list(inspect.signature(tg.var).parameters) == ["input", "axis", "correction", "keepdims"]
-    # Kept out of __all__: a star import must not replace Python's abs and sum.
-    assert "abs" not in tg.__all__ and "sum" not in tg.__all__ and "exp" in tg.__all__
+    # Kept out of __all__: a star import must not replace Python's abs, sum, max, min.
+    assert not {"abs", "sum", "max", "min"} & set(tg.__all__) and "exp" in tg.__all__
+    assert tg.max(x, axis=0).tolist() == x.max(axis=0).tolist() and tg.min(x).item() == -2.0
 
 
 def test_dlpack_of_a_reversed_view_hands_torch_a_copy_instead_of_aborting():

@@ -7,8 +7,8 @@
 [2.0, 4.0]
 
 Ops come as Tensor methods and, as in PyTorch, as functions (``tg.exp(x)``;
-``tg.abs`` and ``tg.sum`` too, left out of ``__all__`` so that a star import
-keeps Python's builtins). Importing the package imports NumPy only; CuPy,
+``tg.abs``, ``tg.sum``, ``tg.max`` and ``tg.min`` too, left out of ``__all__`` so that a
+star import keeps Python's builtins). Importing the package imports NumPy only; CuPy,
 graphviz and matplotlib are imported where they are used.
 """
 
@@ -43,6 +43,8 @@ from .functions import (  # tg.exp(x) is x.exp(), as torch.exp
     unsqueeze,
     var,
 )
+from .functions import max as max  # re-exported, kept out of __all__
+from .functions import min as min  # re-exported, kept out of __all__
 from .functions import sum as sum  # re-exported, kept out of __all__
 from .serialization import load, save
 from .tensor import (

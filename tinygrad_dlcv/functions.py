@@ -50,6 +50,8 @@ leaky_relu = _function_form("leaky_relu")
 clip = _function_form("clip")
 # reductions
 sum = _function_form("sum")  # noqa: A001  (torch.sum)
+max = _function_form("max")  # noqa: A001  (torch.max, np.max: values only, as the method)
+min = _function_form("min")  # noqa: A001  (torch.min, np.min)
 mean = _function_form("mean")
 var = _function_form("var")
 logsumexp = _function_form("logsumexp")

@@ -1876,6 +1876,8 @@ def _tensor_list(value: Any, name: str) -> list:
     them (a list, ``model.parameters()``); anything else is a TypeError."""
     if isinstance(value, Tensor):
         return [value]
+    if name == "grad_outputs" and hasattr(value, "shape"):  # one array: the one gradient
+        return [value]
     if not isinstance(value, Iterable) or isinstance(value, (str, bytes)):
         raise TypeError(
             f"grad: {name} must be a Tensor or a list of Tensors, got {type(value).__name__}"
