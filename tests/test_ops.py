@@ -1407,3 +1407,19 @@ def test_pow_gradients_multiply_the_local_derivative_by_the_gradient_last(dtype)
     x = tg.tensor([0.9], dtype=dtype, requires_grad=True)
     (x**100.0).backward(tg.tensor([big], dtype=dtype))  # the scalar exponent too
     assert np.isfinite(x.grad.numpy()).all()
+
+
+def test_matmul_and_linear_backward_of_a_mean_equal_torch():
+    """The mean's backward hands matmul a broadcast (zero-stride) gradient, which is made
+    contiguous first (NumPy's matmul skips BLAS for it); the values must not change."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    X, w = rng.normal(size=(50, 4)), rng.normal(size=4)
+    ours_w = tg.tensor(w, dtype="float64", requires_grad=True)
+    (tg.tensor(X, dtype="float64") @ ours_w).mean().backward()
+    theirs_w = torch.tensor(w, requires_grad=True)
+    (torch.tensor(X) @ theirs_w).mean().backward()
+    np.testing.assert_allclose(ours_w.grad.numpy(), theirs_w.grad.numpy(), rtol=1e-13)
+    layer = tg.nn.Linear(4, 3, dtype="float64")
+    layer(tg.tensor(X, dtype="float64")).sum().backward()
+    np.testing.assert_allclose(layer.weight.grad.numpy(), np.tile(X.sum(axis=0), (3, 1)))

@@ -1652,6 +1652,7 @@ def _backpropagate(
 # since: that gradient would be silently wrong (PyTorch's version counters).
 _in_place_writes = 0
 _written: dict[int, tuple[Any, int]] = {}  # id(root buffer) -> (weak ref to it, count)
+_written_limit = 4096  # entries before the dead ones are pruned (doubles as needed)
 
 
 def _root_buffer(array: Any) -> Any:
@@ -1663,7 +1664,7 @@ def _root_buffer(array: Any) -> Any:
 
 def note_in_place_write(tensor: Tensor) -> None:
     """Record that ``tensor``'s memory was changed in place (by ``+=``, an optimizer, ...)."""
-    global _in_place_writes
+    global _in_place_writes, _written_limit
     _in_place_writes += 1
     root = _root_buffer(tensor.data)
     entry = _written.get(id(root))
@@ -1674,9 +1675,12 @@ def note_in_place_write(tensor: Tensor) -> None:
         reference = weakref.ref(root)
     except TypeError:  # an array type without weak references: trust its id
         reference = None
-    if len(_written) >= 4096:  # bounded: forget buffers that no longer exist
+    if len(_written) >= _written_limit:  # bounded: forget buffers that no longer exist
         for key in [key for key, (ref, _) in _written.items() if ref is not None and ref() is None]:
             del _written[key]
+        # Twice what is alive: the next scan comes after as many new entries again, so
+        # the scans cost O(1) per entry (a fixed bound rescanned 16,000 live ones each time).
+        _written_limit = max(4096, 2 * len(_written))
     _written[id(root)] = (reference, _in_place_writes)
 
 
@@ -2117,9 +2121,8 @@ def manual_seed(seed: int) -> None:
     global _generator
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"manual_seed: seed must be an int, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"manual_seed: seed must be >= 0, got {seed}")
-    _generator = numpy.random.default_rng(int(seed))
+    # A negative seed is taken, as torch takes it (as the same 64 bits, unsigned).
+    _generator = numpy.random.default_rng(int(seed) % 2**64)
 
 
 def default_generator() -> numpy.random.Generator:
