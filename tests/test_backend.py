@@ -276,6 +276,9 @@ def test_malloc_tuning_is_on_by_default_and_can_be_turned_off():
         ((5,), lambda rng: (np.array([], dtype=np.int64),)),
         ((6, 5), lambda rng: (rng.integers(0, 6, 9), rng.integers(0, 5, 9))),  # add.at path
         ((6, 5), lambda rng: (2, rng.integers(0, 5, 9))),
+        ((1000,), lambda rng: (rng.integers(-1000, 1000, 5000),)),  # 1-D: add.at's fast loop
+        ((10, 3, 4), lambda rng: (rng.integers(-10, 10, 2000),)),  # heavy repeats, flat add.at
+        ((3, 10, 4), lambda rng: (slice(None), rng.integers(0, 10, 2000))),  # ... not contiguous
     ],
 )
 def test_scatter_add_equals_numpy_add_at_bit_for_bit(shape, make_index):

@@ -292,15 +292,26 @@ def _add_rows(target: Any, rows: Any, values: Any) -> None:
     """
     if rows.size == 0:
         return
+    if target.ndim == 1:  # single numbers: NumPy's add.at has a fast loop for them
+        numpy.add.at(target, rows, values)
+        return
     rows = rows.astype(numpy.intp, copy=False)  # uint8 rows + 300 would overflow
     rows = numpy.where(rows < 0, rows + target.shape[0], rows)  # -1 and n - 1: one row
+    if numpy.bincount(rows, minlength=target.shape[0]).max() > _MOST_ROUNDS:
+        # Few rows, many times each: one round per repeat would be slower. add.at on
+        # the flat elements (row * width + column) runs NumPy's fast 1-D loop, adding in
+        # the same order as on whole rows.
+        if target.flags.c_contiguous:
+            width = target[0].size
+            flat = (rows[:, None] * width + numpy.arange(width)).reshape(-1)
+            numpy.add.at(target.reshape(-1), flat, values.reshape(-1))
+        else:
+            numpy.add.at(target, rows, values)
+        return
     order = numpy.argsort(rows, kind="stable")
     ordered = rows[order]
     starts = numpy.flatnonzero(numpy.concatenate(([True], ordered[1:] != ordered[:-1])))
     sizes = numpy.diff(numpy.append(starts, rows.size))
-    if sizes.max() > _MOST_ROUNDS:  # few rows, many times each: one round per repeat is slower
-        numpy.add.at(target, rows, values)
-        return
     groups = numpy.arange(starts.size)
     occurrence = 0
     while groups.size:
