@@ -393,9 +393,10 @@ def is_writable(array: Any) -> bool:
     """
     if not getattr(array.flags, "writeable", True):
         return False
-    if array.size == 0:  # NumPy 2 gives empty arrays zero strides: nothing is shared
+    strides = array.strides
+    if 0 not in strides or array.size == 0:  # (NumPy 2 gives empty arrays zero strides)
         return True
-    return all(stride or size < 2 for stride, size in zip(array.strides, array.shape, strict=True))
+    return all(stride or size < 2 for stride, size in zip(strides, array.shape, strict=True))
 
 
 def is_float_dtype(dtype: numpy.dtype) -> bool:

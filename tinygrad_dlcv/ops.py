@@ -303,13 +303,16 @@ class Add(Function):
 
     def backward(self, grad):
         a, b = self.inputs
-        if a.shape != grad.shape or b.shape != grad.shape:
+        a_shape = a.shape if a.requires_grad else None  # None: no gradient wanted
+        b_shape = b.shape if b.requires_grad else None
+        if a_shape not in (None, grad.shape) or b_shape not in (None, grad.shape):
             # A broadcast input's copies are summed: on raw arrays unless recorded (the
-            # zero-stride fast path of unbroadcast). Otherwise the gradient passes as it is.
+            # zero-stride fast path of unbroadcast). Otherwise the gradient passes as it is
+            # (x + 0.5: the constant needs none).
             (grad,) = operands(grad)
         return (
-            unbroadcast(grad, a.shape) if a.requires_grad else None,
-            unbroadcast(grad, b.shape) if b.requires_grad else None,
+            None if a_shape is None else unbroadcast(grad, a_shape),
+            None if b_shape is None else unbroadcast(grad, b_shape),
         )
 
 

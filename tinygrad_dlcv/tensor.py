@@ -1536,13 +1536,13 @@ def topological_order(roots: Sequence[Tensor], constants: bool = False) -> list[
         if function is not None:
             for parent in function.inputs:
                 # _sends_gradient_to, its common case inline (this runs for every edge).
-                if id(parent) not in visited and (
+                if (
                     constants
                     or (
                         parent._requires_grad
                         and (not _switched or _sends_gradient_to(parent, function))
                     )
-                ):
+                ) and id(parent) not in visited:
                     stack.append((parent, False))
     return order
 
