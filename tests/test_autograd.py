@@ -1268,3 +1268,18 @@ def test_grad_outputs_given_as_one_array_is_the_one_outputs_gradient():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     (result,) = tg.grad(x * 3, x, grad_outputs=np.ones(2))
     np.testing.assert_array_equal(result.numpy(), [3.0, 3.0])
+
+
+def test_a_freeze_unfreeze_loop_keeps_a_bounded_record():
+    from tinygrad_dlcv.tensor import _SWITCHES_KEPT, _switched
+
+    layer = tg.nn.Linear(2, 1)
+    loss = layer(tg.ones(1, 2)).sum()
+    for _ in range(100):
+        layer.requires_grad_(False)
+        layer.requires_grad_(True)
+    assert len(_switched[id(layer.weight)][1]) <= _SWITCHES_KEPT
+    fresh = layer(tg.ones(1, 2)).sum()  # recorded after the last switch: it gets gradients
+    fresh.backward()
+    np.testing.assert_array_equal(layer.weight.grad.numpy(), [[1.0, 1.0]])
+    assert loss.requires_grad  # (the old graph: more than 8 switches ago, see _SWITCHES_KEPT)

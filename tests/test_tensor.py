@@ -1594,6 +1594,17 @@ def test_manual_seed_takes_a_negative_seed_as_torch():
     assert tg.rand(3).tolist() == first
     tg.manual_seed(2**64 - 1)  # the same 64 bits
     assert tg.rand(3).tolist() == first
+    with pytest.raises(ValueError, match="64 bits"):  # torch's range too
+        tg.manual_seed(2**64)
+
+
+def test_an_index_array_changed_out_of_range_after_the_forward_is_an_index_error():
+    x = tg.tensor(np.zeros((8, 3)), requires_grad=True)
+    rows = np.zeros(100, dtype=np.int64)  # a NumPy index is shared, as torch shares it
+    y = x[rows].sum()
+    rows[0] = -50
+    with pytest.raises(IndexError, match="getitem backward"):
+        y.backward()
 
 
 def test_many_parameters_are_built_and_stepped_in_linear_time():

@@ -296,15 +296,24 @@ def _add_rows(target: Any, rows: Any, values: Any) -> None:
         numpy.add.at(target, rows, values)
         return
     rows = rows.astype(numpy.intp, copy=False)  # uint8 rows + 300 would overflow
-    rows = numpy.where(rows < 0, rows + target.shape[0], rows)  # -1 and n - 1: one row
-    if numpy.bincount(rows, minlength=target.shape[0]).max() > _MOST_ROUNDS:
+    count = target.shape[0]
+    rows = numpy.where(rows < 0, rows + count, rows)  # -1 and n - 1: one row
+    if rows.min() < 0 or rows.max() >= count:  # the index was changed after the forward
+        raise IndexError(
+            f"getitem backward: rows out of range for {count} rows "
+            f"(from {rows.min()} to {rows.max()})"
+        )
+    if numpy.bincount(rows, minlength=count).max() > _MOST_ROUNDS:
         # Few rows, many times each: one round per repeat would be slower. add.at on
         # the flat elements (row * width + column) runs NumPy's fast 1-D loop, adding in
-        # the same order as on whole rows.
+        # the same order as on whole rows; in blocks, so the flat index stays small.
         if target.flags.c_contiguous:
             width = target[0].size
-            flat = (rows[:, None] * width + numpy.arange(width)).reshape(-1)
-            numpy.add.at(target.reshape(-1), flat, values.reshape(-1))
+            columns, flat_target = numpy.arange(width), target.reshape(-1)
+            block = max(1, 2**20 // max(width, 1))
+            for start in range(0, rows.size, block):
+                flat = (rows[start : start + block, None] * width + columns).reshape(-1)
+                numpy.add.at(flat_target, flat, values[start : start + block].reshape(-1))
         else:
             numpy.add.at(target, rows, values)
         return

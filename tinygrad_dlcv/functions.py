@@ -83,6 +83,8 @@ __all__ = [
     "log_softmax",
     "logsumexp",
     "leaky_relu",
+    "max",
+    "min",
     "matmul",
     "mean",
     "permute",

@@ -1690,6 +1690,7 @@ def note_in_place_write(tensor: Tensor) -> None:
 # graph has no edge there), even if the leaf requires grad by the time of backward.
 _switched: dict[int, tuple[Any, list[int]]] = {}
 _switched_limit = 4096  # entries before the dead ones are pruned (doubles as needed)
+_SWITCHES_KEPT = 16  # switch times kept per leaf
 _switched_lock = threading.Lock()
 
 
@@ -1707,7 +1708,13 @@ def _note_switch(tensor: Tensor, requires_grad: bool) -> None:
                 _switched_limit = max(4096, 2 * len(_switched))
             # A leaf made requiring grad has done so since the clock's start.
             entry = _switched[id(tensor)] = (weakref.ref(tensor), [] if requires_grad else [0])
-        entry[1].append(_in_place_writes)
+        times = entry[1]
+        times.append(_in_place_writes)
+        if len(times) > _SWITCHES_KEPT:
+            # A freeze/unfreeze loop must not grow it: the oldest pair goes (parity, and so
+            # the answer for every op recorded after it, is kept; a graph recorded more
+            # than _SWITCHES_KEPT / 2 switches ago gets no gradient for this leaf).
+            del times[:2]
 
 
 def _sends_gradient_to(parent: Tensor, function: ops.Function) -> bool:
@@ -2121,8 +2128,10 @@ def manual_seed(seed: int) -> None:
     global _generator
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"manual_seed: seed must be an int, got {seed!r}")
+    if not -(2**63) <= seed < 2**64:  # torch's range: a signed or unsigned 64-bit int
+        raise ValueError(f"manual_seed: seed must fit in 64 bits, got {seed}")
     # A negative seed is taken, as torch takes it (as the same 64 bits, unsigned).
-    _generator = numpy.random.default_rng(int(seed) % 2**64)
+    _generator = numpy.random.default_rng(int(seed) + 2**64 if seed < 0 else int(seed))
 
 
 def default_generator() -> numpy.random.Generator:
