@@ -1618,3 +1618,26 @@ def test_many_parameters_are_built_and_stepped_in_linear_time():
         parameter.grad = tg.ones(*parameter.shape)
     tg.optim.SGD(parameters, lr=0.1).step()
     assert len(_written) >= len(parameters)  # every one recorded, none lost
+
+
+def test_a_list_of_tensors_keeps_their_dtype_as_torch():
+    third = Tensor(1 / 3, dtype="float64")
+    made = Tensor([third, third])
+    assert made.dtype == np.float64 and made.tolist() == [1 / 3, 1 / 3]
+    assert tg.tensor([tg.tensor(1), tg.tensor(2)]).dtype == np.int64
+
+
+def test_where_of_two_numbers_lands_on_the_conditions_device(device):
+    condition = tg.tensor([True, False], device=device)
+    result = tg.where(condition, 1.0, 2.0)
+    assert result.device == condition.device and result.tolist() == [1.0, 2.0]
+    assert tg.where(condition, [1.0, 3.0], 0.0).tolist() == [1.0, 0.0]
+
+
+def test_set_default_device_none_is_the_cpu_again():
+    try:
+        tg.set_default_device("cpu")
+        tg.set_default_device(None)
+        assert tg.zeros(1).device == "cpu"
+    finally:
+        tg.set_default_device("cpu")

@@ -110,10 +110,11 @@ def default_device() -> str:
     return _default_device
 
 
-def set_default_device(device: str) -> None:
-    """Make ``device`` the default for new tensors; CUDA is checked at once."""
+def set_default_device(device: str | None) -> None:
+    """Make ``device`` the default for new tensors; CUDA is checked at once. None: the
+    CPU again, as torch."""
     global _default_device, _default_device_checked
-    _default_device = normalize_device(device, "set_default_device")
+    _default_device = normalize_device("cpu" if device is None else device, "set_default_device")
     _default_device_checked = True
 
 

@@ -1389,6 +1389,11 @@ def _to_array(data: Any, dtype: Any, device: str | None) -> Any:
         source, keeps_dtype = data.data, True
     elif isinstance(data, numpy.ndarray) or is_cuda_array(data):
         source, keeps_dtype = data, False
+    elif isinstance(data, (list, tuple)) and data and all(isinstance(e, Tensor) for e in data):
+        # A list of Tensors keeps their (promoted) dtype, as torch.tensor does.
+        source, keeps_dtype = numpy.asarray([element.numpy() for element in data]), True
+        if len({element.device for element in data}) > 1:
+            raise RuntimeError("Tensor: the listed tensors are on different devices")
     else:
         try:
             source = numpy.asarray(values_of(data))
@@ -2317,8 +2322,9 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     elif isinstance(b, Tensor):
         swapped = b._operands(a, "where")
         pair = None if swapped is None else (swapped[1], swapped[0])
-    else:
-        pair = Tensor(a)._operands(b, "where")
+    else:  # two numbers or lists: on the condition's device, as torch
+        device = condition.device if isinstance(condition, Tensor) else None
+        pair = Tensor(a, device=device)._operands(b, "where")
     if pair is None:
         raise TypeError(f"where: unsupported operands {type(a).__name__}, {type(b).__name__}")
     a, b = pair

@@ -476,6 +476,19 @@ def test_mse_loss_keeps_a_float64_numpy_target_exact():
     np.testing.assert_allclose(out.item(), ((x - y) ** 2).mean(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("input_values", [[1, 2], [True, False]])
+@pytest.mark.parametrize("target", [[0.5, 1.5], np.array([0.5, 1.5])])
+def test_mse_loss_of_an_integer_input_is_a_float_loss(input_values, target):
+    """The input was cast into the target's place as int: [0.5, 1.5] became [0, 1]."""
+    torch = _torch()
+    out = F.mse_loss(Tensor(input_values), target)
+    want = torch.nn.functional.mse_loss(
+        torch.tensor(input_values, dtype=torch.float32), torch.tensor([0.5, 1.5])
+    )
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.item(), want.item(), rtol=1e-7)
+
+
 @pytest.mark.parametrize("target", [[0, 1], [False, True]])
 def test_mse_loss_with_an_integer_target_keeps_the_inputs_dtype(target):
     torch = _torch()

@@ -373,7 +373,7 @@ def binary_cross_entropy_with_logits(
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error (input - target)^2, reduced."""
-    input = check_tensor(input, "mse_loss")
+    input = check_tensor(input, "mse_loss")._floating()  # int or bool input: a float loss
     _check_target_device(input, target, "mse_loss")  # before the subtraction names "sub"
     target_tensor = (
         target
