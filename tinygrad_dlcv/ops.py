@@ -48,6 +48,9 @@ class Function:
     needs_output = False
     reads_inputs = True  # backward reads the inputs' values (False: only their shapes)
     recorded_at = 0  # the clock of in-place writes when the op was recorded
+    # Which inputs required grad when the op was recorded (kept once any leaf's
+    # requires_grad has been switched; see tensor._sends_gradient_to), else None.
+    inputs_required_grad: tuple | None = None
     inputs: tuple = ()
     constants: tuple = ()
     _output_ref: Any = None

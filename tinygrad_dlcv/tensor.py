@@ -8,7 +8,6 @@ its inputs become the edges of the graph that ``backward()`` walks in reverse.
 
 from __future__ import annotations
 
-import bisect
 import copy
 import functools
 import inspect
@@ -456,6 +455,8 @@ class Tensor:
                 if tensor._requires_grad:
                     function.inputs = inputs
                     function.recorded_at = _in_place_writes
+                    if _switched:  # some leaf's requires_grad changed: remember each now
+                        function.inputs_required_grad = tuple(t._requires_grad for t in inputs)
                     module_calls = _thread.module_calls
                     if module_calls:
                         function.module_call = module_calls[-1]
@@ -1690,12 +1691,14 @@ def note_in_place_write(tensor: Tensor) -> None:
 
 
 # Leaves whose requires_grad was switched after they were made: id -> (weak ref, the
-# clock times at which it was switched, alternately on and off, starting with the first
-# switch). An op recorded while a leaf did not require grad sends it no gradient (torch's
-# graph has no edge there), even if the leaf requires grad by the time of backward.
-_switched: dict[int, tuple[Any, list[int]]] = {}
+# clock time of the first switch, whether it required grad before it). Once any leaf has
+# been switched, each recorded op keeps which of its inputs required grad then
+# (``Function.inputs_required_grad``); an op recorded before that is judged by the
+# leaf's state before its first switch. An op recorded while a leaf did not require grad
+# sends it no gradient (torch's graph has no edge there), even if the leaf requires grad
+# by the time of backward.
+_switched: dict[int, tuple[Any, int, bool]] = {}
 _switched_limit = 4096  # entries before the dead ones are pruned (doubles as needed)
-_SWITCHES_KEPT = 16  # switch times kept per leaf
 _switched_lock = threading.Lock()
 
 
@@ -1705,21 +1708,14 @@ def _note_switch(tensor: Tensor, requires_grad: bool) -> None:
     with _switched_lock:
         _in_place_writes += 1
         entry = _switched.get(id(tensor))
-        if entry is None or entry[0]() is not tensor:
-            if len(_switched) >= _switched_limit:  # forget tensors that no longer exist
-                for key, (ref, _) in list(_switched.items()):
-                    if ref() is None:
-                        del _switched[key]
-                _switched_limit = max(4096, 2 * len(_switched))
-            # A leaf made requiring grad has done so since the clock's start.
-            entry = _switched[id(tensor)] = (weakref.ref(tensor), [] if requires_grad else [0])
-        times = entry[1]
-        times.append(_in_place_writes)
-        if len(times) > _SWITCHES_KEPT:
-            # A freeze/unfreeze loop must not grow it: the oldest pair goes (parity, and so
-            # the answer for every op recorded after it, is kept; a graph recorded more
-            # than _SWITCHES_KEPT / 2 switches ago gets no gradient for this leaf).
-            del times[:2]
+        if entry is not None and entry[0]() is tensor:
+            return  # its first switch is known; later ops record their own flags
+        if len(_switched) >= _switched_limit:  # forget tensors that no longer exist
+            for key, (ref, _, _) in list(_switched.items()):
+                if ref() is None:
+                    del _switched[key]
+            _switched_limit = max(4096, 2 * len(_switched))
+        _switched[id(tensor)] = (weakref.ref(tensor), _in_place_writes, not requires_grad)
 
 
 def _sends_gradient_to(parent: Tensor, function: ops.Function) -> bool:
@@ -1730,13 +1726,15 @@ def _sends_gradient_to(parent: Tensor, function: ops.Function) -> bool:
         return False
     if not _switched or parent.grad_fn is not None:  # the common case, at once
         return True
+    flags = function.inputs_required_grad
+    if flags is not None:  # recorded after some leaf was switched: it knows
+        position = next(i for i, tensor in enumerate(function.inputs) if tensor is parent)
+        return flags[position]
     entry = _switched.get(id(parent))
     if entry is None or entry[0]() is not parent:
         return True
-    # The switch times alternate on, off, on, ...: after an odd number of them that
-    # were made by the op's recording, the leaf required grad then.
-    made_by_then = bisect.bisect_right(entry[1], function.recorded_at)
-    return made_by_then % 2 == 1
+    _, first_switch, before = entry
+    return before if function.recorded_at < first_switch else True
 
 
 def _written_since(tensor: Tensor, count: int) -> bool:
