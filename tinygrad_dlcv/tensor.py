@@ -867,7 +867,9 @@ class Tensor:
             return NotImplemented
         else:
             check_same_device(name, self.data, other) if is_cuda_array(other) else None
-        if not is_writable(self.data) or id(_root_buffer(self.data)) in _device_constant_ids:
+        if not is_writable(self.data) or (
+            _device_constant_ids and id(_root_buffer(self.data)) in _device_constant_ids
+        ):  # (the second test only once a GPU constant exists: CPU ones are read-only)
             # A broadcast (expanded) view: NumPy refuses, CuPy would write every element
             # of the source many times over. Or memory another library lent read-only.
             what = "a broadcast view (from expand)" if 0 in self.data.strides else "read-only"
