@@ -593,20 +593,11 @@ class Tensor:
         """Return this tensor on ``device`` (itself when it is already there) and, when
         given, cast to ``dtype``: torch's spellings ``x.to("cuda")``, ``x.to(tg.float64)``,
         ``x.to("cuda", tg.float64)``, ``x.to(dtype=tg.float64)`` (differentiable)."""
-        if device is not None and _reads_as_dtype(device):
-            if dtype is not None:
-                raise TypeError(f"Tensor.to: got two dtypes, {device!r} and {dtype!r}")
-            device, dtype = None, device
+        device, dtype = device_and_dtype(device, dtype, "Tensor.to")
         moved = self
-        if device is not None:
-            device = normalize_device(device, "Tensor.to")
-            if device != self.device:
-                moved = Tensor._apply(ops.ToDevice, self, device=device)
-        if dtype is not None:
-            if isinstance(dtype, str):
-                dtype = dtype.strip().lower()
-            moved = moved.astype(to_dtype(dtype, "Tensor.to"))
-        return moved
+        if device is not None and device != self.device:
+            moved = Tensor._apply(ops.ToDevice, self, device=device)
+        return moved if dtype is None else moved.astype(dtype)
 
     def cpu(self) -> Tensor:
         """Return this tensor on the CPU."""
@@ -1367,18 +1358,33 @@ _hook_ids = itertools.count()
 # --------------------------------------------------------------------------- construction helpers
 
 
-def _reads_as_dtype(value: Any) -> bool:
-    """Whether Tensor.to's first argument is a dtype rather than a device."""
+def device_and_dtype(device: Any, dtype: Any, who: str) -> tuple[str | None, Any]:
+    """Read torch's ``.to`` arguments: ``(device)``, ``(dtype)``, ``(device, dtype)`` or
+    ``(dtype=...)``; returns the normalized device and the NumPy dtype, each None when
+    not given (``Tensor.to`` and ``Module.to``)."""
+    if device is not None and _reads_as_dtype(device, who):
+        if dtype is not None:
+            raise TypeError(f"{who}: got two dtypes, {device!r} and {dtype!r}")
+        device, dtype = None, device
+    if device is not None:
+        device = normalize_device(device, who)
+    if dtype is not None:
+        dtype = to_dtype(dtype.strip().lower() if isinstance(dtype, str) else dtype, who)
+    return device, dtype
+
+
+def _reads_as_dtype(value: Any, who: str) -> bool:
+    """Whether a ``.to``'s first argument is a dtype rather than a device."""
     if isinstance(value, str):
         return value.strip().lower() in _DTYPE_NAMES
     try:
-        to_dtype(value, "Tensor.to")
+        to_dtype(value, who)
     except TypeError:
         return False  # neither: the device check names it
     return True
 
 
-# Strings Tensor.to reads as dtypes rather than devices.
+# Strings ``.to`` reads as dtypes rather than devices.
 _DTYPE_NAMES = frozenset(
     ["bool", "float16", "float32", "float64", "half", "double"]
     + [f"{kind}int{bits}" for kind in ("", "u") for bits in (8, 16, 32, 64)]

@@ -716,10 +716,15 @@ def test_repr_of_loss_with_reduction_equals_torch():
 
 def test_to_cpu_returns_self_and_keeps_values():
     model = nn.MLP(3, [4], 2)
+    model(tg.randn(5, 3)).sum().backward()
+    grads = [p.grad for p in model.parameters()]
     before = _snapshot(model)
     assert model.to("cpu") is model
+    assert model.cpu().float() is model
     assert all(p.device == "cpu" for p in model.parameters())
     _assert_same_snapshot(before, _snapshot(model))
+    # Nothing to move or cast: the gradients stay the same objects, as in torch.
+    assert all(p.grad is g for p, g in zip(model.parameters(), grads, strict=True))
 
 
 def test_to_cuda_without_a_gpu_is_a_runtime_error():
@@ -727,6 +732,82 @@ def test_to_cuda_without_a_gpu_is_a_runtime_error():
         pytest.skip("a GPU is present")
     with pytest.raises(RuntimeError):
         nn.Linear(2, 2).to("cuda")
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda m, tg_or_torch: m.double(),
+        lambda m, tg_or_torch: m.half(),
+        lambda m, tg_or_torch: m.double().float(),
+        lambda m, tg_or_torch: m.to(tg_or_torch.float64),
+        lambda m, tg_or_torch: m.to("cpu", tg_or_torch.float64),
+        lambda m, tg_or_torch: m.to(dtype=tg_or_torch.float16),
+        lambda m, tg_or_torch: m.cpu(),
+    ],
+)
+def test_dtype_conversions_cast_parameters_and_grads_as_torch(convert):
+    torch = _torch()
+    ours, theirs = nn.MLP(4, [8, 8], 3), _torch_mlp(torch)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = RNG.standard_normal((5, 4)).astype(np.float32)
+    ours(tg.tensor(x)).sum().backward()
+    theirs(torch.tensor(x)).sum().backward()
+    parameters, grads = list(ours.parameters()), [p.grad for p in ours.parameters()]
+    grad_values = [g.numpy() for g in grads]
+    assert convert(ours, tg) is ours
+    convert(theirs, torch)
+    named = zip(ours.named_parameters(), theirs.parameters(), grad_values, strict=True)
+    for (name, p), q, grad in named:
+        assert str(p.dtype) == str(q.dtype).removeprefix("torch."), name
+        assert p.grad.dtype == p.dtype, name
+        np.testing.assert_array_equal(p.numpy(), q.detach().numpy(), err_msg=name)
+        np.testing.assert_array_equal(p.grad.numpy(), grad.astype(p.dtype), err_msg=name)
+    # The same parameter objects: an optimizer made before still updates the model.
+    assert all(a is b for a, b in zip(ours.parameters(), parameters, strict=True))
+
+
+def test_module_to_keeps_integer_parameters_and_refuses_integer_dtypes():
+    class Counter(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(tg.ones(2))
+            self.steps = nn.Parameter.__new__(nn.Parameter)
+            Tensor.__init__(self.steps, np.array([3]))
+
+    model = Counter()
+    model.double()
+    assert model.weight.dtype == np.float64 and model.steps.dtype == np.int64
+    with pytest.raises(TypeError, match="floating"):
+        model.to(tg.int64)
+    with pytest.raises(TypeError, match="two dtypes"):
+        model.to(tg.float32, tg.float64)
+    assert model.weight.dtype == np.float64
+
+
+def test_a_failed_module_to_changes_nothing():
+    if tg.cuda_available():
+        pytest.skip("a GPU is present")
+    model = nn.MLP(3, [4], 2)
+    model(tg.randn(5, 3)).sum().backward()
+    before = _snapshot(model)
+    with pytest.raises(RuntimeError):
+        model.to("cuda", tg.float64)  # the device fails after the dtype was read
+    assert all(p.dtype == np.float32 and p.grad.dtype == np.float32 for p in model.parameters())
+    _assert_same_snapshot(before, _snapshot(model))
+
+
+def test_a_converted_model_trains_in_its_new_dtype():
+    from tinygrad_dlcv import optim
+
+    model = nn.MLP(3, [4], 2)
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    model.double()
+    loss = model(tg.randn(5, 3, dtype="float64")).sum()
+    assert loss.dtype == np.float64
+    loss.backward()
+    optimizer.step()
+    assert all(p.dtype == np.float64 for p in model.parameters())
 
 
 @pytest.mark.cuda
@@ -882,3 +963,18 @@ def test_a_linear_without_bias_keeps_a_slot_only_a_parameter_fits():
     assert layer.bias is None and list(layer.state_dict()) == ["weight"]
     layer.bias = nn.Parameter(tg.zeros(2))
     assert list(layer.state_dict()) == ["weight", "bias"]
+
+
+@pytest.mark.cuda
+def test_to_cuda_and_a_dtype_at_once(device):
+    if device != "cuda":
+        pytest.skip("CUDA-only test")
+    model = nn.MLP(3, [4], 2)
+    model(tg.randn(5, 3)).sum().backward()
+    before = _snapshot(model)
+    assert model.to("cuda", tg.float64) is model
+    for p in model.parameters():
+        assert p.device.startswith("cuda") and p.dtype == np.float64
+        assert p.grad.device.startswith("cuda") and p.grad.dtype == np.float64
+    assert model.cpu().float() is model
+    _assert_same_snapshot(before, _snapshot(model))

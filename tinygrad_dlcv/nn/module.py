@@ -14,11 +14,10 @@ from ..backend import (
     host_copy,
     is_writable,
     move_to_device,
-    normalize_device,
     to_host,
     values_of,
 )
-from ..tensor import Tensor, clear_grad, module_call, note_in_place_write
+from ..tensor import Tensor, clear_grad, device_and_dtype, module_call, note_in_place_write
 
 
 class Parameter(Tensor):
@@ -378,14 +377,59 @@ class Module:
                 parameter.data = values
         return IncompatibleKeys(missing, unexpected)
 
-    def to(self, device: str) -> Module:
-        """Move every parameter (and its gradient) to ``device``, in place; returns self."""
-        device = normalize_device(device, f"{type(self).__name__}.to")
-        for parameter in self.parameters():
-            parameter.data = move_to_device(parameter.data, device)
-            if parameter.grad is not None:
-                parameter.grad = parameter.grad.to(device)
+    def to(self, device: Any = None, dtype: Any = None) -> Module:
+        """Move every parameter (and its gradient) to ``device`` and cast the floating
+        ones to ``dtype``, in place; returns self. torch's spellings: ``to("cuda")``,
+        ``to(tg.float64)``, ``to("cuda", tg.float64)``, ``to(dtype=tg.float64)``.
+
+        The parameters stay the same objects (an optimizer made before keeps
+        updating them); integer parameters keep their dtype, as in torch. A
+        dtype that is not floating is a TypeError. Every new array is made
+        before any parameter changes, so a failure changes none.
+        """
+        who = f"{type(self).__name__}.to"
+        device, dtype = device_and_dtype(device, dtype, who)
+        if dtype is not None and dtype.kind != "f":
+            raise TypeError(f"{who}: only floating dtypes can be given, got {dtype}")
+
+        def convert(array: Any) -> Any:
+            if device is not None:
+                array = move_to_device(array, device)
+            if dtype is not None and array.dtype.kind == "f":
+                array = array.astype(dtype, copy=False)
+            return array
+
+        parameters = list(self.parameters())
+        new_values = [convert(parameter.data) for parameter in parameters]
+        new_grads = [
+            None if parameter.grad is None else convert(parameter.grad.data)
+            for parameter in parameters
+        ]
+        for parameter, value, grad in zip(parameters, new_values, new_grads, strict=True):
+            parameter.data = value
+            if grad is not None and grad is not parameter.grad.data:
+                parameter.grad = Tensor._wrap(grad)
         return self
+
+    def cpu(self) -> Module:
+        """Move every parameter to the CPU, in place; returns self."""
+        return self.to("cpu")
+
+    def cuda(self, index: int | None = None) -> Module:
+        """Move every parameter to the current (or given) GPU, in place; returns self."""
+        return self.to("cuda" if index is None else f"cuda:{index}")
+
+    def float(self) -> Module:
+        """Cast every floating parameter to float32, in place; returns self."""
+        return self.to(dtype=numpy.float32)
+
+    def double(self) -> Module:
+        """Cast every floating parameter to float64, in place; returns self."""
+        return self.to(dtype=numpy.float64)
+
+    def half(self) -> Module:
+        """Cast every floating parameter to float16, in place; returns self."""
+        return self.to(dtype=numpy.float16)
 
     # ----------------------------------------------------------------- printing
 
