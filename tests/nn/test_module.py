@@ -978,3 +978,95 @@ def test_to_cuda_and_a_dtype_at_once(device):
         assert p.grad.device.startswith("cuda") and p.grad.dtype == np.float64
     assert model.cpu().float() is model
     _assert_same_snapshot(before, _snapshot(model))
+
+
+# --------------------------------------------------------------------------- buffers
+
+
+def _with_buffers(library, tensor):
+    """The same model in this engine and in torch: a Linear child, a parameter of its
+    own, a persistent float buffer, an int buffer and a non-persistent one."""
+    base = library.nn.Module
+
+    class Scaled(base):
+        def __init__(self):
+            super().__init__()
+            self.linear = library.nn.Linear(3, 2)
+            self.gain = library.nn.Parameter(tensor(np.ones(2, dtype=np.float32)))
+            self.register_buffer("running_mean", tensor(np.arange(2, dtype=np.float32)))
+            self.register_buffer("steps", tensor(np.array(7)))
+            self.register_buffer("scratch", tensor(np.zeros(4, dtype=np.float32)), False)
+
+        def forward(self, x):
+            return (self.linear(x) - self.running_mean) * self.gain
+
+    return Scaled()
+
+
+def test_buffers_are_saved_loaded_and_named_as_torch():
+    torch = _torch()
+    ours, theirs = _with_buffers(tg, tg.tensor), _with_buffers(torch, torch.tensor)
+    assert list(ours.state_dict()) == list(theirs.state_dict())  # scratch not saved
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert len(list(ours.buffers())) == 3
+    with torch.no_grad():
+        theirs.running_mean += 5
+        theirs.steps += 1
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    for (name, value), (_, expected) in zip(
+        ours.state_dict().items(), theirs.state_dict().items(), strict=True
+    ):
+        np.testing.assert_array_equal(value, expected.numpy(), err_msg=name)
+        assert value.dtype == expected.numpy().dtype, name
+    x = RNG.standard_normal((4, 3)).astype(np.float32)
+    np.testing.assert_allclose(
+        ours(tg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6
+    )
+    # A torch model takes this engine's state_dict unchanged, too.
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+
+
+def test_buffers_move_and_cast_with_the_module_but_are_not_trained():
+    model = _with_buffers(tg, tg.tensor)
+    mean = model.running_mean
+    model.double()
+    assert model.running_mean is mean and mean.dtype == np.float64
+    assert model.steps.dtype == np.int64  # integer state keeps its dtype
+    assert model.scratch.dtype == np.float64  # non-persistent buffers move too
+    assert all(b.requires_grad is False for b in model.buffers())
+    assert not any(p is mean for p in model.parameters())
+
+
+def test_buffer_assignment_and_registration_rules_follow_torch():
+    torch = _torch()
+    for library, tensor in ((tg, tg.tensor), (torch, torch.tensor)):
+        model = _with_buffers(library, tensor)
+        model.running_mean = tensor(np.full(2, 3.0, dtype=np.float32))  # a new value
+        assert "running_mean" in dict(model.named_buffers())
+        with pytest.raises(TypeError):
+            model.running_mean = 3.0
+        model.running_mean = None  # an empty slot: skipped, but still registered
+        assert "running_mean" not in model.state_dict()
+        model.running_mean = tensor(np.zeros(2, dtype=np.float32))
+        assert list(model.state_dict())[1] == "running_mean"  # back in its place
+        with pytest.raises(TypeError):
+            model.register_buffer("other", [1.0, 2.0])
+        with pytest.raises(KeyError):
+            model.register_buffer("a.b", tensor(np.zeros(1)))
+        with pytest.raises(KeyError):
+            model.register_buffer("gain", tensor(np.zeros(1)))  # a parameter's name
+        del model.steps
+        assert "steps" not in model.state_dict()
+        model.scratch = library.nn.Parameter(tensor(np.zeros(1, dtype=np.float32)))
+        assert "scratch" in dict(model.named_parameters())
+        assert "scratch" not in dict(model.named_buffers())
+
+
+def test_a_failed_load_leaves_buffers_unchanged():
+    model = _with_buffers(tg, tg.tensor)
+    state = model.state_dict()
+    bad = dict(state, running_mean=np.full(2, 9.0), steps=np.zeros(3))  # steps: wrong shape
+    with pytest.raises(RuntimeError, match="steps"):
+        model.load_state_dict(bad)
+    _assert_same_snapshot(state, model.state_dict())

@@ -63,12 +63,15 @@ class Module:
     ``named_parameters()`` yields PyTorch's names (``0.weight``,
     ``layers.1.bias``) and a ``state_dict`` moves between this engine and the
     equivalent ``torch.nn`` model unchanged. As in PyTorch, a registered
-    parameter can be replaced only by a Parameter or None, and a registered
-    submodule only by a Module or None (anything else is a TypeError).
+    parameter can be replaced only by a Parameter or None, a registered
+    submodule only by a Module or None, and a registered buffer only by a
+    Tensor or None (anything else is a TypeError).
     """
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
@@ -97,28 +100,46 @@ class Module:
                 f"cannot assign {type(value).__name__!r} as child module {name!r} "
                 "(nn.Module or None expected)"
             )
+        buffers = self._buffers
+        if name in buffers and not (value is None or isinstance(value, (Tensor, Module))):
+            raise TypeError(
+                f"cannot assign {type(value).__name__!r} as buffer {name!r} "
+                "(Tensor or None expected)"
+            )
         # Assigning to a registered name keeps its place (a dict keeps an existing key's
         # position), so parameters() and state_dict() stay in torch's order after
         # weight tying or re-making a layer. None keeps the slot too, as torch: the name
         # stays registered (skipped by parameters() and state_dict()) and in its place.
-        if value is None and (name in self._parameters or name in self._modules):
-            registry = self._parameters if name in self._parameters else self._modules
+        if value is None and (name in self._parameters or name in self._modules or name in buffers):
+            registry = next(
+                registry
+                for registry in (self._parameters, self._modules, buffers)
+                if name in registry
+            )
             registry[name] = None
         elif isinstance(value, Parameter):
-            self._modules.pop(name, None)
+            self._forget(name, but=self._parameters)
             self._parameters[name] = value
         elif isinstance(value, Module):
-            self._parameters.pop(name, None)
+            self._forget(name, but=self._modules)
             self._modules[name] = value
+        elif name in buffers:  # a Tensor: the buffer's new value, in its place
+            buffers[name] = value
         else:
-            self._parameters.pop(name, None)
-            self._modules.pop(name, None)
+            self._forget(name)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
+        self._forget(name)
         object.__delattr__(self, name)
+
+    def _forget(self, name: str, but: dict | None = None) -> None:
+        """Drop ``name`` from every registry (parameters, children, buffers) but ``but``."""
+        for registry in (self._parameters, self._modules, self._buffers):
+            if registry is not but:
+                registry.pop(name, None)
+        if but is not self._buffers:
+            self._non_persistent_buffers.discard(name)
 
     def _check_new_name(self, name: Any, registry: dict, who: str) -> None:
         """Raise as torch does for a name a child or parameter cannot be registered under."""
@@ -154,6 +175,24 @@ class Module:
         if param is None:
             self._parameters[name] = None
         setattr(self, name, param)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register ``tensor`` as the buffer ``name``: state that is not trained (no
+        gradient, no optimizer) but moves with ``to()`` and, when ``persistent``, is
+        saved in ``state_dict`` after the module's own parameters (torch's order).
+        None keeps an empty slot."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"register_buffer: cannot assign {type(tensor).__name__!r} as buffer "
+                f"{name!r} (Tensor or None expected)"
+            )
+        self._check_new_name(name, self._buffers, "register_buffer")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+        object.__setattr__(self, name, tensor)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Compute the module's output; subclasses define it."""
@@ -234,6 +273,22 @@ class Module:
 
     # ----------------------------------------------------------------- state
 
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """Every buffer with its dotted name, each shared buffer once (as
+        ``named_parameters``)."""
+        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        seen: set[int] = set()
+        for module_name, module in modules:
+            for name, buffer in module._buffers.items():
+                if buffer is not None and id(buffer) not in seen:
+                    seen.add(id(buffer))
+                    yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer (see ``named_buffers``)."""
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of every parameter, as torch's ``Module.zero_grad``.
 
@@ -289,8 +344,10 @@ class Module:
             parameter.requires_grad_(requires_grad)
         return self
 
-    def _every_parameter_name(self) -> Iterator[tuple[str, Parameter]]:
-        """Every name under which a parameter is registered, shared ones under each name.
+    def _state_entries(self) -> Iterator[tuple[str, Tensor]]:
+        """Every name under which a parameter or a persistent buffer is registered,
+        shared ones under each name, in torch's order (each module's parameters, then
+        its buffers, then its children).
 
         This is what a state_dict holds (as in PyTorch), so a model with tied
         weights moves to and from torch; ``named_parameters`` lists each once.
@@ -301,6 +358,9 @@ class Module:
             for name, parameter in module._parameters.items():
                 if parameter is not None:
                     yield prefix + name, parameter
+            for name, buffer in module._buffers.items():
+                if buffer is not None and name not in module._non_persistent_buffers:
+                    yield prefix + name, buffer
             stack.extend(
                 (f"{prefix}{name}.", child)
                 for name, child in reversed(module._modules.items())
@@ -308,15 +368,15 @@ class Module:
             )
 
     def state_dict(self) -> OrderedDict[str, numpy.ndarray]:
-        """Parameter name -> a NumPy copy of its values (a shared one under each of its names)."""
-        return OrderedDict(
-            (name, host_copy(parameter.data)) for name, parameter in self._every_parameter_name()
-        )
+        """Name -> a NumPy copy of the values of each parameter and persistent buffer
+        (a shared one under each of its names)."""
+        return OrderedDict((name, host_copy(tensor.data)) for name, tensor in self._state_entries())
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True
     ) -> IncompatibleKeys:
-        """Copy values into the parameters, checking every key, dtype and shape first.
+        """Copy values into the parameters and persistent buffers, checking every key,
+        dtype and shape first.
 
         Values may be NumPy arrays, Tensors or anything with ``.numpy()`` (a
         torch tensor's ``.detach().numpy()``). They are cast to each
@@ -342,7 +402,7 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping, got {type(state_dict).__name__}")
-        parameters = dict(self._every_parameter_name())
+        parameters = dict(self._state_entries())
         missing = [name for name in parameters if name not in state_dict]
         unexpected = [name for name in state_dict if name not in parameters]
         if strict and (missing or unexpected):
@@ -378,12 +438,12 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def to(self, device: Any = None, dtype: Any = None) -> Module:
-        """Move every parameter (and its gradient) to ``device`` and cast the floating
-        ones to ``dtype``, in place; returns self. torch's spellings: ``to("cuda")``,
+        """Move every parameter (and its gradient) and buffer to ``device`` and cast the
+        floating ones to ``dtype``, in place; returns self. torch's spellings: ``to("cuda")``,
         ``to(tg.float64)``, ``to("cuda", tg.float64)``, ``to(dtype=tg.float64)``.
 
-        The parameters stay the same objects (an optimizer made before keeps
-        updating them); integer parameters keep their dtype, as in torch. A
+        The parameters and buffers stay the same objects (an optimizer made
+        before keeps updating them); integer ones keep their dtype, as in torch. A
         dtype that is not floating is a TypeError. Every new array is made
         before any parameter changes, so a failure changes none.
         """
@@ -399,16 +459,15 @@ class Module:
                 array = array.astype(dtype, copy=False)
             return array
 
-        parameters = list(self.parameters())
-        new_values = [convert(parameter.data) for parameter in parameters]
+        tensors = [*self.parameters(), *self.buffers()]
+        new_values = [convert(tensor.data) for tensor in tensors]
         new_grads = [
-            None if parameter.grad is None else convert(parameter.grad.data)
-            for parameter in parameters
+            None if tensor.grad is None else convert(tensor.grad.data) for tensor in tensors
         ]
-        for parameter, value, grad in zip(parameters, new_values, new_grads, strict=True):
-            parameter.data = value
-            if grad is not None and grad is not parameter.grad.data:
-                parameter.grad = Tensor._wrap(grad)
+        for tensor, value, grad in zip(tensors, new_values, new_grads, strict=True):
+            tensor.data = value
+            if grad is not None and grad is not tensor.grad.data:
+                tensor.grad = Tensor._wrap(grad)
         return self
 
     def cpu(self) -> Module:
