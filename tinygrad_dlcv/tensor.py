@@ -1301,9 +1301,7 @@ class Tensor:
             raise RuntimeError("register_hook: the tensor does not require grad")
         if self._hooks is None:
             self._hooks = {}
-        key = next(_hook_ids)
-        self._hooks[key] = hook
-        return _HookHandle(self._hooks, key)
+        return add_hook(self._hooks, hook)
 
     def backward(
         self,
@@ -1342,7 +1340,7 @@ class Tensor:
 
 
 class _HookHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+    """Returned by ``register_hook`` and the module hooks; ``remove()`` unregisters the hook."""
 
     def __init__(self, hooks: dict[int, Callable], key: int) -> None:
         self._hooks, self._key = hooks, key
@@ -1353,6 +1351,13 @@ class _HookHandle:
 
 
 _hook_ids = itertools.count()
+
+
+def add_hook(hooks: dict[int, Callable], hook: Callable) -> _HookHandle:
+    """Add ``hook`` to ``hooks`` (called in the order added); returns its handle."""
+    key = next(_hook_ids)
+    hooks[key] = hook
+    return _HookHandle(hooks, key)
 
 
 # --------------------------------------------------------------------------- construction helpers

@@ -1070,3 +1070,63 @@ def test_a_failed_load_leaves_buffers_unchanged():
     with pytest.raises(RuntimeError, match="steps"):
         model.load_state_dict(bad)
     _assert_same_snapshot(state, model.state_dict())
+
+
+# --------------------------------------------------------------------------- forward hooks
+
+
+def test_forward_hooks_see_and_replace_what_torch_hooks_do():
+    torch = _torch()
+    ours, theirs = nn.MLP(4, [8, 8], 3), _torch_mlp(torch)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = RNG.standard_normal((5, 4)).astype(np.float32)
+    results = []
+    for model, tensor, values in ((ours, tg.tensor, Tensor.numpy), (theirs, torch.tensor, None)):
+        to_numpy = values or (lambda t: t.detach().numpy())
+        seen = []
+        handles = [
+            model[1].register_forward_hook(
+                lambda m, args, out, seen=seen, to_numpy=to_numpy: seen.append(to_numpy(out))
+            ),
+            # Pre-hook: doubles the input of the last layer (a tuple back, as torch takes).
+            model[4].register_forward_pre_hook(lambda m, args: (args[0] * 2,)),
+            # A single value back is wrapped into the inputs tuple.
+            model[2].register_forward_pre_hook(lambda m, args: args[0] + 1),
+            # Hooks run in the order registered; each sees the previous one's output.
+            model[4].register_forward_hook(lambda m, args, out: out - 1),
+            model[4].register_forward_hook(lambda m, args, out: out * 3),
+        ]
+        x_tensor = tensor(x)
+        x_tensor.requires_grad_(True)
+        out = model(x_tensor)
+        out.sum().backward()
+        results.append((seen[0], to_numpy(out), to_numpy(x_tensor.grad)))
+        for handle in handles:
+            handle.remove()
+        handles[0].remove()  # twice: harmless
+        plain = model(tensor(x))
+        results.append(to_numpy(plain))
+        assert len(seen) == 1  # removed: not called again
+    (
+        (ours_seen, ours_out, ours_grad),
+        ours_plain,
+        (their_seen, their_out, their_grad),
+        their_plain,
+    ) = results
+    np.testing.assert_allclose(ours_seen, their_seen, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours_out, their_out, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours_grad, their_grad, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours_plain, their_plain, rtol=1e-5, atol=1e-6)
+
+
+def test_forward_hooks_on_a_container_and_bad_hooks():
+    model = nn.MLP(2, [3], 1)
+    calls = []
+    model.register_forward_pre_hook(lambda m, args: calls.append(("pre", m, args[0].shape)))
+    model.register_forward_hook(lambda m, args, out: calls.append(("post", m, out.shape)))
+    model(tg.randn(4, 2))
+    assert calls == [("pre", model, (4, 2)), ("post", model, (4, 1))]
+    with pytest.raises(TypeError, match="register_forward_hook"):
+        model.register_forward_hook("not a function")
+    with pytest.raises(TypeError, match="register_forward_pre_hook"):
+        model.register_forward_pre_hook(None)

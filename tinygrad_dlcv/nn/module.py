@@ -17,7 +17,14 @@ from ..backend import (
     to_host,
     values_of,
 )
-from ..tensor import Tensor, clear_grad, device_and_dtype, module_call, note_in_place_write
+from ..tensor import (
+    Tensor,
+    add_hook,
+    clear_grad,
+    device_and_dtype,
+    module_call,
+    note_in_place_write,
+)
 
 
 class Parameter(Tensor):
@@ -73,6 +80,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", {})
+        object.__setattr__(self, "_forward_hooks", {})
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -199,12 +208,50 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._forward_pre_hooks or self._forward_hooks:
+            return self._call_with_hooks(args, kwargs)
+        return self._call_forward(args, kwargs)
+
+    def _call_forward(self, args: tuple, kwargs: dict) -> Any:
         # A container (a child that is not an emptied slot): its children are the units
         # of the graph.
         if self._modules and any(child is not None for child in self._modules.values()):
             return self.forward(*args, **kwargs)
         with module_call(self):  # ops recorded here belong to this call (for viz)
             return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        """``forward`` between the hooks, as torch: each pre-hook may replace the
+        positional inputs (a tuple, or one value), each hook the output."""
+        for hook in list(self._forward_pre_hooks.values()):
+            replacement = hook(self, args)
+            if replacement is not None:
+                args = replacement if isinstance(replacement, tuple) else (replacement,)
+        output = self._call_forward(args, kwargs)
+        for hook in list(self._forward_hooks.values()):
+            replacement = hook(self, args, output)
+            if replacement is not None:
+                output = replacement
+        return output
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> Any:
+        """Call ``hook(module, args)`` before each ``forward``; it may return new
+        positional inputs. Returns a handle whose ``remove()`` unregisters it."""
+        if not callable(hook):
+            raise TypeError(
+                f"register_forward_pre_hook: expected a function, got {type(hook).__name__}"
+            )
+        return add_hook(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> Any:
+        """Call ``hook(module, args, output)`` after each ``forward``; it may return a
+        new output (as torch's, e.g. to keep a layer's activations for a picture).
+        Returns a handle whose ``remove()`` unregisters it."""
+        if not callable(hook):
+            raise TypeError(
+                f"register_forward_hook: expected a function, got {type(hook).__name__}"
+            )
+        return add_hook(self._forward_hooks, hook)
 
     # ----------------------------------------------------------------- the module tree
 
