@@ -472,6 +472,64 @@ def test_sequential_slice_is_a_sequential_with_the_same_names_as_torch():
     assert repr(nn.Dropout(0.25)) == repr(torch.nn.Dropout(0.25))
 
 
+def _edited_pair(torch, edit):
+    """``edit`` applied to the same Sequential in this engine and in torch: the
+    layouts (repr, state_dict names) after it, and what it returned."""
+    results = []
+    for library in (nn, torch.nn):
+        model = library.Sequential(
+            library.Linear(2, 3), library.ReLU(), library.Linear(3, 4), library.Tanh()
+        )
+        returned = edit(model, library)
+        results.append((repr(model), list(model.state_dict()), repr(returned)))
+    return results
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m, lib: m.__delitem__(1),
+        lambda m, lib: m.__delitem__(-1),
+        lambda m, lib: m.__delitem__(slice(0, 2)),
+        lambda m, lib: m.__delitem__(slice(None, None, 2)),
+        lambda m, lib: m.__setitem__(-2, lib.Linear(3, 5)),
+        lambda m, lib: m.insert(0, lib.Sigmoid()),
+        lambda m, lib: m.insert(2, lib.Linear(3, 3)),
+        lambda m, lib: m.insert(4, lib.Identity()),
+        lambda m, lib: m.insert(-1, lib.Identity()),
+        lambda m, lib: m.extend([lib.Linear(4, 1), lib.Sigmoid()]),
+        lambda m, lib: m.pop(0),
+        lambda m, lib: m.pop(-1),
+    ],
+)
+def test_sequential_edits_as_torch(edit):
+    torch = _torch()
+    ours, theirs = _edited_pair(torch, edit)
+    assert ours == theirs
+
+
+def test_sequential_edits_refuse_what_torch_refuses_and_change_nothing():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    before = repr(model), list(model.state_dict())
+    with pytest.raises(IndexError):
+        del model[2]
+    with pytest.raises(IndexError):
+        model[-3] = nn.ReLU()
+    with pytest.raises(IndexError):
+        model.insert(3, nn.ReLU())
+    with pytest.raises(TypeError):
+        model.insert(0, "relu")
+    with pytest.raises(TypeError):
+        model[0] = 3
+    with pytest.raises(TypeError):
+        model.extend([nn.ReLU(), "relu"])  # none added
+    assert (repr(model), list(model.state_dict())) == before
+    # The edited model still runs and trains: the new layer's parameter is registered.
+    model.insert(1, nn.Linear(3, 3))
+    model(tg.randn(4, 2)).sum().backward()
+    assert model[1].weight.grad is not None and len(list(model.parameters())) == 4
+
+
 @pytest.mark.parametrize("slope", [float("inf"), float("nan"), 7e4])
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # 0 * inf at 0, as torch
 def test_leaky_relu_with_a_slope_past_the_dtype_keeps_positive_inputs(slope):

@@ -314,6 +314,69 @@ class Sequential(Module):
                 f"Sequential: index {index} is out of range for {len(modules)} modules"
             ) from None
 
+    def _position(self, index: Any, who: str) -> int:
+        """``index`` as a position in 0..len-1 (negative counts from the end)."""
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise TypeError(f"{who}: index must be an int, got {type(index).__name__}")
+        count = len(self._modules)
+        if not -count <= index < count:
+            raise IndexError(f"{who}: index {index} is out of range for {count} modules")
+        return int(index) % count
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        """Replace the module at ``index``, under the same name."""
+        name = list(self._modules)[self._position(index, "Sequential")]
+        self._add_child(name, module, "Sequential")
+
+    def _renumber(self, modules: list[Module | None]) -> None:
+        """Hold exactly ``modules``, named "0", "1", ... (torch renames after a removal)."""
+        for name in list(self._modules):
+            delattr(self, name)
+        for position, module in enumerate(modules):
+            self._add_child(str(position), module, "Sequential")
+
+    def __delitem__(self, index: int | slice) -> None:
+        """Remove the module(s) at ``index``; the rest are renamed "0", "1", ..., as torch."""
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            del modules[index]
+        else:
+            del modules[self._position(index, "Sequential")]
+        self._renumber(modules)
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Put ``module`` before position ``index`` (``len(self)``: at the end); the
+        modules are renamed "0", "1", ...; returns self, as torch."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.insert: expected a Module, got {type(module).__name__}")
+        count = len(self._modules)
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise TypeError(f"Sequential.insert: index must be an int, got {type(index).__name__}")
+        if not -count <= index <= count:
+            raise IndexError(
+                f"Sequential.insert: index {index} is out of range for {count} modules"
+            )
+        modules = list(self._modules.values())
+        modules.insert(int(index) + count if index < 0 else int(index), module)
+        self._renumber(modules)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Append each of ``modules``; returns self, as torch."""
+        modules = list(modules)
+        for module in modules:  # all checked first: a bad one adds none
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential.extend: expected Modules, got {type(module).__name__}")
+        for module in modules:
+            self.append(module)
+        return self
+
+    def pop(self, index: int | slice) -> Module:
+        """Remove the module(s) at ``index`` and return it (a Sequential for a slice)."""
+        removed = self[index]
+        del self[index]
+        return removed
+
     def __len__(self) -> int:
         return len(self._modules)
 
