@@ -4,6 +4,7 @@ Forward values and gradients are compared with torch.nn with copied weights,
 in float64 where gradients are compared.
 """
 
+import inspect
 import math
 
 import numpy as np
@@ -472,13 +473,14 @@ def test_sequential_slice_is_a_sequential_with_the_same_names_as_torch():
     assert repr(nn.Dropout(0.25)) == repr(torch.nn.Dropout(0.25))
 
 
-def _edited_pair(torch, edit):
-    """``edit`` applied to the same Sequential in this engine and in torch: the
-    layouts (repr, state_dict names) after it, and what it returned."""
+def _edited_pair(torch, edit, container):
+    """``edit`` applied to the same Sequential (or ModuleList) in this engine and in
+    torch: the layouts (repr, state_dict names) after it, and what it returned."""
     results = []
     for library in (nn, torch.nn):
-        model = library.Sequential(
-            library.Linear(2, 3), library.ReLU(), library.Linear(3, 4), library.Tanh()
+        layers = [library.Linear(2, 3), library.ReLU(), library.Linear(3, 4), library.Tanh()]
+        model = (
+            library.Sequential(*layers) if container == "Sequential" else library.ModuleList(layers)
         )
         returned = edit(model, library)
         results.append((repr(model), list(model.state_dict()), repr(returned)))
@@ -496,16 +498,62 @@ def _edited_pair(torch, edit):
         lambda m, lib: m.insert(0, lib.Sigmoid()),
         lambda m, lib: m.insert(2, lib.Linear(3, 3)),
         lambda m, lib: m.insert(4, lib.Identity()),
-        lambda m, lib: m.insert(-1, lib.Identity()),
+        pytest.param(lambda m, lib: m.insert(-1, lib.Identity()), id="insert-negative"),
         lambda m, lib: m.extend([lib.Linear(4, 1), lib.Sigmoid()]),
         lambda m, lib: m.pop(0),
         lambda m, lib: m.pop(-1),
+        lambda m, lib: m[1:3],
+        lambda m, lib: m[-1],
     ],
 )
-def test_sequential_edits_as_torch(edit):
+@pytest.mark.parametrize("container", ["Sequential", "ModuleList"])
+def test_sequential_and_module_list_edits_as_torch(edit, container):
     torch = _torch()
-    ours, theirs = _edited_pair(torch, edit)
+    if container == "ModuleList" and "insert(-1" in inspect.getsource(edit):
+        # torch's ModuleList.insert(-1, m) raises KeyError('-1'); ours inserts as a list does.
+        model = nn.ModuleList([nn.ReLU(), nn.Tanh()])
+        model.insert(-1, nn.Identity())
+        assert [type(m).__name__ for m in model] == ["ReLU", "Identity", "Tanh"]
+        assert list(model._modules) == ["0", "1", "2"]
+        return
+    ours, theirs = _edited_pair(torch, edit, container)
     assert ours == theirs
+
+
+def test_module_list_registers_its_modules_as_torch():
+    torch = _torch()
+
+    def build(library):
+        class Tower(library.Module):
+            def __init__(self):
+                super().__init__()
+                self.layers = library.ModuleList([library.Linear(2, 4), library.Linear(4, 4)])
+                self.layers += [library.Linear(4, 1)]
+                self.layers.append(library.Sigmoid())
+
+            def forward(self, x):
+                for layer in self.layers:
+                    x = layer(x)
+                return x
+
+        return Tower()
+
+    ours, theirs = build(nn), build(torch.nn)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(1).standard_normal((5, 2)).astype(np.float32)
+    ours(tg.tensor(x)).sum().backward()
+    theirs(torch.tensor(x)).sum().backward()
+    for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-5, atol=1e-6)
+    assert len(ours.layers) == 4 and isinstance(ours.layers[1:], nn.ModuleList)
+    with pytest.raises(NotImplementedError):  # no forward of its own, as torch
+        ours.layers(tg.tensor(x))
+    with pytest.raises(TypeError):
+        nn.ModuleList([nn.ReLU(), "relu"])
+    with pytest.raises(IndexError):
+        ours.layers[4]
 
 
 def test_sequential_edits_refuse_what_torch_refuses_and_change_nothing():

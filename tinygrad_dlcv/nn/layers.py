@@ -270,7 +270,98 @@ class Neuron(Module):
         return f"in_features={self.in_features}, activation={self.activation_name!r}"
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """Modules held by position, named "0", "1", ...: indexing and torch's edits,
+    shared by Sequential and ModuleList."""
+
+    def _position(self, index: Any, who: str) -> int:
+        """``index`` as a position in 0..len-1 (negative counts from the end)."""
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise TypeError(f"{who}: index must be an int, got {type(index).__name__}")
+        count = len(self._modules)
+        if not -count <= index < count:
+            raise IndexError(f"{who}: index {index} is out of range for {count} modules")
+        return int(index) % count
+
+    def _slice(self, index: slice) -> _ModuleSequence:
+        """The modules of a slice, as a new container (subclasses say how named)."""
+        raise NotImplementedError
+
+    def __getitem__(self, index: int | slice) -> Module:
+        """The module at ``index``; a slice gives a container of those modules."""
+        if isinstance(index, slice):
+            return self._slice(index)
+        return list(self._modules.values())[self._position(index, type(self).__name__)]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        """Replace the module at ``index``, under the same name."""
+        who = type(self).__name__
+        name = list(self._modules)[self._position(index, who)]
+        self._add_child(name, module, who)
+
+    def _renumber(self, modules: list[Module | None]) -> None:
+        """Hold exactly ``modules``, named "0", "1", ... (torch renames after a removal)."""
+        for name in list(self._modules):
+            delattr(self, name)
+        for position, module in enumerate(modules):
+            self._add_child(str(position), module, type(self).__name__)
+
+    def __delitem__(self, index: int | slice) -> None:
+        """Remove the module(s) at ``index``; the rest are renamed "0", "1", ..., as torch."""
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            del modules[index]
+        else:
+            del modules[self._position(index, type(self).__name__)]
+        self._renumber(modules)
+
+    def append(self, module: Module) -> _ModuleSequence:
+        """Add ``module`` at the end (named by its position); returns self, as torch."""
+        self._add_child(str(len(self)), module, f"{type(self).__name__}.append")
+        return self
+
+    def insert(self, index: int, module: Module) -> _ModuleSequence:
+        """Put ``module`` before position ``index`` (``len(self)``: at the end); the
+        modules are renamed "0", "1", ...; returns self, as torch."""
+        who = f"{type(self).__name__}.insert"
+        if not isinstance(module, Module):
+            raise TypeError(f"{who}: expected a Module, got {type(module).__name__}")
+        count = len(self._modules)
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise TypeError(f"{who}: index must be an int, got {type(index).__name__}")
+        if not -count <= index <= count:
+            raise IndexError(f"{who}: index {index} is out of range for {count} modules")
+        modules = list(self._modules.values())
+        modules.insert(int(index) + count if index < 0 else int(index), module)
+        self._renumber(modules)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> _ModuleSequence:
+        """Append each of ``modules``; returns self, as torch."""
+        modules = list(modules)
+        for module in modules:  # all checked first: a bad one adds none
+            if not isinstance(module, Module):
+                raise TypeError(
+                    f"{type(self).__name__}.extend: expected Modules, got {type(module).__name__}"
+                )
+        for module in modules:
+            self.append(module)
+        return self
+
+    def pop(self, index: int | slice = -1) -> Module:
+        """Remove the module(s) at ``index`` and return it (a container for a slice)."""
+        removed = self[index]
+        del self[index]
+        return removed
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+
+class Sequential(_ModuleSequence):
     """Modules applied one after another; named "0", "1", ... (or by an OrderedDict).
 
     Raises
@@ -291,97 +382,62 @@ class Sequential(Module):
         for name, module in named:
             self._add_child(name, module, "Sequential")  # None: an emptied slot (a slice)
 
-    def append(self, module: Module) -> Sequential:
-        """Add ``module`` at the end (named by its position); returns self, as torch."""
-        self._add_child(str(len(self)), module, "Sequential.append")
-        return self
-
     def forward(self, x: Tensor) -> Tensor:
         for module in self._modules.values():
             x = module(x)
         return x
 
-    def __getitem__(self, index: int | slice) -> Module:
-        """The module at ``index``; a slice is a Sequential of those modules, under
-        their names (as torch)."""
-        if isinstance(index, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[index]))
-        modules = list(self._modules.values())
-        try:
-            return modules[index]
-        except IndexError:
-            raise IndexError(
-                f"Sequential: index {index} is out of range for {len(modules)} modules"
-            ) from None
+    def _slice(self, index: slice) -> Sequential:
+        # Under their names, as torch: the state_dict of model[1:] says "3.weight".
+        return Sequential(OrderedDict(list(self._modules.items())[index]))
 
-    def _position(self, index: Any, who: str) -> int:
-        """``index`` as a position in 0..len-1 (negative counts from the end)."""
-        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
-            raise TypeError(f"{who}: index must be an int, got {type(index).__name__}")
-        count = len(self._modules)
-        if not -count <= index < count:
-            raise IndexError(f"{who}: index {index} is out of range for {count} modules")
-        return int(index) % count
 
-    def __setitem__(self, index: int, module: Module) -> None:
-        """Replace the module at ``index``, under the same name."""
-        name = list(self._modules)[self._position(index, "Sequential")]
-        self._add_child(name, module, "Sequential")
+class ModuleList(_ModuleSequence):
+    """A list of modules whose parameters are the model's (torch's ``nn.ModuleList``):
+    ``self.layers = nn.ModuleList([...])`` registers each as "layers.0", "layers.1", ...
 
-    def _renumber(self, modules: list[Module | None]) -> None:
-        """Hold exactly ``modules``, named "0", "1", ... (torch renames after a removal)."""
-        for name in list(self._modules):
-            delattr(self, name)
-        for position, module in enumerate(modules):
-            self._add_child(str(position), module, "Sequential")
+    It has no forward: the model that holds it decides how its modules are
+    called. Not a Module (TypeError), and indices out of range (IndexError),
+    are refused as in torch.
+    """
 
-    def __delitem__(self, index: int | slice) -> None:
-        """Remove the module(s) at ``index``; the rest are renamed "0", "1", ..., as torch."""
-        modules = list(self._modules.values())
-        if isinstance(index, slice):
-            del modules[index]
-        else:
-            del modules[self._position(index, "Sequential")]
-        self._renumber(modules)
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
 
-    def insert(self, index: int, module: Module) -> Sequential:
-        """Put ``module`` before position ``index`` (``len(self)``: at the end); the
-        modules are renamed "0", "1", ...; returns self, as torch."""
-        if not isinstance(module, Module):
-            raise TypeError(f"Sequential.insert: expected a Module, got {type(module).__name__}")
-        count = len(self._modules)
-        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
-            raise TypeError(f"Sequential.insert: index must be an int, got {type(index).__name__}")
-        if not -count <= index <= count:
-            raise IndexError(
-                f"Sequential.insert: index {index} is out of range for {count} modules"
-            )
-        modules = list(self._modules.values())
-        modules.insert(int(index) + count if index < 0 else int(index), module)
-        self._renumber(modules)
-        return self
+    def _slice(self, index: slice) -> ModuleList:
+        return ModuleList(list(self._modules.values())[index])  # renamed from "0", as torch
 
-    def extend(self, modules: Iterable[Module]) -> Sequential:
-        """Append each of ``modules``; returns self, as torch."""
-        modules = list(modules)
-        for module in modules:  # all checked first: a bad one adds none
-            if not isinstance(module, Module):
-                raise TypeError(f"Sequential.extend: expected Modules, got {type(module).__name__}")
-        for module in modules:
-            self.append(module)
-        return self
+    def insert(self, index: int, module: Module) -> None:
+        """Put ``module`` before position ``index``; the modules are renamed "0", "1",
+        ... (returns None, as torch's ModuleList.insert)."""
+        super().insert(index, module)
 
-    def pop(self, index: int | slice) -> Module:
-        """Remove the module(s) at ``index`` and return it (a Sequential for a slice)."""
-        removed = self[index]
-        del self[index]
-        return removed
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+    def __repr__(self) -> str:
+        # torch's: runs of modules that print the same are one line, "(0-2): 3 x Linear(...)".
+        lines = []
+        modules = list(self._modules.items())
+        start = 0
+        while start < len(modules):
+            text = repr(modules[start][1])
+            stop = start + 1
+            while stop < len(modules) and repr(modules[stop][1]) == text:
+                stop += 1
+            text = text.replace("\n", "\n  ")
+            if stop - start == 1:
+                lines.append(f"({modules[start][0]}): {text}")
+            else:
+                lines.append(
+                    f"({modules[start][0]}-{modules[stop - 1][0]}): {stop - start} x {text}"
+                )
+            start = stop
+        if not lines:
+            return "ModuleList()"
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class MLP(Sequential):
