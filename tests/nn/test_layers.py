@@ -641,3 +641,41 @@ def test_activation_names_are_checked_even_without_hidden_layers():
         nn.Neuron(3, activation=5)
     with pytest.raises(TypeError, match="negative_slope"):
         F.leaky_relu(Tensor([1.0]), None)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_softmax_log_softmax_and_nll_loss_modules_match_torch(axis):
+    torch = _torch()
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 5))
+    target = rng.integers(0, 5, size=4)
+    for ours, theirs in (
+        (nn.Softmax(axis), torch.nn.Softmax(dim=axis)),
+        (nn.LogSoftmax(dim=axis), torch.nn.LogSoftmax(dim=axis)),
+    ):
+        assert repr(ours) == repr(theirs)
+        x_ours = Tensor(x, dtype="float64", requires_grad=True)
+        x_theirs = torch.tensor(x, requires_grad=True)
+        out_ours, out_theirs = ours(x_ours), theirs(x_theirs)
+        np.testing.assert_allclose(out_ours.numpy(), out_theirs.detach().numpy(), rtol=1e-12)
+        weights = rng.standard_normal((4, 5))
+        (out_ours * Tensor(weights, dtype="float64")).sum().backward()
+        (out_theirs * torch.tensor(weights)).sum().backward()
+        np.testing.assert_allclose(x_ours.grad.numpy(), x_theirs.grad.numpy(), rtol=1e-10)
+    for reduction in ("mean", "sum", "none"):
+        log_probabilities = nn.LogSoftmax(dim=1)(Tensor(x, dtype="float64"))
+        ours = nn.NLLLoss(reduction=reduction)(log_probabilities, target)
+        theirs = torch.nn.NLLLoss(reduction=reduction)(
+            torch.log_softmax(torch.tensor(x), 1), torch.tensor(target)
+        )
+        assert repr(nn.NLLLoss(reduction=reduction)) == repr(torch.nn.NLLLoss(reduction=reduction))
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+def test_softmax_module_arguments():
+    with pytest.raises(TypeError):
+        nn.Softmax(1.5)
+    with pytest.raises(TypeError):
+        nn.LogSoftmax(0, dim=1)  # two axes
+    with pytest.raises(IndexError):
+        nn.Softmax(2)(tg.randn(3, 4))

@@ -60,6 +60,38 @@ class Tanh(Module):
         return F.tanh(x)
 
 
+class _AlongAxis(Module):
+    """An activation along one axis; ``dim`` is accepted as torch's name for ``axis``."""
+
+    def __init__(self, axis: int = -1, *, dim: int | None = None) -> None:
+        super().__init__()
+        name = type(self).__name__
+        if dim is not None:
+            if axis != -1:
+                raise TypeError(f"{name}: got both axis={axis!r} and dim={dim!r}")
+            axis = dim
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+            raise TypeError(f"{name}: axis must be an int, got {axis!r}")
+        self.axis = int(axis)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.axis}"  # torch's words: Softmax(dim=1)
+
+
+class Softmax(_AlongAxis):
+    """exp(x) / sum(exp(x)) along ``axis`` (the class probabilities of logits)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softmax(x, self.axis)
+
+
+class LogSoftmax(_AlongAxis):
+    """x - logsumexp(x) along ``axis`` (stable; ``NLLLoss`` of it is cross-entropy)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.log_softmax(x, self.axis)
+
+
 class LeakyReLU(Module):
     """x for x > 0, negative_slope * x otherwise. ``inplace`` as in ``ReLU``."""
 
@@ -486,6 +518,13 @@ class CrossEntropyLoss(_Loss):
 
     def forward(self, logits: Tensor, target: Any) -> Tensor:
         return F.cross_entropy(logits, target, self.reduction)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities against class indices."""
+
+    def forward(self, log_probabilities: Tensor, target: Any) -> Tensor:
+        return F.nll_loss(log_probabilities, target, self.reduction)
 
 
 class BCELoss(_Loss):
