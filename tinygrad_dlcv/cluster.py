@@ -179,15 +179,23 @@ def _check_init(init: Any, who: str, allow_array: bool = True) -> None:
 # --------------------------------------------------------------------------- distance kernels
 
 
-def _chunk_rows(xp: ModuleType, n_rows: int, n_cols: int) -> int:
+def _chunk_rows(xp: ModuleType, n_rows: int, n_cols: int, depth: int = 1) -> int:
     """Rows per block so that one (rows, n_cols) buffer stays small.
 
     On the CPU a block should stay in a core's L2 cache (argmin and the adds
-    then read it from cache); on a GPU it should be large enough to fill the
-    device.
+    then read it from cache), and there should be a few blocks per core where
+    each still carries work worth handing to a thread (about 2^20
+    multiply-adds; ``depth`` is the work per entry of the buffer, D for the
+    distance GEMM): narrow blocks (K = 10 centers of MNIST) would otherwise
+    put every row in one block on one core. On a GPU a block should be large
+    enough to fill the device.
     """
     budget = 2**18 if xp is numpy else 2**24
-    return max(1, min(n_rows, budget // max(n_cols, 1)))
+    rows = budget // max(n_cols, 1)
+    if xp is numpy:
+        least = 2**20 // max(n_cols * depth, 1)
+        rows = min(rows, max(least, -(-n_rows // (4 * _cpu_workers()))))
+    return max(1, min(n_rows, rows))
 
 
 _pool: ThreadPoolExecutor | None = None
@@ -418,7 +426,7 @@ class _Data:
             if self.p not in (1.0, 2.0):
                 self._settle_lost_ties(start, block, chosen, centers)
 
-        rows = _chunk_rows(xp, self.n, prepared.k)
+        rows = _chunk_rows(xp, self.n, prepared.k, self.d)
         _for_blocks(xp, self.n, rows, prepared.k, self.X.dtype, self.p == 2.0, work)
         return labels
 
@@ -449,7 +457,7 @@ class _Data:
         def work(start: int, stop: int, _buffer: Any) -> None:
             self._distances(start, stop, prepared, out[start:stop])
 
-        rows = _chunk_rows(xp, self.n, prepared.k)
+        rows = _chunk_rows(xp, self.n, prepared.k, self.d)
         _for_blocks(xp, self.n, rows, 0, None, self.p == 2.0, work)
         return out
 
@@ -465,7 +473,7 @@ class _Data:
             block = self._distances(start, stop, prepared, buffer[: stop - start])
             out[start:stop] = _root(xp, block, self.p)
 
-        rows = _chunk_rows(xp, self.n, prepared.k)
+        rows = _chunk_rows(xp, self.n, prepared.k, self.d)
         _for_blocks(xp, self.n, rows, prepared.k, self.X.dtype, self.p == 2.0, work)
         return out
 
@@ -846,12 +854,17 @@ class _CenterUpdate:
 
         ``moved=None`` means every sample (and then X is sliced, not gathered).
         A (K, m) one-hot matrix times X[moved] is one GEMM (no scatter-add);
-        blocks keep that matrix under 2^18 entries and run on all cores. Their
+        blocks keep that matrix under 2^18 entries (and 2048 samples) and run
+        on all cores. Their
         partial sums are added in block order, so results do not depend on
         which thread finished first.
         """
         xp, data, k = self.data.xp, self.data, self.k
-        rows = max(1, 2**18 // k)
+        # At most 2048 samples a block, so that few centers (K = 10) still give the
+        # cores blocks to share, unless a block would then be too little work for a
+        # thread (2^20 multiply-adds); sizes that do not depend on the number of cores,
+        # so neither do the sums.
+        rows = max(1, 2**20 // max(k * data.d, 1), min(2**18 // k, 2048))
         count = data.n if moved is None else moved.size
         partials = [None] * (-(-count // rows))
 
