@@ -321,9 +321,7 @@ class _Data:
         self.xp = xp
         self.p = p
         self.n, self.d = X.shape
-        dtype = X.dtype
-        if dtype.itemsize < 8 and (precise or p not in (1.0, 2.0)):
-            dtype = numpy.dtype(numpy.float64)
+        dtype = _work_dtype(X.dtype, p, precise)
         if p == 2.0:
             self.X1 = xp.empty((self.n, self.d + 1), dtype=dtype)
 
@@ -479,16 +477,32 @@ class _Data:
 
     def assigned_power(self, centers: Any, labels: Any) -> Any:
         """Exact d(x_n, c_{label_n})^p from differences (no cancellation), in blocks."""
-        xp = self.xp
-        out = xp.empty(self.n, dtype=self.X.dtype)
+        return _assigned_powers(self.xp, self.X, centers, labels, self.p, self.X.dtype)
 
-        def work(start: int, stop: int, _buffer: Any) -> None:
-            diff = self.X[start:stop] - centers[labels[start:stop]]
-            out[start:stop] = _power_sum(xp, diff, self.p)
 
-        rows = _chunk_rows(xp, self.n, self.d)
-        _for_blocks(xp, self.n, rows, 0, None, False, work)
-        return out
+def _assigned_powers(
+    xp: ModuleType, X: Any, centers: Any, labels: Any, p: float, dtype: Any
+) -> Any:
+    """``sum_j |x_nj - c_label_n,j|^p`` for each row, from the differences computed in
+    ``dtype`` (exact for float32 data in float64: no cancellation), in blocks."""
+    n, d = X.shape
+    out = xp.empty(n, dtype=dtype)
+    centers = centers.astype(dtype, copy=False)
+
+    def work(start: int, stop: int, _buffer: Any) -> None:
+        diff = xp.subtract(X[start:stop], centers[labels[start:stop]], dtype=dtype)
+        out[start:stop] = _power_sum(xp, diff, p)
+
+    _for_blocks(xp, n, _chunk_rows(xp, n, d), 0, None, False, work)
+    return out
+
+
+def _work_dtype(dtype: Any, p: float, precise: bool) -> numpy.dtype:
+    """The dtype distances are computed in (see ``_Data``): float64 for narrower data
+    that is ``precise`` or whose p is neither 1 nor 2, else the data's own."""
+    if numpy.dtype(dtype).itemsize < 8 and (precise or p not in (1.0, 2.0)):
+        return numpy.dtype(numpy.float64)
+    return numpy.dtype(dtype)
 
 
 def _nearest_by_scaled_norm(xp: ModuleType, X: Any, centers: Any, p: float) -> Any:
@@ -1157,8 +1171,8 @@ class KMeans(_Estimator):
         work, _ = self._data_for(X, f"{type(self).__name__}.score", self.cluster_centers_)
         p = _metric_power(self.metric, type(self).__name__)
         xp = backend.array_module_of(work)
-        data, offset = _centered(xp, work, p, precise=True)
-        powers = data.assigned_power(self.cluster_centers_ - offset, labels)
+        exact = _work_dtype(work.dtype, p, precise=True)
+        powers = _assigned_powers(xp, work, self.cluster_centers_, labels, p, exact)
         return -float(powers.sum(dtype=xp.float64))
 
     def fit_predict(self, X: Any, y: Any = None) -> Any:
@@ -1311,8 +1325,8 @@ class HierarchicalKMeans(KMeans):
         xp = backend.array_module_of(work)
         centers = xp.stack(leaves)
         labels = _route(root, work, p)
-        data = _Data(xp, work, p)
-        self.inertia_ = float(data.assigned_power(centers, labels).sum(dtype=xp.float64))
+        powers = _assigned_powers(xp, work, centers, labels, p, _work_dtype(work.dtype, p, False))
+        self.inertia_ = float(powers.sum(dtype=xp.float64))
         self.cluster_centers_ = centers.astype(out_dtype, copy=False)
         self.labels_ = labels
         self.n_iter_ = max(iterations)
