@@ -313,33 +313,63 @@ class _Data:
     ``x_sq`` (``||x||^2``) and ``XT`` (X^T made contiguous, for the L1/Lp
     blocks and the bincount sums) are made on first use, before any threads
     start.
+
+    ``streamed`` (one pass over X: predict, transform, pairwise distances;
+    euclidean only) makes no copy of X: each block's rows of ``X1`` are made
+    when the block is reached, with the very values the copy would hold, so
+    predict agrees with fit's labels. ``X`` and ``X1`` are then None.
     """
 
     def __init__(
-        self, xp: ModuleType, X: Any, p: float, offset: Any = None, precise: bool = False
+        self,
+        xp: ModuleType,
+        X: Any,
+        p: float,
+        offset: Any = None,
+        precise: bool = False,
+        streamed: bool = False,
     ) -> None:
         self.xp = xp
         self.p = p
         self.n, self.d = X.shape
-        dtype = _work_dtype(X.dtype, p, precise)
-        if p == 2.0:
-            self.X1 = xp.empty((self.n, self.d + 1), dtype=dtype)
+        self.dtype = _work_dtype(X.dtype, p, precise)
+        self.source, self.offset = X, offset
+        self.X1 = self.X = None
+        if p == 2.0 and not streamed:
+            self.X1 = xp.empty((self.n, self.d + 1), dtype=self.dtype)
 
             def fill(start: int, stop: int, _buffer: Any) -> None:
-                rows = self.X1[start:stop]
-                if offset is None:
-                    rows[:, : self.d] = X[start:stop]
-                else:
-                    xp.subtract(X[start:stop], offset, out=rows[:, : self.d])
-                rows[:, self.d] = 1
+                self._fill(self.X1[start:stop], start, stop)
 
             size = _chunk_rows(xp, self.n, self.d + 1)
             _for_blocks(xp, self.n, size, 0, None, False, fill)
             self.X = self.X1[:, : self.d]
-        elif offset is None:
-            self.X = X.astype(dtype, copy=False)
+        elif p != 2.0:
+            self.X = self._centered_rows(slice(None))
+
+    def _centered_rows(self, index: Any) -> Any:
+        """Rows ``index`` of X less the offset, in the work dtype."""
+        if self.X is not None:
+            return self.X[index]
+        if self.offset is None:
+            return self.source[index].astype(self.dtype, copy=False)
+        return self.xp.subtract(self.source[index], self.offset, dtype=self.dtype)
+
+    def _fill(self, rows: Any, start: int, stop: int) -> None:
+        """Write ``[x - offset, 1]`` for samples start..stop into ``rows`` (of X1's width)."""
+        if self.offset is None:
+            rows[:, : self.d] = self.source[start:stop]
         else:
-            self.X = xp.subtract(X, offset, dtype=dtype)
+            self.xp.subtract(self.source[start:stop], self.offset, out=rows[:, : self.d])
+        rows[:, self.d] = 1
+
+    def _rows1(self, start: int, stop: int) -> Any:
+        """``[x - offset, 1]`` for samples start..stop: X1's rows, or made now (streamed)."""
+        if self.X1 is not None:
+            return self.X1[start:stop]
+        rows = self.xp.empty((stop - start, self.d + 1), dtype=self.dtype)
+        self._fill(rows, start, stop)
+        return rows
 
     @functools.cached_property
     def x_sq(self) -> Any:
@@ -355,21 +385,23 @@ class _Data:
         """Make the lazy arrays the blocks read now, not in two worker threads at once."""
         if self.p != 2.0:
             _ = self.XT
-        elif distances:
+        elif distances and self.X is not None:
             _ = self.x_sq
 
-    def _block(self, start: int, stop: int, prepared: _Centers, out: Any) -> Any:
+    def _block(self, start: int, stop: int, prepared: _Centers, out: Any, rows1: Any = None) -> Any:
         """Fill ``out`` (rows, K) with d^p of X[start:stop] to the centers, up to a row shift.
 
-        Euclidean: one GEMM, ``[x, 1] [-2 C^T; ||c||^2] = ||c||^2 - 2 x.c``; the
-        row constant ``||x||^2`` is left out because argmin does not need it
+        Euclidean: one GEMM, ``[x, 1] [-2 C^T; ||c||^2] = ||c||^2 - 2 x.c``
+        (``rows1``: those rows of ``X1`` when the caller has them); the row
+        constant ``||x||^2`` is left out because argmin does not need it
         (``_distances`` adds it).
         Other metrics: d^p = sum_j |x_j - c_j|^p exactly, summed feature by
         feature into ``out``, so no (rows, K, D) array is ever made.
         """
         xp = self.xp
         if prepared.p == 2.0:
-            return xp.matmul(self.X1[start:stop], prepared.w, out=out)
+            rows1 = self._rows1(start, stop) if rows1 is None else rows1
+            return xp.matmul(rows1, prepared.w, out=out)
         XT, ct = self.XT, prepared.ct
         term = xp.empty_like(out)
         # inf (or 0) for a large p is expected here and settled by _settle_lost_ties.
@@ -388,10 +420,16 @@ class _Data:
         """True d^p of a block: add ``||x||^2`` back and clamp rounding below 0 (euclidean)."""
         if self.p != 2.0:
             return self._block(start, stop, prepared, out)
+        rows1 = self._rows1(start, stop)
+        x_sq = (
+            self.x_sq[start:stop]
+            if self.X is not None
+            else _row_sq_norms(self.xp, rows1[:, : self.d])
+        )
         # An overflow in the GEMM form is expected here: _redo_overflowed mends it.
         with backend.errstate(self.xp, over="ignore", invalid="ignore"):
-            block = self._block(start, stop, prepared, out)
-            block += self.x_sq[start:stop, None]
+            block = self._block(start, stop, prepared, out, rows1)
+            block += x_sq[:, None]
         self.xp.maximum(block, 0, out=block)
         self._redo_overflowed(start, block, prepared.centers)
         return block
@@ -407,13 +445,13 @@ class _Data:
         with backend.errstate(xp, over="ignore"):
             for first in range(0, rows.size, step):
                 pair_rows, pair_columns = rows[first : first + step], columns[first : first + step]
-                differences = self.X[start + pair_rows] - centers[pair_columns]
+                differences = self._centered_rows(start + pair_rows) - centers[pair_columns]
                 block[pair_rows, pair_columns] = (differences * differences).sum(axis=1)
 
     def nearest(self, centers: Any) -> Any:
         """Index (int64) of the nearest center for each sample; argmin block by block."""
         xp = self.xp
-        prepared = _Centers(xp, centers, self.p, self.X.dtype)
+        prepared = _Centers(xp, centers, self.p, self.dtype)
         labels = xp.empty(self.n, dtype=xp.int64)
         self._build_shared(distances=False)
 
@@ -425,7 +463,7 @@ class _Data:
                 self._settle_lost_ties(start, block, chosen, centers)
 
         rows = _chunk_rows(xp, self.n, prepared.k, self.d)
-        _for_blocks(xp, self.n, rows, prepared.k, self.X.dtype, self.p == 2.0, work)
+        _for_blocks(xp, self.n, rows, prepared.k, self.dtype, self.p == 2.0, work)
         return labels
 
     def _settle_lost_ties(self, start: int, block: Any, chosen: Any, centers: Any) -> None:
@@ -442,14 +480,14 @@ class _Data:
         if rows.size:
             rows_of_X = self.X[start + rows]
             chosen[rows] = _nearest_by_scaled_norm(
-                xp, rows_of_X, centers.astype(self.X.dtype), self.p
+                xp, rows_of_X, centers.astype(self.dtype), self.p
             )
 
     def power_distances(self, centers: Any) -> Any:
         """The full (N, K) matrix of d^p (only where N x K is wanted anyway)."""
         xp = self.xp
-        prepared = _Centers(xp, centers, self.p, self.X.dtype)
-        out = xp.empty((self.n, prepared.k), dtype=self.X.dtype)
+        prepared = _Centers(xp, centers, self.p, self.dtype)
+        out = xp.empty((self.n, prepared.k), dtype=self.dtype)
         self._build_shared(distances=True)
 
         def work(start: int, stop: int, _buffer: Any) -> None:
@@ -463,7 +501,7 @@ class _Data:
         """The (N, K) distances d in ``out_dtype``, each block rooted in the data's dtype
         before it is narrowed (d^p may not fit where d does)."""
         xp = self.xp
-        prepared = _Centers(xp, centers, self.p, self.X.dtype)
+        prepared = _Centers(xp, centers, self.p, self.dtype)
         out = xp.empty((self.n, prepared.k), dtype=out_dtype)
         self._build_shared(distances=True)
 
@@ -472,12 +510,12 @@ class _Data:
             out[start:stop] = _root(xp, block, self.p)
 
         rows = _chunk_rows(xp, self.n, prepared.k, self.d)
-        _for_blocks(xp, self.n, rows, prepared.k, self.X.dtype, self.p == 2.0, work)
+        _for_blocks(xp, self.n, rows, prepared.k, self.dtype, self.p == 2.0, work)
         return out
 
     def assigned_power(self, centers: Any, labels: Any) -> Any:
         """Exact d(x_n, c_{label_n})^p from differences (no cancellation), in blocks."""
-        return _assigned_powers(self.xp, self.X, centers, labels, self.p, self.X.dtype)
+        return _assigned_powers(self.xp, self.X, centers, labels, self.p, self.dtype)
 
 
 def _assigned_powers(
@@ -535,15 +573,18 @@ def _max_norm_distances(xp: ModuleType, X: Any, Y: Any) -> Any:
     return result
 
 
-def _centered(xp: ModuleType, X: Any, p: float, precise: bool = False) -> tuple[_Data, Any]:
+def _centered(
+    xp: ModuleType, X: Any, p: float, precise: bool = False, streamed: bool = False
+) -> tuple[_Data, Any]:
     """``_Data`` of X less its mean, and that mean (what to take off the centers too).
 
     Distances do not change under a shift, but the euclidean GEMM form loses
     far less to cancellation on centered data: fit, predict and transform all
-    center, so they agree on the same samples.
+    center, so they agree on the same samples. ``streamed``: for one pass over
+    X (see ``_Data``).
     """
     offset = X.mean(axis=0, dtype=xp.float64 if precise else None)
-    return _Data(xp, X, p, offset, precise), offset
+    return _Data(xp, X, p, offset, precise, streamed), offset
 
 
 def _power_sum(xp: ModuleType, diff: Any, p: float) -> Any:
@@ -605,7 +646,7 @@ def pairwise_distances(X: Any, Y: Any = None, metric: Any = "euclidean") -> Any:
     if p == math.inf:
         result = _max_norm_distances(xp, X, Y_work).astype(out_dtype, copy=False)
     else:
-        data, offset = _centered(xp, X, p, precise=True)
+        data, offset = _centered(xp, X, p, precise=True, streamed=True)
         result = data.distances(Y_work - offset, out_dtype)
     if Y is None or Y is X_given:
         # Rounding in the GEMM form leaves tiny positive self-distances; a point is 0 from
@@ -1150,8 +1191,12 @@ class KMeans(_Estimator):
         """
         self._check_fitted("cluster_centers_")
         work, _ = self._data_for(X, f"{type(self).__name__}.predict", self.cluster_centers_)
+        return self._nearest_centers(work)
+
+    def _nearest_centers(self, work: Any) -> Any:
+        """predict for a checked work array."""
         p = _metric_power(self.metric, type(self).__name__)
-        data, offset = _centered(backend.array_module_of(work), work, p)
+        data, offset = _centered(backend.array_module_of(work), work, p, streamed=True)
         return data.nearest(self.cluster_centers_ - offset)
 
     def score(self, X: Any, y: Any = None) -> float:
@@ -1167,8 +1212,9 @@ class KMeans(_Estimator):
         -------
         float
         """
-        labels = self.predict(X)
+        self._check_fitted("cluster_centers_")
         work, _ = self._data_for(X, f"{type(self).__name__}.score", self.cluster_centers_)
+        labels = self._nearest_centers(work)
         p = _metric_power(self.metric, type(self).__name__)
         xp = backend.array_module_of(work)
         exact = _work_dtype(work.dtype, p, precise=True)
@@ -1205,7 +1251,8 @@ class KMeans(_Estimator):
             X, f"{type(self).__name__}.transform", self.cluster_centers_
         )
         p = _metric_power(self.metric, type(self).__name__)
-        data, offset = _centered(backend.array_module_of(work), work, p, precise=True)
+        xp = backend.array_module_of(work)
+        data, offset = _centered(xp, work, p, precise=True, streamed=True)
         return data.distances(self.cluster_centers_ - offset, out_dtype)
 
     def fit_transform(self, X: Any, y: Any = None) -> Any:
@@ -1380,7 +1427,7 @@ def _route(root: _Node, X: Any, p: float) -> Any:
         node, index = pending.pop()
         if index.size == 0:
             continue
-        data, offset = _centered(xp, X[index], p)
+        data, offset = _centered(xp, X[index], p, streamed=True)
         chosen = data.nearest(node.centers - offset)
         order, bounds = _group(xp, chosen, len(node.children))
         for child, target in enumerate(node.children):
@@ -1513,7 +1560,7 @@ class SoftKMeans(KMeans):
         who = f"{type(self).__name__}.predict_proba"
         beta = check_real(self.beta, "beta", who, positive=True)
         p = _metric_power(self.metric, who)
-        data, offset = _centered(backend.array_module_of(work), work, p)
+        data, offset = _centered(backend.array_module_of(work), work, p, streamed=True)
         resp, _ = _responsibilities(data, self.cluster_centers_ - offset, beta)
         return resp.astype(out_dtype, copy=False)
 
