@@ -258,11 +258,14 @@ class _Flags:
 # --------------------------------------------------------------------------- indexing
 
 
-def _index(key: Any) -> tuple[Any, bool]:
+def _index(key: Any, shape: tuple | None = None) -> tuple[Any, bool]:
     """An index for the wrapped NumPy array, and whether it holds a boolean mask.
 
     CuPy accepts device arrays, host arrays and lists as index arrays (it moves
     them to the device); a boolean mask costs a synchronisation (its count).
+    With the indexed array's ``shape``, integer-array indices out of range wrap
+    around, as CuPy's take and scatter kernels do (``indices % size``, no
+    IndexError; docs.cupy.dev, "Differences between CuPy and NumPy").
     """
     parts = key if isinstance(key, tuple) else (key,)
     converted, mask = [], False
@@ -284,7 +287,36 @@ def _index(key: Any) -> tuple[Any, bool]:
         elif isinstance(part, (bool, numpy.bool_)):
             mask = True
         converted.append(part)
+    if shape is not None:
+        converted = _wrap_around(converted, shape)
     return (tuple(converted) if isinstance(key, tuple) else converted[0]), mask
+
+
+def _wrap_around(parts: list, shape: tuple) -> list:
+    """Integer-array index parts taken modulo the size of the axis each indexes."""
+
+    def axes_taken(part: Any) -> int:
+        if part is None or part is Ellipsis or isinstance(part, (bool, numpy.bool_)):
+            return 0
+        if isinstance(part, numpy.ndarray) and part.dtype.kind == "b":
+            return part.ndim
+        return 1
+
+    consumed = sum(axes_taken(part) for part in parts)
+    axis, wrapped = 0, []
+    for part in parts:
+        if part is Ellipsis:
+            axis += len(shape) - consumed
+        elif (
+            isinstance(part, numpy.ndarray)
+            and part.dtype.kind in "iu"
+            and axis < len(shape)
+            and shape[axis]
+        ):
+            part = part % shape[axis]
+        axis += axes_taken(part)
+        wrapped.append(part)
+    return wrapped
 
 
 def _is_basic(index: Any) -> bool:
@@ -463,14 +495,14 @@ class ndarray:  # noqa: N801  (CuPy's name)
 
     def __getitem__(self, key):
         _no_fusion("ndarray.__getitem__")
-        index, mask = _index(key)
+        index, mask = _index(key, self.shape)
         if mask:
             _synchronize("indexing with a boolean mask")
         return self._view(self._a[index])
 
     def __setitem__(self, key, value):
         _no_fusion("ndarray.__setitem__")
-        index, _ = _index(key)
+        index, _ = _index(key, self.shape)
         if isinstance(value, ndarray):
             value = value._a
         elif isinstance(value, numpy.ndarray) and value.ndim and _is_basic(index):
@@ -616,7 +648,8 @@ class ndarray:  # noqa: N801  (CuPy's name)
         return self._view(self._a.squeeze(axis))
 
     def take(self, indices, axis=None, out=None):
-        indices, _ = _index(indices)
+        size = self.size if axis is None else self.shape[axis]
+        indices, _ = _index(indices, (size,))
         return _call_out(self._a.take, out, (indices,), {"axis": axis}, self)
 
     def put(self, indices, values, mode="wrap"):
@@ -790,6 +823,7 @@ class ufunc:  # noqa: N801  (CuPy's name)
                 f"{self.nin} or {self.nargs} (with outputs), but given {len(args)}."
             )
         inputs = [_operand(value) for value in args[: self.nin]]
+        inputs = _host_converted_scalars(inputs)
         outs = args[self.nin :]
         if out is not None:
             if outs:
@@ -798,6 +832,8 @@ class ufunc:  # noqa: N801  (CuPy's name)
         if _State.fusing and outs:
             raise TypeError("fake cupy: out= is not supported inside a cupy.fuse kernel")
         with _quiet():
+            if self.__name__ == "power":
+                inputs = _integral_power_inputs(inputs)
             if outs:
                 np_outs = tuple(_out(value) for value in outs)
                 self._np(*inputs, out=np_outs, dtype=dtype, casting=casting)
@@ -831,6 +867,31 @@ class ufunc:  # noqa: N801  (CuPy's name)
         if self.__name__ == "multiply":
             return array.cumprod(axis, dtype, out)
         raise NotImplementedError(f"`{self.name}.accumulate` is not supported yet")
+
+
+def _host_converted_scalars(inputs: list) -> list:
+    """A Python float next to a float array, cast to its dtype on the host with NumPy
+    (CuPy 14's weak scalars, cupy/_core/_scalar.pyx): an overflow there warns, or
+    raises under ``numpy.errstate``, though the kernel itself never reports one."""
+    floats = [value.dtype for value in inputs if isinstance(value, numpy.ndarray)]
+    if not floats or floats[0].kind != "f":
+        return inputs
+    return [
+        numpy.asarray(value, dtype=floats[0]) if type(value) is float else value for value in inputs
+    ]
+
+
+def _integral_power_inputs(inputs: list) -> list:
+    """CuPy's integer power takes a negative exponent without an error (NumPy raises):
+    1 ** -n = 1, (-1) ** -n = +-1, anything else 0 (cupy/_core/_routines_math.pyx)."""
+    base, exponent = (numpy.asarray(value) for value in inputs)
+    if numpy.result_type(*inputs).kind not in "iu" or not (exponent < 0).any():
+        return inputs
+    negative = exponent < 0
+    result = numpy.where(base == 1, 1, numpy.where(base == -1, 1 - 2 * (exponent % 2), 0))
+    # base ** |e| where e >= 0 and the CuPy answer where e < 0, as one power of the same dtype.
+    base = numpy.where(negative, result, base).astype(numpy.result_type(*inputs))
+    return [base, numpy.where(negative, 1, exponent).astype(exponent.dtype)]
 
 
 def _as_device(value: Any) -> ndarray:
@@ -869,7 +930,7 @@ def _scatter(np_ufunc, target, slices, value) -> None:
     _no_fusion("scatter")
     if not isinstance(target, ndarray):
         _refuse_host(target)
-    index, mask = _index(slices)
+    index, mask = _index(slices, target.shape)
     if mask:
         _synchronize("scatter with a boolean mask")
     elif not _is_basic(index) and target.dtype.name not in _SCATTER_DTYPES[np_ufunc.__name__]:

@@ -630,6 +630,49 @@ def test_index_out_of_range():
         Tensor(np.zeros((2, 3)))[:, 3]
 
 
+@pytest.mark.parametrize(
+    "index",
+    [
+        [3],
+        [-4],
+        np.array([0, 5]),
+        "tensor",
+        (slice(None), [2]),
+        (Ellipsis, [-3]),
+        (None, [0, 3]),
+        ([0], [1], [4]),
+    ],
+    ids=["list", "negative", "ndarray", "tensor", "second axis", "ellipsis", "none", "three"],
+)
+def test_an_index_array_out_of_range_is_an_index_error_on_every_device(device, index):
+    # CuPy wraps such indices around silently (x[[3]] of 3 elements is x[0]); NumPy raises.
+    shape = (3,) if not isinstance(index, tuple) else (3, 2, 4)[: max(len(index), 2)]
+    if isinstance(index, tuple) and index[0] is Ellipsis:
+        shape = (2, 2)
+    if isinstance(index, tuple) and index[0] is None:
+        shape = (3,)
+    if isinstance(index, str):
+        index = Tensor([1, 3], device=device)
+    x = Tensor(np.arange(float(np.prod(shape))).reshape(shape), device=device, requires_grad=True)
+    with pytest.raises(IndexError, match="out of bounds"):
+        x[index]
+
+
+def test_in_range_index_arrays_keep_working_on_every_device(device):
+    x = Tensor(np.arange(12.0).reshape(3, 4), device=device, requires_grad=True)
+    picked = x[[-1, 0, 2], ..., None][:, [-4, 3]]
+    np.testing.assert_array_equal(picked.numpy()[:, :, 0], [[8.0, 11.0], [0.0, 3.0], [8.0, 11.0]])
+    masked = x[np.array([True, False, True]), [-1, 0]]
+    np.testing.assert_array_equal(masked.numpy(), [3.0, 8.0])
+    (picked.sum() + masked.sum()).backward()
+    expected = np.zeros((3, 4))
+    np.add.at(expected, ([2, 0, 2], [0, 0, 0]), 1)
+    np.add.at(expected, ([2, 0, 2], [3, 3, 3]), 1)
+    expected[0, 3] += 1
+    expected[2, 0] += 1
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
 def test_squeeze_of_non_unit_axis():
     t = Tensor(np.zeros((2, 1)))
     with pytest.raises(ValueError):
@@ -1460,6 +1503,33 @@ def test_an_empty_tensor_changes_in_place():
     empty = tg.zeros(0, 3)
     empty += 1  # NumPy 2 gives it zero strides; nothing is shared
     assert empty.shape == (0, 3)
+
+
+def test_an_integer_to_a_negative_integer_power_is_refused_on_every_device(device):
+    # NumPy refuses it; CuPy answers 0 (and 1, +-1 for 1, -1) silently.
+    x = tg.tensor([1, 2, -1], device=device)
+    with pytest.raises(ValueError, match="negative integer powers"):
+        x**-1
+    with pytest.raises(ValueError, match="negative integer powers"):
+        x ** tg.tensor([2, -2, 1], device=device)
+    with pytest.raises(ValueError, match="negative integer powers"):
+        2 ** tg.tensor([1, -1, 0], device=device)
+    with pytest.raises(ValueError, match="negative integer powers"):
+        x **= -2
+    np.testing.assert_array_equal(x.numpy(), [1, 2, -1])
+    # What stays allowed: a float exponent, an unsigned or non-negative integer one.
+    np.testing.assert_allclose((x**-1.0).numpy(), [1.0, 0.5, -1.0])
+    np.testing.assert_array_equal((x ** tg.tensor([0, 3, 1], device=device)).numpy(), [1, 8, -1])
+    unsigned = tg.tensor(np.array([2, 0, 1], dtype=np.uint8), device=device)
+    np.testing.assert_array_equal((x**unsigned).numpy(), [1, 1, -1])
+
+
+def test_a_float_scalar_past_the_dtype_is_inf_quietly_on_every_device(device):
+    # The scalar is cast on the host (CuPy too): under errstate(all="raise") that cast
+    # must not raise; as torch, float32 * 1e300 is inf.
+    x = tg.tensor([1.0, -2.0], device=device)
+    with np.errstate(all="raise"):
+        np.testing.assert_array_equal((x * 1e300).numpy(), [np.inf, -np.inf])
 
 
 def test_an_in_place_power_that_fails_changes_nothing():

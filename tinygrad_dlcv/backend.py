@@ -238,8 +238,10 @@ def host_copy(array: Any) -> numpy.ndarray:
 
 
 def errstate(xp: ModuleType, **settings: str) -> contextlib.AbstractContextManager:
-    """``numpy.errstate(**settings)`` on the CPU; CuPy never reports such errors."""
-    return numpy.errstate(**settings) if xp is numpy else contextlib.nullcontext()
+    """``numpy.errstate(**settings)``: on the CPU for the computation itself; CuPy's
+    kernels never report such errors, but CuPy converts Python scalars with NumPy on
+    the host (``x * 1e300`` on float32 casts 1e300 there), which does."""
+    return numpy.errstate(**settings)
 
 
 def ignore_underflow(xp: ModuleType) -> contextlib.AbstractContextManager:

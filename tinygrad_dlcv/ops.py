@@ -397,12 +397,28 @@ class Remainder(Function):
         return (unbroadcast(grad, a.shape) if a.requires_grad else None, grad_b)
 
 
+def refuse_negative_integer_power(base: Any, exponent: Any) -> None:
+    """An integer to a negative integer power is no integer: NumPy refuses it, CuPy
+    answers 0 silently (1 for 1, +-1 for -1); both are refused here."""
+    if base.dtype.kind not in "iu" or isinstance(exponent, bool):
+        return
+    if isinstance(exponent, int):
+        negative = exponent < 0
+    elif getattr(exponent, "dtype", None) is not None and exponent.dtype.kind == "i":
+        negative = bool((exponent < 0).any())  # one synchronisation on a GPU, ints only
+    else:  # a float or an unsigned exponent
+        return
+    if negative:
+        raise ValueError("Integers to negative integer powers are not allowed.")
+
+
 class Pow(Function):
     """d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln(a)"""
 
     needs_output = True
 
     def forward(self, a, b):
+        refuse_negative_integer_power(a, b)
         return a**b
 
     def backward(self, grad):
@@ -520,6 +536,7 @@ class PowScalar(Function):
         self.exponent = exponent
 
     def forward(self, a):
+        refuse_negative_integer_power(a, self.exponent)
         return a**self.exponent
 
     def backward(self, grad):

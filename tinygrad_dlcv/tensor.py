@@ -43,6 +43,7 @@ from .backend import (
     op_label,
     to_dtype,
     to_host,
+    value_ranges,
     values_of,
 )
 
@@ -870,6 +871,7 @@ class Tensor:
                 wide = getattr(xp, ufunc)(self.data.astype(numpy.float32), other)
                 self.data[...] = ops.cast_quietly(wide, _FLOAT16)
             elif ufunc == "power" and self.dtype.kind in "iu":
+                ops.refuse_negative_integer_power(self.data, other)
                 # Into a new array first: NumPy finds a negative integer exponent halfway
                 # through, after writing the elements before it.
                 result = xp.empty_like(self.data)
@@ -1506,7 +1508,47 @@ def _normalize_index(index: Any, tensor: Tensor) -> tuple:
         if xp is not numpy and isinstance(part, numpy.ndarray):
             part = xp.asarray(part)
         parts.append(part)
+    if xp is not numpy:
+        _check_index_bounds(parts, tensor.shape)
     return tuple(parts)
+
+
+def _check_index_bounds(parts: list, shape: Shape) -> None:
+    """Raise IndexError for an integer-array index outside its axis, as NumPy does.
+
+    CuPy wraps such indices around (``x[[3]]`` of 3 elements is ``x[0]``),
+    silently; all of them are checked with one synchronisation.
+    """
+
+    def axes_taken(part: Any) -> int:
+        if part is None or part is Ellipsis or isinstance(part, bool):  # a bool adds an axis
+            return 0
+        if getattr(part, "dtype", None) is not None and part.dtype.kind == "b":
+            return part.ndim  # a mask covers as many axes as it has
+        return 1
+
+    consumed = sum(axes_taken(part) for part in parts)
+    axis, checks = 0, []
+    for part in parts:
+        if part is Ellipsis:
+            axis += len(shape) - consumed
+            continue
+        taken = axes_taken(part)
+        # Device arrays only: NumPy scalars and Python ints CuPy checks itself.
+        device_array = hasattr(part, "shape") and not isinstance(part, numpy.generic)
+        if taken == 1 and device_array and part.size and axis < len(shape):
+            checks.append((part, axis))
+        axis += taken
+    if not checks:
+        return
+    ranges = value_ranges(*[part for part, _ in checks])
+    for (_, axis), (low, high) in zip(checks, ranges, strict=True):
+        size = shape[axis]
+        if low < -size or high >= size:
+            bad = high if high >= size else low
+            raise IndexError(
+                f"index: index {int(bad)} is out of bounds for axis {axis} with size {size}"
+            )
 
 
 def _seed_gradient(output: Tensor, grad: Any, op_name: str, create_graph: bool) -> Tensor:
@@ -2380,7 +2422,7 @@ def from_dlpack(source: Any, *, device: str | None = None, copy: bool | None = N
     try:
         if device_type == 1:  # kDLCPU
             array = numpy.from_dlpack(source)
-        elif device_type == 2:  # kDLCUDA
+        elif device_type in (2, 13):  # kDLCUDA, kDLCUDAManaged (CuPy takes both)
             array = array_module("cuda:0").from_dlpack(source)
         else:
             raise RuntimeError(f"from_dlpack: unsupported DLPack device type {device_type}")
