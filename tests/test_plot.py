@@ -542,3 +542,61 @@ def test_decision_boundary_resolution_must_be_an_int():
     model = nn.Linear(2, 2)
     with pytest.raises(TypeError, match="resolution"):
         plot.decision_boundary(model, X, y, resolution=2.9)
+
+
+# --------------------------------------------------------------------------- argument checks
+
+
+def test_decision_boundary_puts_back_every_module_mode():
+    model = nn.Sequential(nn.Linear(2, 4), nn.Dropout(0.5), nn.Linear(4, 3))
+    model.train()
+    model[1].eval()  # a dropout the user froze stays frozen
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    y = np.arange(20) % 3
+    plot.decision_boundary(model, X, y, resolution=10)
+    assert [module.training for module in model.modules()] == [True, True, False, True]
+
+
+def test_decision_boundary_names_a_model_that_returns_one_number_and_a_bad_threshold():
+    X = np.random.default_rng(0).standard_normal((5, 2))
+    y = np.zeros(5, dtype=int)
+    with pytest.raises(ValueError, match="decision_boundary: the model must map"):
+        plot.decision_boundary(lambda t: t.sum(), X, y, resolution=5)
+    with pytest.raises(TypeError, match="threshold"):
+        plot.decision_boundary(nn.Neuron(2), X, y, threshold="a")
+    with pytest.raises(ValueError, match="threshold"):
+        plot.decision_boundary(nn.Neuron(2), X, y, threshold=float("nan"))
+
+
+@pytest.mark.parametrize("image_shape", [(28.5, 28), "28", 784, (True, 28)])
+def test_class_templates_refuses_an_image_shape_that_is_not_ints(image_shape):
+    with pytest.raises(TypeError, match="image_shape"):
+        plot.class_templates(np.zeros((2, 784)), image_shape=image_shape)
+
+
+def test_class_templates_takes_an_array_of_ints_as_image_shape():
+    fig = plot.class_templates(np.zeros((2, 784)), image_shape=np.array([28, 28]))
+    assert isinstance(fig, Figure)
+
+
+def test_kmeans_history_refuses_fractional_labels():
+    X = np.zeros((4, 2))
+    history = [{"centers": np.zeros((2, 2)), "labels": np.array([0, 1.5, 1, 0])}]
+    with pytest.raises(ValueError, match="labels"):
+        plot.kmeans_history(X, history)
+
+
+def test_neuron_function_checks_activation_type_and_finite_limits():
+    with pytest.raises(TypeError, match="activation"):
+        plot.neuron_function([1.0, 1.0], 0.0, activation=3)
+    with pytest.raises(ValueError, match="finite"):
+        plot.neuron_function([1.0, 1.0], 0.0, limits=(-np.inf, 1))
+    assert not plt.get_fignums()  # nothing half-drawn left open
+
+
+def test_training_curves_refuses_nested_lists_and_weight_trajectory_a_bad_resolution():
+    with pytest.raises(ValueError, match="flat list"):
+        plot.training_curves({"loss": [[1, 2], [3, 4]]})
+    with pytest.raises(TypeError, match="resolution"):
+        plot.weight_trajectory([[0.0, 0.0], [1.0, 1.0]], resolution="x")
+    assert not plt.get_fignums()

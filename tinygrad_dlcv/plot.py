@@ -22,6 +22,7 @@ ValueError.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -30,7 +31,7 @@ from typing import Any
 
 import numpy
 
-from .arguments import check_int, check_path
+from .arguments import check_int, check_path, check_real
 from .backend import to_host
 from .viz import check_frame_rate
 
@@ -117,6 +118,17 @@ def _array(
     if finite and array.dtype.kind == "f" and not numpy.isfinite(array).all():
         raise ValueError(f"{who}: {name} holds NaN or infinite values")
     return array
+
+
+def _indices(value: Any, who: str, name: str) -> numpy.ndarray:
+    """``value`` as int64 class or cluster indices: whole numbers >= 0 (1.5 is refused,
+    not cut to 1)."""
+    array = _array(value, who, name)
+    if (array != numpy.round(array)).any() or (array < 0).any():
+        raise ValueError(
+            f"{who}: {name} must hold class indices 0, 1, ..., got {numpy.unique(array)}"
+        )
+    return array.astype(numpy.int64)
 
 
 def _check_path(path: Any, who: str, suffixes: Sequence[str] = _SAVE_SUFFIXES) -> Path | None:
@@ -255,15 +267,12 @@ def decision_boundary(
     X = _array(X, who, "X")
     if X.ndim != 2 or X.shape[1] != 2 or X.shape[0] == 0:
         raise ValueError(f"{who}: X must have shape (N, 2) with N >= 1, got {X.shape}")
-    y_float = _array(y, who, "y")
-    if y_float.shape != (X.shape[0],):
-        raise ValueError(
-            f"{who}: y must have shape ({X.shape[0]},) to match X, got {y_float.shape}"
-        )
-    if (y_float != numpy.round(y_float)).any() or (y_float < 0).any():
-        raise ValueError(f"{who}: y must hold class indices 0, 1, ..., got {numpy.unique(y_float)}")
-    y = y_float.astype(numpy.int64)
+    y = _indices(y, who, "y")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"{who}: y must have shape ({X.shape[0]},) to match X, got {y.shape}")
     resolution = check_int(resolution, "resolution", who, 2)
+    if threshold is not None:
+        threshold = check_real(threshold, "threshold", who, low=-math.inf)
     path = _check_path(path, who)
 
     # the grid: data range plus 10% (at least 0.5) on each side
@@ -347,8 +356,10 @@ def _evaluate(model: Callable[[Any], Any], points: numpy.ndarray, who: str) -> n
     from .tensor import no_grad, tensor
 
     device, dtype = _model_device_dtype(model)
-    was_training = getattr(model, "training", None)
-    if was_training and callable(getattr(model, "eval", None)):
+    # Each module's own mode, to put back exactly (a Dropout the user froze stays frozen).
+    modules = list(model.modules()) if callable(getattr(model, "modules", None)) else []
+    modes = [(module, module.training) for module in modules]
+    if modes and callable(getattr(model, "eval", None)):
         model.eval()
     try:
         outputs = []
@@ -357,8 +368,12 @@ def _evaluate(model: Callable[[Any], Any], points: numpy.ndarray, who: str) -> n
                 chunk = tensor(points[start : start + 65536], dtype=dtype, device=device)
                 outputs.append(_array(model(chunk), who, "the model's output"))
     finally:
-        if was_training:
-            model.train(True)
+        for module, training in modes:
+            module.training = training
+    if any(output.ndim == 0 for output in outputs):
+        raise ValueError(
+            f"{who}: the model must map (M, 2) to (M,), (M, 1) or (M, C), got a single number"
+        )
     scores = numpy.concatenate(outputs, axis=0)
     if scores.shape[:1] != (len(points),) or scores.ndim > 2:
         raise ValueError(
@@ -442,7 +457,7 @@ def kmeans_history(
         if "centers" not in entry or "labels" not in entry:
             raise ValueError(f"{who}: history[{t}] must be a dict with 'centers' and 'labels'")
         c = _array(entry["centers"], who, f"history[{t}]['centers']")
-        lab = _array(entry["labels"], who, f"history[{t}]['labels']", dtype=numpy.int64)
+        lab = _indices(entry["labels"], who, f"history[{t}]['labels']")
         k = c.shape[0] if c.ndim == 2 else -1
         if c.ndim != 2 or c.shape[1] != d or (centers and c.shape != centers[0].shape):
             raise ValueError(
@@ -633,12 +648,12 @@ def class_templates(
     who = "class_templates"
     given_axes = _check_axes(ax, who, several=True)
     W = _array(W, who, "W")
-    try:
-        image_shape = tuple(int(s) for s in image_shape)
-    except TypeError:
-        raise ValueError(
-            f"{who}: image_shape must be a tuple of ints, got {image_shape!r}"
-        ) from None
+    if isinstance(image_shape, str) or not all(
+        isinstance(size, numbers.Integral) and not isinstance(size, bool)
+        for size in (image_shape if isinstance(image_shape, (Sequence, numpy.ndarray)) else [None])
+    ):  # "28" would read as (2, 8), 28.5 as 28
+        raise TypeError(f"{who}: image_shape must be a tuple of ints, got {image_shape!r}")
+    image_shape = tuple(int(size) for size in image_shape)
     if len(image_shape) not in (2, 3) or min(image_shape) < 1:
         raise ValueError(
             f"{who}: image_shape must be (H, W), (3, H, W) or (H, W, 3), got {image_shape}"
@@ -804,7 +819,11 @@ def neuron_function(
         act, symbol = activation, getattr(activation, "__name__", "f")
         symbol = r"\mathrm{" + symbol.replace("_", r"\_") + "}" if symbol != "<lambda>" else "f"
     else:
-        key = "identity" if activation is None else str(activation).lower()
+        if activation is not None and not isinstance(activation, str):
+            raise TypeError(
+                f"{who}: activation must be a name, None or a function, got {activation!r}"
+            )
+        key = "identity" if activation is None else activation.lower()
         if key not in _NEURON_ACTIVATIONS:
             raise ValueError(
                 f"{who}: unknown activation {activation!r}; choose from "
@@ -815,8 +834,8 @@ def neuron_function(
         low, high = (float(v) for v in limits)
     except (TypeError, ValueError):
         raise ValueError(f"{who}: limits must be (low, high), got {limits!r}") from None
-    if not low < high:
-        raise ValueError(f"{who}: limits must satisfy low < high, got {limits!r}")
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"{who}: limits must be finite with low < high, got {limits!r}")
     _check_axes(ax, who, projection="3d")
     path = _check_path(path, who)
 
@@ -1003,6 +1022,7 @@ def weight_trajectory(
         paths[label] = numpy.stack(steps)[:, :2]
     if loss_fn is not None and not callable(loss_fn):
         raise TypeError(f"{who}: loss_fn must be callable (w -> float), got {loss_fn!r}")
+    resolution = check_int(resolution, "resolution", who, 2)
     path = _check_path(path, who)
 
     every = numpy.concatenate(list(paths.values()))
@@ -1017,7 +1037,6 @@ def weight_trajectory(
         else plt.subplots(figsize=(6.4, 5.2), layout="constrained")
     )
     if loss_fn is not None:
-        resolution = check_int(resolution, "resolution", "weight_trajectory", 2)
         g1, g2 = numpy.meshgrid(
             numpy.linspace(low[0], high[0], resolution), numpy.linspace(low[1], high[1], resolution)
         )
@@ -1140,7 +1159,13 @@ def training_curves(
         series = {}
         for key in keys:
             if key in history and history[key] is not None:
-                values = _array(history[key], who, f"history[{key!r}]", finite=False).ravel()
+                values = _array(history[key], who, f"history[{key!r}]", finite=False)
+                if values.ndim > 1:  # a list of lists is no curve: flattening it would lie
+                    raise ValueError(
+                        f"{who}: history[{key!r}] must be a flat list of numbers (one per "
+                        f"epoch), got shape {values.shape}"
+                    )
+                values = values.ravel()
                 if values.size:
                     # inf as well as nan leaves a gap (an inf would stretch the y axis away)
                     series[key] = numpy.where(numpy.isfinite(values), values, numpy.nan)
