@@ -600,3 +600,54 @@ def test_make_moons_splits_an_odd_total_as_scikit_learn():
 def test_data_functions_name_themselves_in_errors(call, error):
     with pytest.raises(error, match="load_cifar10|make_blobs|train_val_test_split"):
         call()
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"centers": 3, "cluster_std": [1.0, 2.0]},
+        {"centers": 3, "cluster_std": -1.0},
+        {"centers": 3, "cluster_std": [1.0, 2.0, "a"]},
+        {"centers": "x"},
+        {"centers": None},
+    ],
+)
+def test_a_refused_make_blobs_leaves_the_random_streams_where_they_were(kwargs):
+    tg.manual_seed(0)
+    expected = tg.randn(3).numpy()
+    tg.manual_seed(0)
+    with pytest.raises((TypeError, ValueError)):
+        make_blobs(10, **kwargs)
+    np.testing.assert_array_equal(tg.randn(3).numpy(), expected)
+    generator = np.random.default_rng(5)
+    with pytest.raises((TypeError, ValueError)):
+        make_blobs(10, seed=generator, **kwargs)
+    assert generator.random() == np.random.default_rng(5).random()
+
+
+def test_make_blobs_centers_none_is_a_type_error():
+    with pytest.raises(TypeError, match="centers"):
+        make_blobs(10, centers=None)
+
+
+@pytest.mark.parametrize("bad", [None, "abcdef", {1: 2}])
+def test_data_that_is_no_array_is_a_type_error_naming_the_function(bad):
+    with pytest.raises(TypeError, match="train_val_test_split: X"):
+        train_val_test_split(bad, np.zeros(6))
+    with pytest.raises(TypeError, match="DataLoader: X"):
+        DataLoader(bad, np.zeros(6))
+    if bad is not None:  # y=None is allowed: batches of X alone
+        with pytest.raises(TypeError, match="DataLoader: y"):
+            DataLoader(np.zeros((6, 2)), bad)
+
+
+def test_dataloader_names_itself_for_data_a_tensor_cannot_hold():
+    with pytest.raises(TypeError, match="DataLoader: y"):
+        DataLoader(np.zeros((2, 2)), np.array([object(), object()]))
+    with pytest.raises(TypeError, match="DataLoader: X"):
+        DataLoader(np.array([1 + 2j, 3j]), None)
+
+
+def test_load_mnist_refuses_a_split_that_is_not_a_string(tmp_path):
+    with pytest.raises(ValueError, match="split"):
+        load_mnist(tmp_path, split=np.array(["test", "x"]))

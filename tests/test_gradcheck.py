@@ -217,3 +217,11 @@ def test_an_input_left_out_of_the_graph_is_named():
         gradcheck(second_detached, _inp(2), _inp(2))
     # An input that truly does not matter has gradient 0 both ways, as torch.
     assert gradcheck(lambda x, y: (x * 2.0).sum(), _inp(2), _inp(2)) is True
+
+
+def test_inputs_given_as_one_tuple_get_a_message_that_says_how_to_pass_them():
+    x = Tensor(np.ones(3), dtype="float64", requires_grad=True)
+    w = Tensor(np.ones(3), dtype="float64", requires_grad=True)
+    with pytest.raises(ValueError, match="separate arguments"):
+        gradcheck(lambda a, b: (a * b).sum(), (x, w))
+    assert gradcheck(lambda a, b: (a * b).sum(), x, w) is True

@@ -21,7 +21,7 @@ import math
 import numbers
 import os
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,11 +91,12 @@ def make_blobs(
     """
     name = "make_blobs"
     n_samples = check_int(n_samples, "n_samples", name, 1)
-    rng = generator_for(seed, name)
+    # Every argument is checked before the generator is made or drawn from: a refused
+    # call must not move tg.manual_seed's stream (or the caller's generator).
+    center_points = None
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
         n_centers = check_int(centers, "centers", name, 1)
-        center_points = rng.uniform(-10.0, 10.0, size=(n_centers, 2))
-    elif isinstance(centers, (numbers.Number, str, bytes)):  # a float, bool or name: no K
+    elif centers is None or isinstance(centers, (numbers.Number, str, bytes)):  # no K
         raise InvalidParameterError(
             f"{name}: centers must be an int or an array of shape (K, 2), got {centers!r}"
         )
@@ -113,7 +114,7 @@ def make_blobs(
             )
         if not numpy.isfinite(center_points).all():
             raise ValueError(f"{name}: centers must be finite, got {center_points.tolist()}")
-    n_centers = len(center_points)
+        n_centers = len(center_points)
     if isinstance(cluster_std, numbers.Real):
         stds = [check_real(cluster_std, "cluster_std", name)] * n_centers
     else:
@@ -126,6 +127,9 @@ def make_blobs(
             ) from None
         if len(stds) != n_centers:
             raise ValueError(f"{name}: cluster_std has {len(stds)} values for {n_centers} centers")
+    rng = generator_for(seed, name)
+    if center_points is None:
+        center_points = rng.uniform(-10.0, 10.0, size=(n_centers, 2))
     sizes = _class_sizes(n_samples, n_centers)
     parts = [
         center + std * rng.standard_normal((size, 2))
@@ -267,11 +271,19 @@ def _check_fraction(value: Any, name: str, function: str) -> float:
     return float(value)
 
 
+def _refuse_non_array(data: Any, name: str, function: str) -> None:
+    """TypeError for None, a string or a dict given as data (NumPy would make them a
+    0-d array, and the error would blame the shape)."""
+    if data is None or isinstance(data, (str, bytes, Mapping)):
+        raise TypeError(
+            f"{function}: {name} must be an array or a Tensor, got {type(data).__name__}"
+        )
+
+
 def _as_rows(data: Any, name: str, function: str) -> Any:
     """A Tensor or CuPy array stays as it is (NumPy cannot read a CuPy array); anything
     else becomes a NumPy array with a first axis."""
-    if data is None:
-        raise TypeError(f"{function}: {name} must be an array or a Tensor, got None")
+    _refuse_non_array(data, name, function)
     if not isinstance(data, Tensor) and not is_cuda_array(data):
         try:
             data = numpy.asarray(data)
@@ -352,7 +364,7 @@ class DataLoader:
         Samples along the first axis. Floating NumPy data take the default
         float dtype (the Tensor rule); integer data keep theirs.
     y : numpy.ndarray, array-like, Tensor or None
-        Targets, ``len(y) == len(X)``; integer labels stay int64. With
+        Targets, ``len(y) == len(X)``; integer labels keep their dtype. With
         ``y=None`` iterating yields ``xb`` alone.
     batch_size : int
         Samples per batch (>= 1); the last batch may be smaller.
@@ -367,8 +379,10 @@ class DataLoader:
         generator ``tg.manual_seed`` seeds.
     device : str or None
         Where the batches live. None: X's device when X is a Tensor, else the
-        default device. The data are copied there once; batches are gathered
-        on the device with one vectorised index per batch.
+        default device. Arrays are copied there once; a Tensor already there
+        is shared, not copied (as torch's TensorDataset), so changing it
+        changes later batches. Batches are gathered on the device with one
+        vectorised index per batch.
 
     Examples
     --------
@@ -411,7 +425,11 @@ class DataLoader:
         if isinstance(data, Tensor):
             tensor = data.detach().to(self.device)
         else:
-            tensor = Tensor(data, device=self.device)
+            _refuse_non_array(data, name, "DataLoader")
+            try:
+                tensor = Tensor(data, device=self.device)
+            except (TypeError, ValueError) as error:  # Tensor's words, with the loader's name
+                raise type(error)(f"DataLoader: {name}: {error}") from None
         if tensor.ndim == 0:
             raise ValueError(f"DataLoader: {name} must have at least one axis, got a scalar")
         return tensor
@@ -527,7 +545,7 @@ def load_mnist(
         A bad ``split``, a wrong magic number, a truncated or damaged file,
         labels outside 0..9, or image and label counts that differ.
     """
-    if split not in ("train", "test"):
+    if not isinstance(split, str) or split not in ("train", "test"):
         raise ValueError(f"load_mnist: split must be 'train' or 'test', got {split!r}")
     root = check_path(root, "root", "load_mnist")
     flatten = check_bool(flatten, "flatten", "load_mnist")

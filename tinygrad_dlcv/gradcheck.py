@@ -65,6 +65,13 @@ def gradcheck(
     inputs = [_float64_copy(x) if isinstance(x, Tensor) and x.requires_grad else x for x in inputs]
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
+        wrapped = len(inputs) == 1 and isinstance(inputs[0], (tuple, list))
+        if wrapped and any(isinstance(x, Tensor) and x.requires_grad for x in inputs[0]):
+            # torch's spelling, gradcheck(fn, (x, w)): here the inputs are separate arguments.
+            raise ValueError(
+                "gradcheck: pass the inputs as separate arguments, gradcheck(fn, x, w), "
+                "not as one tuple or list (torch's spelling)"
+            )
         raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
 
     output = fn(*inputs)
