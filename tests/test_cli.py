@@ -299,6 +299,31 @@ def test_a_train_run_that_fails_leaves_no_empty_folder(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_a_demo_whose_mnist_is_missing_leaves_no_empty_folder(tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["demo", "--quick", "--mnist", str(tmp_path / "absent"), "--out", str(out)]
+    assert main(argv) == 1
+    assert "load_mnist" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["demo", "--quick", "--mnist", ""],
+        ["train", "--data", "mnist", "--mnist", " "],
+        ["kmeans", "--data", "mnist", "--mnist", ""],
+    ],
+)
+def test_an_empty_mnist_folder_argument_is_a_usage_error(argv, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--out", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == "tinygrad-dlcv: error: argument --mnist: expected a folder, got an empty path"
+    assert not (tmp_path / "out").exists()
+
+
 # --------------------------------------------------------------------------- kmeans
 
 

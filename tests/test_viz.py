@@ -693,6 +693,23 @@ def test_animate_backward_names_itself_when_the_folder_cannot_be_made(tmp_path):
         animate_backward((x * x).sum(), in_the_way)
 
 
+@needs_dot
+def test_animate_backward_refuses_a_folder_named_like_a_gif_before_drawing(tmp_path):
+    (tmp_path / "movie.gif").mkdir()
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(IsADirectoryError, match="animate_backward.*is a folder"):
+        animate_backward((x * x).sum(), tmp_path / "movie.gif")
+
+
+@needs_dot
+def test_animate_backward_writes_a_gif_named_dot_gif(tmp_path):
+    pytest.importorskip("PIL.Image")
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    path = tmp_path / ".gif"
+    assert animate_backward((x * x).sum(), path) == 3
+    assert path.is_file() and path.read_bytes()[:6] in (b"GIF87a", b"GIF89a")
+
+
 def test_module_nodes_have_unlabelled_inputs_and_several_indices_are_numbered():
     model = nn.MLP(2, [3], 1)
     source = draw_graph(model(Tensor(np.ones((4, 2)))).sum()).source  # collapsed modules

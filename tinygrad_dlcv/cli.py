@@ -75,6 +75,16 @@ def _float_above(low: float, inclusive: bool = False) -> Callable[[str], float]:
 
 
 _positive_int = _int_at_least(1)
+
+
+def _folder(text: str) -> str:
+    """A folder argument: not empty (an empty string would quietly mean "not given")."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder, got an empty path")
+    return text
+
+
+_folder.__name__ = "folder"
 _nonnegative_int = _int_at_least(0)
 _positive_float = _float_above(0.0)
 _nonnegative_float = _float_above(0.0, inclusive=True)
@@ -589,6 +599,7 @@ def _add_demo(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser
     p.add_argument(
         "--mnist",
         metavar="DIR",
+        type=_folder,
         default=None,
         help="folder with MNIST's IDX files: also train on the digits",
     )
@@ -613,9 +624,10 @@ class _Summary:
 def _cmd_demo(args: argparse.Namespace) -> int:
     device, quick, seed = args.device, args.quick, args.seed
     _check_device(device)
+    # MNIST is read before the output folder is made: a missing MNIST leaves no empty folder.
+    mnist = _mnist(args.mnist, n_train=8000 if quick else None) if args.mnist else None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    mnist = _mnist(args.mnist, n_train=8000 if quick else None) if args.mnist else None
 
     started = time.perf_counter()
     pictures, summary = _Pictures(out), _Summary()
@@ -980,7 +992,9 @@ def _add_train(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument("--model", choices=["neuron", "linear", "mlp"], default="mlp")
     p.add_argument("--data", choices=[*DATASETS_2D, "mnist"], default="spirals")
-    p.add_argument("--mnist", metavar="DIR", default=None, help="MNIST folder (for --data mnist)")
+    p.add_argument(
+        "--mnist", metavar="DIR", type=_folder, default=None, help="MNIST folder (for --data mnist)"
+    )
     # 10 at least: the 15% validation and test splits then hold a sample each.
     p.add_argument("--n-samples", type=_int_at_least(10), default=600, help="2-D set size (>= 10)")
     p.add_argument("--epochs", type=_positive_int, default=None, help="default: 100, MNIST 5")
@@ -1104,7 +1118,9 @@ def _add_kmeans(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPars
         ),
     )
     p.add_argument("--data", choices=["blobs", "mnist"], default="blobs")
-    p.add_argument("--mnist", metavar="DIR", default=None, help="MNIST folder (for --data mnist)")
+    p.add_argument(
+        "--mnist", metavar="DIR", type=_folder, default=None, help="MNIST folder (for --data mnist)"
+    )
     p.add_argument("--n-samples", type=_positive_int, default=600, help="blobs: points")
     p.add_argument("--k", type=_positive_int, default=None, help="clusters (blobs 4, MNIST 10)")
     p.add_argument("--init", choices=INITS, default="k-means++")

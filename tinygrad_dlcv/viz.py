@@ -258,7 +258,12 @@ def animate_backward(
     # backward() takes no default gradient for a non-scalar; the movie starts from ones.
     steps = backward_steps(root, None if root.size == 1 else ones_like(root))
     path = check_path(path, "path", "animate_backward")
-    as_gif = path.suffix.lower() == ".gif"
+    as_gif = path.name.lower().endswith(".gif")  # ".gif" alone too (Path's suffix is "")
+    if as_gif and path.is_dir():  # found now, not after every frame was drawn
+        raise IsADirectoryError(
+            f"animate_backward: {str(path)!r} is a folder; give a .gif file name, or a "
+            "folder name without .gif for PNG frames"
+        )
     image_module = _import_pillow() if as_gif else None
     folder = path if not as_gif else path.parent
     try:
@@ -952,6 +957,7 @@ def _write_gif(image_module: Any, pngs: list[bytes], path: Path, fps: float) -> 
         frames.append(canvas)
     frames[0].save(
         path,
+        format="GIF",  # named, not guessed from the suffix (".gif" alone has none)
         save_all=True,
         append_images=frames[1:],
         duration=max(int(round(1000 / fps)), 20),
