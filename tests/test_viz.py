@@ -717,3 +717,25 @@ def test_module_nodes_have_unlabelled_inputs_and_several_indices_are_numbered():
     x = Tensor(np.ones((3, 3)), requires_grad=True)
     source = draw_graph(x[Tensor([0, 0]), Tensor([1, 2])].sum()).source
     assert sorted(re.findall(r"-> \S+ \[label=(\w+)\]", source)) == ["a", "index_1", "index_2"]
+
+
+def test_a_collapsed_module_keeps_its_own_numbers_inside():
+    class Scale(nn.Module):
+        def forward(self, x):
+            return x * 2.0 + 1.0
+
+    model = nn.Sequential(nn.Linear(2, 2), Scale())
+    loss = model(Tensor(np.ones((3, 2)))).sum()
+    collapsed = draw_graph(loss).source
+    assert not re.search(r"\bc\d+ ", collapsed)  # no constant nodes: 2.0 and 1.0 stay inside
+    expanded = draw_graph(loss, collapse=False).source
+    assert len(re.findall(r"\bc\d+ \[", expanded)) == 2  # drawn at their ops when expanded
+
+
+def test_labels_of_small_3d_tensors_have_no_blank_lines_and_nan_is_counted():
+    small = draw_graph(Tensor(np.arange(4.0).reshape(2, 1, 2), name="cube")).source
+    assert "\\n\\n" not in small and "[[[0, 1]]," in small
+    values = np.arange(100.0)
+    values[3] = np.nan
+    large = draw_graph(Tensor(values, name="big")).source
+    assert "mean 49.97" in large and "1 NaN" in large

@@ -518,6 +518,8 @@ class _Graph:
             for position, parent in enumerate(unit.inputs):
                 edge_label = {"label": operand_names[position]} if operand_names else {}
                 if _is_inline_constant(parent) and parent is not self.root:
+                    if unit.node_id.startswith("m"):
+                        continue  # a module's own numbers (x * 2.0 in its forward) stay inside
                     # Python scalars are cached and shared; one node per use reads better.
                     constant_count += 1
                     source = f"c{constant_count}"
@@ -714,17 +716,24 @@ def _describe(values: numpy.ndarray, prefix: str) -> list[str]:
             separator=", ",
             formatter={"float_kind": _number, "complex_kind": _number},
         )
-        # A matrix gets a line per row; NumPy's padding (``[ True``) is dropped.
+        # A matrix gets a line per row; NumPy's padding (``[ True``) and the blank
+        # lines it puts between the blocks of a 3-D array are dropped.
         rows = [" ".join(row.split()).replace("[ ", "[") for row in text.splitlines()]
+        rows = [row for row in rows if row]
         return [prefix + rows[0], *rows[1:]]
     numbers = values.astype(numpy.float64, copy=False)
+    missing = int(numpy.isnan(numbers).sum())
+    if missing == numbers.size:
+        return [f"{prefix}all {missing} NaN"]
+    # The statistics of the numbers there are; the NaNs are counted, not let spoil them.
     with numpy.errstate(all="ignore"):
-        mean, std = numbers.mean(), numbers.std()
-        low, high = numbers.min(), numbers.max()
-    return [
+        mean, std = numpy.nanmean(numbers), numpy.nanstd(numbers)
+        low, high = numpy.nanmin(numbers), numpy.nanmax(numbers)
+    lines = [
         f"{prefix}mean {_number(mean)}  std {_number(std)}",
         f"{prefix}min {_number(low)}  max {_number(high)}",
     ]
+    return lines + ([f"{prefix}{missing} NaN"] if missing else [])
 
 
 def _number(value: Any) -> str:
