@@ -150,6 +150,32 @@ def test_pairwise_distances_match_cdist(metric, scipy_metric):
     assert np.all(np.diag(own) == 0)
 
 
+@pytest.mark.parametrize("p", [1, 3, 4, 2.5, 7, 20])
+@pytest.mark.parametrize(
+    "shape",
+    [(3000, 40, 5), (3000, 4, 8), (500, 30, 30)],
+    ids=["few centers (one at a time)", "few features (one at a time)", "square"],
+)
+def test_p_norm_distances_and_labels_match_cdist_whichever_way_they_are_summed(p, shape):
+    n, d, k = shape
+    rng = np.random.default_rng(1)
+    X, C = rng.normal(size=(n, d)), rng.normal(size=(k, d))
+    expected = cdist(X, C, **minkowski(p)) if p != 1 else cdist(X, C, "cityblock")
+    np.testing.assert_allclose(pairwise_distances(X, C, metric=p), expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        pairwise_distances(X.astype(np.float32), C.astype(np.float32), metric=p),
+        cdist(X.astype(np.float32), C.astype(np.float32), **minkowski(p))
+        if p != 1
+        else cdist(X.astype(np.float32), C.astype(np.float32), "cityblock"),
+        rtol=2e-6,
+    )
+    model = KMeans(k, init=C, max_iter=1, tol=0, metric=p).fit(X)
+    # labels_ fit the final centers: the nearest of them by brute force in float64
+    brute = cdist(X, model.cluster_centers_, **minkowski(p)).argmin(axis=1)
+    np.testing.assert_array_equal(model.labels_, brute)
+    np.testing.assert_array_equal(model.predict(X), brute)
+
+
 def test_pairwise_distances_are_never_negative():
     # Large offsets make ||x||^2 - 2 x.y + ||y||^2 cancel: rounding must not go below 0.
     rng = np.random.default_rng(1)
