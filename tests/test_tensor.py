@@ -1711,3 +1711,22 @@ def test_set_default_device_none_is_the_cpu_again():
         assert tg.zeros(1).device == "cpu"
     finally:
         tg.set_default_device("cpu")
+
+
+@pytest.mark.parametrize("method", ["float", "double", "half", "long", "int", "bool"])
+def test_torch_cast_spellings_match_torch(method, device):
+    torch = pytest.importorskip("torch")
+    values = [1.5, -2.0, 0.0, 3.75]
+    ours = getattr(tg.tensor(values, device=device), method)()
+    theirs = getattr(torch.tensor(values), method)()
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_float_casts_are_differentiable_and_accuracy_reads_as_in_torch():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    (x.double() * 3).sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [3.0, 3.0]
+    assert x.float() is x  # already float32: itself, as torch
+    accuracy = (tg.tensor([1, 2, 3]) == tg.tensor([1, 0, 3])).float().mean()
+    assert accuracy.dtype == np.float32 and abs(accuracy.item() - 2 / 3) < 1e-7

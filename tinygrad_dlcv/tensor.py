@@ -1340,6 +1340,32 @@ class Tensor:
         seed = _seed_gradient(self, grad, "backward", create_graph)
         _backpropagate([self], [seed], create_graph=create_graph, retain_all=retain_grad)
 
+    # torch's cast spellings, ``(pred == y).float().mean()``. Last in the class: from
+    # here on ``float`` and ``int`` in the class body would name these methods.
+    def float(self) -> Tensor:
+        """``astype(float32)`` (torch's spelling; differentiable from a float dtype)."""
+        return self.astype(numpy.float32)
+
+    def double(self) -> Tensor:
+        """``astype(float64)`` (torch's spelling; differentiable from a float dtype)."""
+        return self.astype(numpy.float64)
+
+    def half(self) -> Tensor:
+        """``astype(float16)`` (torch's spelling; differentiable from a float dtype)."""
+        return self.astype(numpy.float16)
+
+    def long(self) -> Tensor:
+        """``astype(int64)`` (torch's spelling)."""
+        return self.astype(numpy.int64)
+
+    def int(self) -> Tensor:
+        """``astype(int32)`` (torch's spelling)."""
+        return self.astype(numpy.int32)
+
+    def bool(self) -> Tensor:
+        """``astype(bool)`` (torch's spelling)."""
+        return self.astype(numpy.bool_)
+
 
 class _HookHandle:
     """Returned by ``register_hook`` and the module hooks; ``remove()`` unregisters the hook."""
