@@ -116,7 +116,7 @@ def _metric(text: str) -> str | float:
         p = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected 'euclidean', 'manhattan' or a number p >= 1, got {text!r}"
+            f"expected 'euclidean', 'manhattan' or a number p in [1, {MAX_P:g}], got {text!r}"
         ) from None
     if not 1 <= p <= MAX_P:  # NaN fails too
         raise argparse.ArgumentTypeError(
