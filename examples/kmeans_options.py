@@ -24,7 +24,8 @@ out.mkdir(parents=True, exist_ok=True)
 #    one blob, and Lloyd's iterations cannot pull a center over to an empty blob (a local
 #    minimum), so its worst run is far worse than its best; k-means++ spreads the first centers.
 X, y = make_blobs(300 if args.quick else 3000, centers=5, seed=0)
-print(f"{'init':10} {'metric':10} {'best inertia':>13} {'worst':>9} {'iterations':>10} {'time':>8}")
+print("inertia of the best and the worst of 5 runs, their mean number of iterations")
+print(f"{'init':10} {'metric':10} {'best':>13} {'worst':>9} {'iterations':>10} {'time':>8}")
 for init in ("k-means++", "random", "uniform"):
     for metric in ("euclidean", "manhattan", 3):  # inertia = sum of d(x, center)^p
         began = time.perf_counter()
