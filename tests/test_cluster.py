@@ -885,3 +885,30 @@ def test_pairwise_distances_with_p_inf_is_the_max_norm():
     assert pairwise_distances(X.astype(np.float32), metric=float("inf")).dtype == np.float32
     with pytest.raises(ValueError, match="finite"):  # sums of d^inf: no estimator takes it
         KMeans(2, metric=np.inf).fit(X)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan", 3])
+def test_hierarchical_score_is_minus_the_inertia_of_its_own_routing(metric):
+    X = np.random.default_rng(0).random((2000, 5))
+    model = HierarchicalKMeans(branching=3, depth=2, random_state=0, metric=metric).fit(X)
+    np.testing.assert_allclose(-model.score(X), model.inertia_, rtol=1e-12)
+    np.testing.assert_array_equal(model.predict(X), model.labels_)
+
+
+@pytest.mark.parametrize("protocol", range(6))
+def test_a_fitted_hierarchical_model_pickles_with_every_protocol(protocol):
+    import pickle
+
+    X = np.random.default_rng(0).normal(size=(100, 3))
+    model = HierarchicalKMeans(branching=3, depth=2, random_state=0).fit(X)
+    restored = pickle.loads(pickle.dumps(model, protocol=protocol))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+def test_soft_kmeans_predict_names_itself_in_its_errors():
+    X = np.random.default_rng(0).normal(size=(100, 3))
+    model = SoftKMeans(3, random_state=0).fit(X)
+    with pytest.raises(ValueError, match=r"SoftKMeans\.predict: X has 2 features"):
+        model.predict(X[:, :2])
+    with pytest.raises(ValueError, match=r"SoftKMeans\.predict_proba: X has 2 features"):
+        model.predict_proba(X[:, :2])

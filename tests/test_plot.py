@@ -600,3 +600,8 @@ def test_training_curves_refuses_nested_lists_and_weight_trajectory_a_bad_resolu
     with pytest.raises(TypeError, match="resolution"):
         plot.weight_trajectory([[0.0, 0.0], [1.0, 1.0]], resolution="x")
     assert not plt.get_fignums()
+
+
+def test_training_curves_takes_one_element_arrays_per_epoch():
+    fig = plot.training_curves({"loss": [np.array([1.0]), np.array([0.5])]})
+    assert isinstance(fig, Figure)

@@ -658,6 +658,17 @@ def test_an_index_array_out_of_range_is_an_index_error_on_every_device(device, i
         x[index]
 
 
+def test_masks_over_an_axis_of_one_and_empty_index_arrays_work_on_every_device(device):
+    x = Tensor(np.array([[1.0, 2.0]]), device=device)
+    assert x[np.array([True])].shape == (1, 2)
+    assert x[x[:, 0] > 0].shape == (1, 2)
+    assert x[[False]].shape == (0, 2)
+    y = Tensor(np.zeros((3, 4)), device=device)
+    assert y[np.array([5]), np.array([], dtype=np.int64)].shape == (0,)  # NumPy checks none
+    empty = Tensor(np.zeros(0, np.int64), device=device)
+    assert (empty**-1).shape == (0,)
+
+
 def test_in_range_index_arrays_keep_working_on_every_device(device):
     x = Tensor(np.arange(12.0).reshape(3, 4), device=device, requires_grad=True)
     picked = x[[-1, 0, 2], ..., None][:, [-4, 3]]

@@ -948,10 +948,11 @@ class _CenterUpdate:
 
         ``moved=None`` means every sample (and then X is sliced, not gathered).
         A (K, m) one-hot matrix times X[moved] is one GEMM (no scatter-add);
-        blocks keep that matrix under 2^18 entries (and 2048 samples) and run
-        on all cores. Their
-        partial sums are added in block order, so results do not depend on
-        which thread finished first.
+        blocks run on all cores: at most 2048 samples and 2^18 one-hot
+        entries each, unless that would leave a block under 2^20 multiply-adds
+        (few centers of few features), which then takes more. Their partial
+        sums are added in block order, so results do not depend on which
+        thread finished first.
         """
         xp, data, k = self.data.xp, self.data, self.k
         # At most 2048 samples a block, so that few centers (K = 10) still give the
@@ -1321,6 +1322,14 @@ class _Node:
         self.centers = centers
         self.children: list[Any] = []
 
+    # Slots without these pickle with protocol 2 and later only; a fitted tree must
+    # pickle as every other estimator does (protocol 0 and 1 too).
+    def __getstate__(self) -> tuple:
+        return self.centers, self.children
+
+    def __setstate__(self, state: tuple) -> None:
+        self.centers, self.children = state
+
 
 class HierarchicalKMeans(KMeans):
     """Nested k-means: ``branching`` clusters, each split again, ``depth`` levels deep.
@@ -1454,6 +1463,10 @@ class HierarchicalKMeans(KMeans):
         """
         self._check_fitted("cluster_centers_")
         work, _ = self._data_for(X, f"{type(self).__name__}.predict", self.cluster_centers_)
+        return self._nearest_centers(work)
+
+    def _nearest_centers(self, work: Any) -> Any:
+        """predict (and score) for a checked work array: the leaf the tree routes to."""
         return _route(self._root, work, _metric_power(self.metric, type(self).__name__))
 
 
@@ -1592,11 +1605,12 @@ class SoftKMeans(KMeans):
         -------
         array (N, K), rows summing to 1, in X's backend and float dtype
         """
+        return self._probabilities(X, f"{type(self).__name__}.predict_proba")
+
+    def _probabilities(self, X: Any, who: str) -> Any:
+        """predict_proba, its errors naming ``who``."""
         self._check_fitted("cluster_centers_")
-        work, out_dtype = self._data_for(
-            X, f"{type(self).__name__}.predict_proba", self.cluster_centers_
-        )
-        who = f"{type(self).__name__}.predict_proba"
+        work, out_dtype = self._data_for(X, who, self.cluster_centers_)
         beta = check_real(self.beta, "beta", who, positive=True)
         p = _metric_power(self.metric, who)
         data, offset = _centered(backend.array_module_of(work), work, p, streamed=True)
@@ -1614,7 +1628,7 @@ class SoftKMeans(KMeans):
         -------
         array (N,) of int64
         """
-        proba = self.predict_proba(X)
+        proba = self._probabilities(X, f"{type(self).__name__}.predict")
         return backend.array_module_of(proba).argmax(proba, axis=1).astype("int64")
 
 

@@ -400,8 +400,8 @@ class Remainder(Function):
 def refuse_negative_integer_power(base: Any, exponent: Any) -> None:
     """An integer to a negative integer power is no integer: NumPy refuses it, CuPy
     answers 0 silently (1 for 1, +-1 for -1); both are refused here."""
-    if base.dtype.kind not in "iu" or isinstance(exponent, bool):
-        return
+    if base.dtype.kind not in "iu" or isinstance(exponent, bool) or base.size == 0:
+        return  # (an empty base: nothing is raised to anything, as NumPy)
     if isinstance(exponent, int):
         negative = exponent < 0
     elif getattr(exponent, "dtype", None) is not None and exponent.dtype.kind == "i":

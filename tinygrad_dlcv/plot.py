@@ -1160,7 +1160,8 @@ def training_curves(
         for key in keys:
             if key in history and history[key] is not None:
                 values = _array(history[key], who, f"history[{key!r}]", finite=False)
-                if values.ndim > 1:  # a list of lists is no curve: flattening it would lie
+                # A list of lists is no curve (flattening it would lie); (N, 1) is one a row.
+                if values.ndim > 1 and values.size != values.shape[0]:
                     raise ValueError(
                         f"{who}: history[{key!r}] must be a flat list of numbers (one per "
                         f"epoch), got shape {values.shape}"

@@ -1560,9 +1560,12 @@ def _check_index_bounds(parts: list, shape: Shape) -> None:
             axis += len(shape) - consumed
             continue
         taken = axes_taken(part)
-        # Device arrays only: NumPy scalars and Python ints CuPy checks itself.
+        # Integer device arrays only: NumPy scalars and Python ints CuPy checks itself,
+        # and a mask over one axis takes one axis too but holds no indices.
         device_array = hasattr(part, "shape") and not isinstance(part, numpy.generic)
-        if taken == 1 and device_array and part.size and axis < len(shape):
+        if device_array and part.dtype.kind in "iu" and axis < len(shape):
+            if part.size == 0:  # the indices broadcast to nothing: NumPy checks none
+                return
             checks.append((part, axis))
         axis += taken
     if not checks:

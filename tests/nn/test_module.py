@@ -1130,3 +1130,24 @@ def test_forward_hooks_on_a_container_and_bad_hooks():
         model.register_forward_hook("not a function")
     with pytest.raises(TypeError, match="register_forward_pre_hook"):
         model.register_forward_pre_hook(None)
+
+
+def test_a_module_pickled_before_buffers_and_hooks_existed_still_works():
+    import pickle
+
+    model = nn.MLP(3, [4], 2)
+    x = tg.randn(5, 3)
+    expected = model(x).numpy()
+    for name in ("_buffers", "_non_persistent_buffers", "_forward_pre_hooks", "_forward_hooks"):
+        del model.__dict__[name]  # as a pickle made before 2026-11-28 holds it
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored(x).numpy(), expected)
+    assert list(restored.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    restored.register_buffer("steps", tg.tensor(np.array(1)))
+    restored.register_forward_hook(lambda m, args, out: out * 0)
+    assert restored(x).numpy().sum() == 0 and "steps" in restored.state_dict()
+
+
+def test_register_buffer_checks_the_name_first_as_torch():
+    with pytest.raises(KeyError):
+        nn.Linear(2, 2).register_buffer("a.b", 5)

@@ -84,6 +84,18 @@ class Module:
         object.__setattr__(self, "_forward_hooks", {})
         object.__setattr__(self, "training", True)
 
+    def __setstate__(self, state: dict) -> None:
+        # A module pickled before buffers and forward hooks existed (2026-11-28) has
+        # no registries for them: empty ones, as a module made now starts with.
+        self.__dict__.update(state)
+        for name, empty in (
+            ("_buffers", OrderedDict),
+            ("_non_persistent_buffers", set),
+            ("_forward_pre_hooks", dict),
+            ("_forward_hooks", dict),
+        ):
+            self.__dict__.setdefault(name, empty())
+
     def __setattr__(self, name: str, value: Any) -> None:
         registry = self.__dict__.get("_parameters")
         if registry is None:
@@ -190,12 +202,12 @@ class Module:
         gradient, no optimizer) but moves with ``to()`` and, when ``persistent``, is
         saved in ``state_dict`` after the module's own parameters (torch's order).
         None keeps an empty slot."""
+        self._check_new_name(name, self._buffers, "register_buffer")  # first, as torch
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
                 f"register_buffer: cannot assign {type(tensor).__name__!r} as buffer "
                 f"{name!r} (Tensor or None expected)"
             )
-        self._check_new_name(name, self._buffers, "register_buffer")
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers.discard(name)
@@ -518,23 +530,23 @@ class Module:
         return self
 
     def cpu(self) -> Module:
-        """Move every parameter to the CPU, in place; returns self."""
+        """Move every parameter and buffer to the CPU, in place; returns self."""
         return self.to("cpu")
 
     def cuda(self, index: int | None = None) -> Module:
-        """Move every parameter to the current (or given) GPU, in place; returns self."""
+        """Move every parameter and buffer to the current (or given) GPU, in place; returns self."""
         return self.to("cuda" if index is None else f"cuda:{index}")
 
     def float(self) -> Module:
-        """Cast every floating parameter to float32, in place; returns self."""
+        """Cast every floating parameter and buffer to float32, in place; returns self."""
         return self.to(dtype=numpy.float32)
 
     def double(self) -> Module:
-        """Cast every floating parameter to float64, in place; returns self."""
+        """Cast every floating parameter and buffer to float64, in place; returns self."""
         return self.to(dtype=numpy.float64)
 
     def half(self) -> Module:
-        """Cast every floating parameter to float16, in place; returns self."""
+        """Cast every floating parameter and buffer to float16, in place; returns self."""
         return self.to(dtype=numpy.float16)
 
     # ----------------------------------------------------------------- printing
