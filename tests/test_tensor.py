@@ -1741,3 +1741,13 @@ def test_float_casts_are_differentiable_and_accuracy_reads_as_in_torch():
     assert x.float() is x  # already float32: itself, as torch
     accuracy = (tg.tensor([1, 2, 3]) == tg.tensor([1, 0, 3])).float().mean()
     assert accuracy.dtype == np.float32 and abs(accuracy.item() - 2 / 3) < 1e-7
+
+
+def test_clone_copies_and_passes_the_gradient_as_torch(device):
+    x = tg.tensor([1.0, 2.0], requires_grad=True, device=device)
+    copy = x.clone()
+    assert copy.requires_grad and copy.data is not x.data
+    (copy * copy).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
+    plain = tg.tensor([3, 4], device=device).clone()
+    assert plain.dtype == np.int64 and not plain.requires_grad and plain.tolist() == [3, 4]

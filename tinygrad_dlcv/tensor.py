@@ -612,6 +612,11 @@ class Tensor:
         """Return a tensor that shares the data but is cut from the graph."""
         return Tensor._wrap(self.data)
 
+    def clone(self) -> Tensor:
+        """Return a copy with memory of its own, still in the graph (torch's clone:
+        the gradient flows through to this tensor)."""
+        return Tensor._apply(ops.Clone, self)
+
     def astype(self, dtype: Any) -> Tensor:
         """Return the tensor cast to ``dtype`` (differentiable between float dtypes)."""
         dtype = to_dtype(dtype, "astype")
