@@ -354,11 +354,10 @@ def _kmeans_result(model) -> list:
     return [np.asarray(model.inertia_)]
 
 
-@workload("kmeans euclidean 100k x 64, K=100, 20 it")
-def _kmeans_euclidean(ctx: Context) -> Impls:
+def _lloyd_pair(ctx: Context, X_h: np.ndarray, init_h: np.ndarray, max_repeat: int) -> Impls:
+    """The engine's KMeans and scikit-learn's lloyd from the same init, 20 iterations, tol 0."""
     from tinygrad_dlcv.cluster import KMeans
 
-    X_h, init_h = _kmeans_data(ctx)
     X, init = ctx.xp.asarray(X_h), ctx.xp.asarray(init_h)
 
     def engine():
@@ -378,7 +377,13 @@ def _kmeans_euclidean(ctx: Context) -> Impls:
                 )
                 return _kmeans_result(model.fit(X_h))
 
-    return Impls(engine, sklearn=impl_sklearn, all_threads=True, max_repeat=5)
+    return Impls(engine, sklearn=impl_sklearn, all_threads=True, max_repeat=max_repeat)
+
+
+@workload("kmeans euclidean 100k x 64, K=100, 20 it")
+def _kmeans_euclidean(ctx: Context) -> Impls:
+    X_h, init_h = _kmeans_data(ctx)
+    return _lloyd_pair(ctx, X_h, init_h, max_repeat=5)
 
 
 MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
@@ -387,7 +392,6 @@ MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
 @workload("kmeans mnist 10k x 784, K=10, 20 it")
 def _kmeans_mnist(ctx: Context) -> Impls:
     """Real data with few centers: a narrow (N, 10) distance matrix, long rows."""
-    from tinygrad_dlcv.cluster import KMeans
     from tinygrad_dlcv.data import load_mnist
 
     try:
@@ -397,26 +401,7 @@ def _kmeans_mnist(ctx: Context) -> Impls:
     if ctx.quick:
         X_h = X_h[:2000]
     init_h = X_h[ctx.rng.choice(len(X_h), 10, replace=False)].copy()
-    X, init = ctx.xp.asarray(X_h), ctx.xp.asarray(init_h)
-
-    def engine():
-        return _kmeans_result(KMeans(10, init=init, max_iter=20, tol=0).fit(X))
-
-    impl_sklearn = None
-    if ctx.device == "cpu":
-        try:
-            from sklearn.cluster import KMeans as SklearnKMeans
-        except ImportError:
-            SklearnKMeans = None
-        if SklearnKMeans is not None:
-
-            def impl_sklearn():
-                model = SklearnKMeans(
-                    10, init=init_h, n_init=1, max_iter=20, tol=0, algorithm="lloyd"
-                )
-                return _kmeans_result(model.fit(X_h))
-
-    return Impls(engine, sklearn=impl_sklearn, all_threads=True, max_repeat=10)
+    return _lloyd_pair(ctx, X_h, init_h, max_repeat=10)
 
 
 @workload("kmeans manhattan 100k x 64, K=100, 20 it")
