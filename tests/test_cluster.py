@@ -912,3 +912,46 @@ def test_soft_kmeans_predict_names_itself_in_its_errors():
         model.predict(X[:, :2])
     with pytest.raises(ValueError, match=r"SoftKMeans\.predict_proba: X has 2 features"):
         model.predict_proba(X[:, :2])
+
+
+def test_soft_kmeans_probabilities_of_a_point_beyond_every_center():
+    # d^2 overflows float32 for every center: the nearest takes it all (this crashed).
+    X = np.array([[0, 0], [1, 1], [10, 10], [11, 11]], np.float32)
+    model = SoftKMeans(2, random_state=0).fit(X)
+    far = np.array([[3e19, 3e19]], np.float32)
+    nearest = int(np.argmin(np.abs(model.cluster_centers_.astype(np.float64) - 3e19).sum(1)))
+    np.testing.assert_array_equal(model.predict_proba(far)[0], np.eye(2)[nearest])
+    assert model.predict(far).tolist() == [nearest]
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan", 1.5, 3])
+def test_kmeans_results_do_not_depend_on_the_number_of_cores(metric, monkeypatch):
+    from tinygrad_dlcv import cluster
+
+    X = (np.random.default_rng(0).standard_normal((60000, 40)) * 1000).astype(np.float32)
+    results = []
+    # 2 and 8 cores on this machine: both run BLAS on one thread inside each block (with
+    # "1 core" OpenBLAS itself would still use the machine's threads, which a one-core
+    # machine does not have).
+    for cores in (2, 3, 8):
+        monkeypatch.setattr(cluster, "_cpu_workers", lambda cores=cores: cores)
+        model = KMeans(6, metric=metric, random_state=0, max_iter=4, n_init=1).fit(X)
+        results.append((model.labels_, model.cluster_centers_, model.inertia_))
+    for labels, centers, inertia in results[1:]:
+        np.testing.assert_array_equal(labels, results[0][0])
+        np.testing.assert_array_equal(centers, results[0][1])
+        assert inertia == results[0][2]
+
+
+def test_manhattan_centers_of_tight_far_clusters_keep_their_digits():
+    # Two tight clusters at +-3e4 in float32: the center sums are float64 (a float32
+    # one-hot GEMM lost ~350 ulps here).
+    rng = np.random.default_rng(0)
+    n, d = 20000, 50
+    side = rng.integers(0, 2, n)
+    X = np.where(side[:, None] == 0, -3e4, 3e4) + 0.01 * rng.standard_normal((n, d))
+    X = (X + 7 * rng.random((1, d))).astype(np.float32)
+    init = np.stack([X[side == 0][0], X[side == 1][0]])
+    model = KMeans(2, init=init, max_iter=5, tol=0, metric="manhattan").fit(X)
+    exact = np.stack([X[model.labels_ == k].astype(np.float64).mean(0) for k in range(2)])
+    np.testing.assert_allclose(model.cluster_centers_, exact, atol=0.01)

@@ -665,6 +665,9 @@ def test_masks_over_an_axis_of_one_and_empty_index_arrays_work_on_every_device(d
     assert x[[False]].shape == (0, 2)
     y = Tensor(np.zeros((3, 4)), device=device)
     assert y[np.array([5]), np.array([], dtype=np.int64)].shape == (0,)  # NumPy checks none
+    assert y[np.zeros(3, dtype=bool), np.array([5])].shape == (0,)  # a mask that selects none
+    with pytest.raises(IndexError):
+        y[np.ones(3, dtype=bool), np.array([5])]
     empty = Tensor(np.zeros(0, np.int64), device=device)
     assert (empty**-1).shape == (0,)
 

@@ -386,15 +386,17 @@ class _Data:
         center. By feature is faster per element (an add, not a row reduction), but
         each of its D steps covers only a (rows, K) block: with few centers (K = 10 of
         MNIST's 784 features, 12,500 entries a step) the calls' own cost dominates,
-        and K passes over the rows win."""
-        rows = _chunk_rows(self.xp, self.n, k, self.d)
-        return k >= self.d or rows * k >= 2**15
+        and K passes over the rows win. Decided by K and D alone, never by the block
+        size (which follows the number of cores): the summing order, so the
+        results, must not depend on the machine."""
+        return k >= min(self.d, 32)
 
     def _build_shared(self, distances: bool, k: int) -> None:
         """Make the lazy arrays the blocks read now, not in two worker threads at once."""
         if self.p != 2.0:
-            if self._by_feature(k):
-                _ = self.XT
+            # Also where the blocks go center by center: the center sums of L1/Lp fits
+            # are float64 bincounts over X^T (a float32 one-hot GEMM loses digits).
+            _ = self.XT
         elif distances and self.X is not None:
             _ = self.x_sq
 
@@ -1675,7 +1677,7 @@ def _responsibilities(data: _Data, centers: Any, beta: float) -> tuple[Any, Any]
         # d^p overflowed for every center (a large p): inf - inf left NaN. Their gaps
         # beta (d_k^p - d_min^p) are astronomically large, so the nearest takes it all.
         nearest = _nearest_by_scaled_norm(
-            xp, data.X[unreachable], centers.astype(data.X.dtype), data.p
+            xp, data._centered_rows(unreachable), centers.astype(data.dtype), data.p
         )
         resp[unreachable] = 0
         resp[unreachable, nearest] = 1

@@ -1559,7 +1559,7 @@ def _check_index_bounds(parts: list, shape: Shape) -> None:
         return 1
 
     consumed = sum(axes_taken(part) for part in parts)
-    axis, checks = 0, []
+    axis, checks, masks = 0, [], []
     for part in parts:
         if part is Ellipsis:
             axis += len(shape) - consumed
@@ -1568,15 +1568,20 @@ def _check_index_bounds(parts: list, shape: Shape) -> None:
         # Integer device arrays only: NumPy scalars and Python ints CuPy checks itself,
         # and a mask over one axis takes one axis too but holds no indices.
         device_array = hasattr(part, "shape") and not isinstance(part, numpy.generic)
-        if device_array and part.dtype.kind in "iu" and axis < len(shape):
-            if part.size == 0:  # the indices broadcast to nothing: NumPy checks none
-                return
+        if device_array and part.size == 0:  # the indices broadcast to nothing: NumPy
+            return  # checks none
+        if device_array and part.dtype.kind == "b":
+            masks.append(part)
+        elif device_array and part.dtype.kind in "iu" and axis < len(shape):
             checks.append((part, axis))
         axis += taken
     if not checks:
         return
-    ranges = value_ranges(*[part for part, _ in checks])
-    for (_, axis), (low, high) in zip(checks, ranges, strict=True):
+    # The masks' bounds come along: one that selects nothing leaves nothing to check.
+    ranges = value_ranges(*[part for part, _ in checks], *masks)
+    if any(not high for _, high in ranges[len(checks) :]):
+        return
+    for (_, axis), (low, high) in zip(checks, ranges, strict=False):
         size = shape[axis]
         if low < -size or high >= size:
             bad = high if high >= size else low
