@@ -950,18 +950,15 @@ class _CenterUpdate:
 
         ``moved=None`` means every sample (and then X is sliced, not gathered).
         A (K, m) one-hot matrix times X[moved] is one GEMM (no scatter-add);
-        blocks run on all cores: at most 2048 samples and 2^18 one-hot
-        entries each, unless that would leave a block under 2^20 multiply-adds
-        (few centers of few features), which then takes more. Their partial
-        sums are added in block order, so results do not depend on which
-        thread finished first.
+        blocks keep that matrix under 2^18 entries and run on all cores. Their
+        partial sums are added in block order, so results do not depend on
+        which thread finished first.
         """
         xp, data, k = self.data.xp, self.data, self.k
-        # At most 2048 samples a block, so that few centers (K = 10) still give the
-        # cores blocks to share, unless a block would then be too little work for a
-        # thread (2^20 multiply-adds); sizes that do not depend on the number of cores,
-        # so neither do the sums.
-        rows = max(1, 2**20 // max(k * data.d, 1), min(2**18 // k, 2048))
+        # A size that depends on K alone (so the sums do not depend on the machine).
+        # Smaller blocks for few centers would share the cores but round the float32
+        # partial sums more: 0.69 instead of 0.03 off on tight clusters at +-3e4.
+        rows = max(1, 2**18 // k)
         count = data.n if moved is None else moved.size
         partials = [None] * (-(-count // rows))
 
