@@ -391,7 +391,7 @@ class _Data:
         results, must not depend on the machine."""
         return k >= min(self.d, 32)
 
-    def _build_shared(self, distances: bool, k: int) -> None:
+    def _build_shared(self, distances: bool) -> None:
         """Make the lazy arrays the blocks read now, not in two worker threads at once."""
         if self.p != 2.0:
             # Also where the blocks go center by center: the center sums of L1/Lp fits
@@ -477,7 +477,7 @@ class _Data:
         xp = self.xp
         prepared = _Centers(xp, centers, self.p, self.dtype)
         labels = xp.empty(self.n, dtype=xp.int64)
-        self._build_shared(distances=False, k=prepared.k)
+        self._build_shared(distances=False)
 
         def work(start: int, stop: int, buffer: Any) -> None:
             block = self._block(start, stop, prepared, buffer[: stop - start])
@@ -512,7 +512,7 @@ class _Data:
         xp = self.xp
         prepared = _Centers(xp, centers, self.p, self.dtype)
         out = xp.empty((self.n, prepared.k), dtype=self.dtype)
-        self._build_shared(distances=True, k=prepared.k)
+        self._build_shared(distances=True)
 
         def work(start: int, stop: int, _buffer: Any) -> None:
             self._distances(start, stop, prepared, out[start:stop])
@@ -527,7 +527,7 @@ class _Data:
         xp = self.xp
         prepared = _Centers(xp, centers, self.p, self.dtype)
         out = xp.empty((self.n, prepared.k), dtype=out_dtype)
-        self._build_shared(distances=True, k=prepared.k)
+        self._build_shared(distances=True)
 
         def work(start: int, stop: int, buffer: Any) -> None:
             block = self._distances(start, stop, prepared, buffer[: stop - start])
