@@ -957,3 +957,20 @@ def test_centers_of_tight_far_clusters_keep_their_digits(metric, tolerance):
     model = KMeans(2, init=init, max_iter=5, tol=0, metric=metric).fit(X)
     exact = np.stack([X[model.labels_ == k].astype(np.float64).mean(0) for k in range(2)])
     np.testing.assert_allclose(model.cluster_centers_, exact, atol=tolerance)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the fit's own variance overflows
+def test_euclidean_labels_and_predict_of_data_whose_squares_overflow_float32():
+    # ||x||^2 and x.c pass float32's range at |x| ~ 1e19: the GEMM form gives inf - inf,
+    # and argmin took the first NaN (labels_ and predict disagreed with transform).
+    X = (np.random.default_rng(3).standard_normal((20, 3)) * 1e19).astype(np.float32)
+    model = KMeans(20, init=X, max_iter=1).fit(X)
+    expected = cdist(X.astype(np.float64), model.cluster_centers_.astype(np.float64)).argmin(1)
+    np.testing.assert_array_equal(model.labels_, expected)
+    np.testing.assert_array_equal(model.predict(X), expected)
+    np.testing.assert_array_equal(model.transform(X).argmin(1), expected)
+    huge = X.astype(np.float64) * 1e140  # the same in float64: squares past 1e308
+    wide = KMeans(20, init=huge, max_iter=1).fit(huge)
+    brute = cdist(huge / 1e150, wide.cluster_centers_ / 1e150).argmin(1)
+    np.testing.assert_array_equal(wide.labels_, brute)
+    np.testing.assert_array_equal(wide.predict(huge), brute)

@@ -479,16 +479,50 @@ class _Data:
         labels = xp.empty(self.n, dtype=xp.int64)
         self._build_shared(distances=False)
 
+        overflow_possible = self.p == 2.0 and self._gemm_may_overflow(prepared.centers)
+
         def work(start: int, stop: int, buffer: Any) -> None:
-            block = self._block(start, stop, prepared, buffer[: stop - start])
+            # An overflow there is expected and mended below (per thread: errstate is).
+            quiet = backend.errstate(xp, over="ignore", invalid="ignore")
+            with quiet if overflow_possible else contextlib.nullcontext():
+                block = self._block(start, stop, prepared, buffer[: stop - start])
             chosen = labels[start:stop]
             xp.argmin(block, axis=1, out=chosen)
-            if self.p not in (1.0, 2.0):
+            if overflow_possible:
+                self._settle_overflowed(start, block, chosen, prepared.centers)
+            elif self.p not in (1.0, 2.0):
                 self._settle_lost_ties(start, block, chosen, centers)
 
         rows = _chunk_rows(xp, self.n, prepared.k, self.d)
         _for_blocks(xp, self.n, rows, prepared.k, self.dtype, self.p == 2.0, work)
         return labels
+
+    @functools.cached_property
+    def _magnitude(self) -> float:
+        """The largest ||x - offset|| (inf where its square overflows), from x_sq."""
+        with backend.errstate(self.xp, over="ignore"):  # inf is the answer then
+            return math.sqrt(float(self.x_sq.max()))
+
+    def _gemm_may_overflow(self, centers: Any) -> bool:
+        """Whether ||c||^2 - 2 x.c can leave the dtype's range for some sample and center
+        (data of size ~1e19 in float32), so that the argmins must be checked. A fit
+        (X copied, its norms kept) bounds it once; one pass over X (streamed) checks
+        its argmins instead, a gather per block."""
+        if self.X is None:
+            return True
+        reach = self._magnitude + float(self.xp.sqrt(_row_sq_norms(self.xp, centers).max()))
+        return not reach * reach < float(numpy.finfo(self.dtype).max) / 4  # NaN: True
+
+    def _settle_overflowed(self, start: int, block: Any, chosen: Any, centers: Any) -> None:
+        """Decide again the rows of a euclidean block whose chosen entry is not finite:
+        the GEMM form overflowed (inf - inf is NaN, and argmin takes the first NaN)."""
+        xp = self.xp
+        least = block[xp.arange(block.shape[0]), chosen]
+        rows = xp.nonzero(~xp.isfinite(least))[0]
+        if rows.size:
+            chosen[rows] = _nearest_by_scaled_norm(
+                xp, self._centered_rows(start + rows), centers, 2.0
+            )
 
     def _settle_lost_ties(self, start: int, block: Any, chosen: Any, centers: Any) -> None:
         """Decide again the rows of a block whose nearest sum of ``|x - c|^p`` is inf or 0
