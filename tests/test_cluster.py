@@ -974,3 +974,13 @@ def test_euclidean_labels_and_predict_of_data_whose_squares_overflow_float32():
     brute = cdist(huge / 1e150, wide.cluster_centers_ / 1e150).argmin(1)
     np.testing.assert_array_equal(wide.labels_, brute)
     np.testing.assert_array_equal(wide.predict(huge), brute)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_p_norm_labels_of_distances_whose_powers_are_subnormal():
+    # p = 16: |0 - 6.06e-21|^16 and |0 - 6e-21|^16 both round to 5e-324, the least
+    # subnormal, which keeps no digits to order them; the nearer center is the second.
+    model = KMeans(2, init=np.array([[-6.06e-21], [6e-21]]), max_iter=1, metric=16)
+    model.fit(np.array([[-6.06e-21], [6e-21]]))
+    assert model.predict(np.array([[0.0]])).tolist() == [1]
+    assert model.labels_.tolist() == [0, 1]

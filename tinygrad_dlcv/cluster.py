@@ -525,16 +525,19 @@ class _Data:
             )
 
     def _settle_lost_ties(self, start: int, block: Any, chosen: Any, centers: Any) -> None:
-        """Decide again the rows of a block whose nearest sum of ``|x - c|^p`` is inf or 0
-        and shared: for a large p the powers overflow (p = 100: once ``|x - c| > 1200``)
-        or underflow, and argmin then picks the first of centers that are not tied."""
+        """Decide again the rows of a block whose nearest sum of ``|x - c|^p`` is inf and
+        shared, or below the dtype's normal range: for a large p the powers overflow
+        (p = 100: once ``|x - c| > 1200``) and argmin then picks the first of centers
+        that are not tied, or underflow to 0 or to subnormals, which keep too few
+        digits to order the centers (p = 16: 6.06e-21 and 6e-21 both give 5e-324)."""
         xp = self.xp
         least = block[xp.arange(block.shape[0]), chosen]
-        doubtful = xp.nonzero((least == 0) | xp.isinf(least))[0]
+        underflowed = least < numpy.finfo(block.dtype).tiny
+        doubtful = xp.nonzero(underflowed | xp.isinf(least))[0]
         if doubtful.size == 0:
             return
         shared = (block[doubtful] == least[doubtful, None]).sum(axis=1) > 1
-        rows = doubtful[shared]
+        rows = doubtful[shared | underflowed[doubtful]]
         if rows.size:
             rows_of_X = self.X[start + rows]
             chosen[rows] = _nearest_by_scaled_norm(
