@@ -1088,6 +1088,40 @@ def test_var_with_correction_above_n_over_an_axis(device):
     assert x.grad.tolist() == [[-np.inf, np.inf, np.inf]]
 
 
+@pytest.mark.parametrize(
+    "values, axis, correction, keepdims",
+    [
+        ([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]], 1, 1, False),  # a constant row: gradient 0
+        ([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]], None, 1, False),
+        ([[1.0, 2.0], [5.0, 7.0]], 0, 0, True),
+        ([[3.0, 3.0]], None, 1, False),  # constant data: std 0, gradient 0 (not 0 / 0)
+        ([[1.0, 2.0, 4.0]], (0, 1), 2, True),
+    ],
+)
+def test_std_matches_torch_with_its_gradients(values, axis, correction, keepdims, device):
+    pytest.importorskip("torch")
+    weights = np.random.default_rng(0).random(np.asarray(values).size)
+    x = tg.Tensor(values, dtype="float64", requires_grad=True, device=device)
+    out = x.std(axis=axis, correction=correction, keepdims=keepdims)
+    t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    dims = {} if axis is None else {"dim": axis}
+    t_out = t.std(**dims, correction=correction, keepdim=keepdims)
+    np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), rtol=1e-12)
+    assert out.shape == tuple(t_out.shape)
+    # First and second derivatives (through the weighted sum of squared gradients).
+    scale = tg.Tensor(weights[: out.size].reshape(out.shape), dtype="float64", device=device)
+    (grad,) = tg.grad((out * scale).sum(), [x], create_graph=True)
+    (t_grad,) = torch.autograd.grad(
+        (t_out * torch.tensor(weights[: out.size].reshape(out.shape))).sum(), t, create_graph=True
+    )
+    np.testing.assert_allclose(grad.numpy(), t_grad.detach().numpy(), rtol=1e-10, atol=1e-15)
+    if (out.numpy() != 0).all():  # torch's double backward of std at 0 is nan; not compared
+        (second,) = tg.grad((grad * grad).sum(), [x])
+        (t_second,) = torch.autograd.grad((t_grad * t_grad).sum(), t)
+        np.testing.assert_allclose(second.numpy(), t_second.numpy(), rtol=1e-8, atol=1e-12)
+    assert tg.std(x, axis=axis, correction=correction, keepdims=keepdims).tolist() == out.tolist()
+
+
 @pytest.mark.parametrize("shape, axis", [((0,), None), ((0, 3), 0), ((0, 3), None), ((3, 0), 1)])
 def test_logsumexp_of_nothing_is_minus_inf(shape, axis, device):
     """log(sum of no exps) = log 0 = -inf, as torch, with a gradient of the input's shape."""

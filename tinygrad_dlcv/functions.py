@@ -54,6 +54,7 @@ max = _function_form("max")  # noqa: A001  (torch.max, np.max: values only, as t
 min = _function_form("min")  # noqa: A001  (torch.min, np.min)
 mean = _function_form("mean")
 var = _function_form("var")
+std = _function_form("std")
 logsumexp = _function_form("logsumexp")
 argmax = _function_form("argmax")
 argmin = _function_form("argmin")
@@ -94,6 +95,7 @@ __all__ = [
     "softmax",
     "sqrt",
     "squeeze",
+    "std",
     "sum",
     "tanh",
     "transpose",

@@ -910,6 +910,32 @@ class Var(Function):
             return (spread * constant(grad, local.astype(a_data.dtype)),)
 
 
+class Std(Function):
+    """d std(a)/da_i = (a_i - mean(a)) / (max(0, n - correction) std(a)); 0 where std(a) = 0"""
+
+    needs_output = True
+
+    def __init__(self, axis, correction, keepdims):
+        self.variance = Var(axis, correction, keepdims)  # std = sqrt(var), var's own code
+
+    def forward(self, a):
+        return array_module_of(a).sqrt(self.variance.forward(a))
+
+    def backward(self, grad):
+        # d std = d var / (2 std): var's backward, given grad / (2 std). Where std is 0
+        # (constant data) that is 0 / 0; torch's std gives 0 there, and so does this.
+        self.variance.inputs = self.inputs
+        out_data = self.output.data
+        xp = array_module_of(out_data)
+        grad, out = operands(grad, self.output)
+        with errstate(xp, divide="ignore", invalid="ignore"):
+            halved = grad / (out * 2)
+        halved = gradient_where(xp.asarray(out_data != 0), halved)
+        if not recording():  # var's backward takes the gradient as the walk hands it
+            halved = _tensor_module.Tensor._wrap(xp.asarray(halved))
+        return self.variance.backward(halved)
+
+
 class Max(Function):
     """d max(a)/da_i = [a_i = max] / #ties (tied maxima share the gradient)"""
 

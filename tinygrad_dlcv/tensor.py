@@ -1193,13 +1193,18 @@ class Tensor:
         inf value, and this one stays inf like the value.
         """
         axes = _normalize_axes(axis, self.ndim, "var", keepdims=keepdims)
-        if correction is None:  # torch's spelling of the default
-            correction = 1
-        if isinstance(correction, bool) or not isinstance(correction, numbers.Real):
-            raise TypeError(f"var: correction must be a number, got {correction!r}")
-        correction = _python_scalar(correction)  # an np.int64 must not widen float32
+        correction = _check_correction(correction, "var")
         return Tensor._apply(
             ops.Var, self._floating(), axis=axes, correction=correction, keepdims=keepdims
+        )
+
+    def std(self, axis: Any = None, correction: int = 1, keepdims: bool = False) -> Tensor:
+        """Standard deviation over ``axis``: the square root of ``var`` (same arguments),
+        as torch's std; its gradient is 0 where the data is constant, as torch's."""
+        axes = _normalize_axes(axis, self.ndim, "std", keepdims=keepdims)
+        correction = _check_correction(correction, "std")
+        return Tensor._apply(
+            ops.Std, self._floating(), axis=axes, correction=correction, keepdims=keepdims
         )
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -1588,6 +1593,15 @@ def _check_index_bounds(parts: list, shape: Shape) -> None:
             raise IndexError(
                 f"index: index {int(bad)} is out of bounds for axis {axis} with size {size}"
             )
+
+
+def _check_correction(correction: Any, op_name: str) -> Any:
+    """var's and std's ``correction``: a number (None: torch's spelling of 1)."""
+    if correction is None:
+        return 1
+    if isinstance(correction, bool) or not isinstance(correction, numbers.Real):
+        raise TypeError(f"{op_name}: correction must be a number, got {correction!r}")
+    return _python_scalar(correction)  # an np.int64 must not widen float32
 
 
 def _seed_gradient(output: Tensor, grad: Any, op_name: str, create_graph: bool) -> Tensor:
