@@ -1457,3 +1457,17 @@ def test_matmul_and_linear_backward_of_a_mean_equal_torch():
     layer = tg.nn.Linear(4, 3, dtype="float64")
     layer(tg.tensor(X, dtype="float64")).sum().backward()
     np.testing.assert_allclose(layer.weight.grad.numpy(), np.tile(X.sum(axis=0), (3, 1)))
+
+
+@pytest.mark.parametrize("scale", [1e20, 1e-30])
+def test_float32_std_of_values_whose_squares_leave_float32_matches_torch(scale, device):
+    pytest.importorskip("torch")
+    values = [1.0 * scale, 2.0 * scale, 3.0 * scale]
+    with _no_warnings():
+        x = tg.tensor(values, requires_grad=True, device=device)
+        out = x.std()
+        out.backward()
+    t = torch.tensor(values, requires_grad=True)
+    t.std().backward()
+    np.testing.assert_allclose(out.item(), t.std().item(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6)

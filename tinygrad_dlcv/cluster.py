@@ -525,19 +525,21 @@ class _Data:
             )
 
     def _settle_lost_ties(self, start: int, block: Any, chosen: Any, centers: Any) -> None:
-        """Decide again the rows of a block whose nearest sum of ``|x - c|^p`` is inf and
-        shared, or below the dtype's normal range: for a large p the powers overflow
-        (p = 100: once ``|x - c| > 1200``) and argmin then picks the first of centers
-        that are not tied, or underflow to 0 or to subnormals, which keep too few
-        digits to order the centers (p = 16: 6.06e-21 and 6e-21 both give 5e-324)."""
+        """Decide again the rows of a block whose nearest sum of ``|x - c|^p`` is inf or 0
+        and shared, or subnormal: for a large p the powers overflow (p = 100: once
+        ``|x - c| > 1200``) and argmin then picks the first of centers that are not
+        tied, or underflow to 0 or to subnormals, which keep too few digits to order
+        the centers (p = 16: 6.06e-21 and 6e-21 both give 5e-324)."""
         xp = self.xp
         least = block[xp.arange(block.shape[0]), chosen]
-        underflowed = least < numpy.finfo(block.dtype).tiny
-        doubtful = xp.nonzero(underflowed | xp.isinf(least))[0]
+        # Subnormal: too few digits to order by. An exact 0 is a sample on its center
+        # (or all of d^p underflowed): in doubt only when shared, as an inf.
+        subnormal = (least > 0) & (least < numpy.finfo(block.dtype).tiny)
+        doubtful = xp.nonzero(subnormal | (least == 0) | xp.isinf(least))[0]
         if doubtful.size == 0:
             return
         shared = (block[doubtful] == least[doubtful, None]).sum(axis=1) > 1
-        rows = doubtful[shared | underflowed[doubtful]]
+        rows = doubtful[shared | subnormal[doubtful]]
         if rows.size:
             rows_of_X = self.X[start + rows]
             chosen[rows] = _nearest_by_scaled_norm(

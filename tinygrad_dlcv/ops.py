@@ -911,7 +911,11 @@ class Var(Function):
 
 
 class Std(Function):
-    """d std(a)/da_i = (a_i - mean(a)) / (max(0, n - correction) std(a)); 0 where std(a) = 0"""
+    """d std(a)/da_i = (a_i - mean(a)) / (max(0, n - correction) std(a)); 0 where std(a) = 0
+
+    As torch's std, except over given axes with correction > n (std inf): its
+    gradient is 0 there, this one nan (var's gradient is inf there, as torch's).
+    """
 
     needs_output = True
 
@@ -919,7 +923,10 @@ class Std(Function):
         self.variance = Var(axis, correction, keepdims)  # std = sqrt(var), var's own code
 
     def forward(self, a):
-        return array_module_of(a).sqrt(self.variance.forward(a))
+        # In float64 whatever the input (torch's accumulator is double too): float32
+        # squares overflow at 1.8e19 and underflow at 1e-19, where std itself is fine.
+        wide = a.astype(numpy.float64) if a.dtype.itemsize < 8 else a
+        return cast_quietly(array_module_of(a).sqrt(self.variance.forward(wide)), a.dtype)
 
     def backward(self, grad):
         # d std = d var / (2 std): var's backward, given grad / (2 std). Where std is 0
