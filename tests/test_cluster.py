@@ -984,3 +984,12 @@ def test_p_norm_labels_of_distances_whose_powers_are_subnormal():
     model.fit(np.array([[-6.06e-21], [6e-21]]))
     assert model.predict(np.array([[0.0]])).tolist() == [1]
     assert model.labels_.tolist() == [0, 1]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_euclidean_predict_when_the_nearest_centers_entry_overflows():
+    model = KMeans(2, init=np.array([[2e19], [-0.5e19]], np.float32), max_iter=1)
+    model.fit(np.array([[2e19], [2e19], [-0.5e19], [-0.5e19]], np.float32))
+    X = np.array([[0.85e19], [-0.85e19]], np.float32)
+    expected = cdist(X.astype(np.float64), model.cluster_centers_.astype(np.float64)).argmin(1)
+    np.testing.assert_array_equal(model.predict(X), expected)

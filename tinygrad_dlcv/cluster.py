@@ -514,11 +514,13 @@ class _Data:
         return not reach * reach < float(numpy.finfo(self.dtype).max) / 4  # NaN: True
 
     def _settle_overflowed(self, start: int, block: Any, chosen: Any, centers: Any) -> None:
-        """Decide again the rows of a euclidean block whose chosen entry is not finite:
-        the GEMM form overflowed (inf - inf is NaN, and argmin takes the first NaN)."""
+        """Decide again the rows of a euclidean block with an entry that is not finite:
+        the GEMM form overflowed there (inf - inf is NaN, argmin takes the first NaN,
+        and an inf may hide the nearest center)."""
         xp = self.xp
-        least = block[xp.arange(block.shape[0]), chosen]
-        rows = xp.nonzero(~xp.isfinite(least))[0]
+        # Any entry, not only the chosen one: the nearest center's own entry may be the
+        # one that overflowed, and then a farther, finite one won the argmin.
+        rows = xp.nonzero(~xp.isfinite(block).all(axis=1))[0]
         if rows.size:
             chosen[rows] = _nearest_by_scaled_norm(
                 xp, self._centered_rows(start + rows), centers, 2.0
